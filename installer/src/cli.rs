@@ -1,0 +1,195 @@
+//! Command-line parsing and dispatch. Parsing yields a `Command` (what the
+//! user typed, validated); running it is the commands' job; printing errors
+//! and choosing the exit code happen here, once.
+
+use crate::commands::{self, install, which};
+use crate::error::{Error, exit};
+use lexopt::prelude::*;
+use std::path::PathBuf;
+
+pub const USAGE: &str = "\
+postbin: installs a tool's native executable from its release archive, verified against a pinned SHA-256
+
+Usage:
+  postbin install [--package DIR] [--target TRIPLE] [--offline]
+  postbin which [--package DIR] [NAME]
+  postbin --version | --help
+
+Commands:
+  install   download (or take from the cache), verify and place the package's executables
+  which     print the absolute path of an installed executable (installs nothing; exit 1 if absent)
+
+Options:
+  --package DIR     the npm package directory holding package.json (default: current directory)
+  --target TRIPLE   use this Rust target triple instead of detecting the host (also POSTBIN_TARGET)
+  --offline         never open a network connection (also POSTBIN_OFFLINE=1)
+
+Environment: see docs/configuration.md (mirrors, proxies, CA files, cache, offline).
+Exit codes: 0 ok, 1 failure/not installed, 2 usage, 3 package config, 4 unsupported platform,
+5 network, 6 integrity (SHA-256 mismatch), 7 unsafe or malformed archive, 8 file system, 9 offline cache miss.
+";
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Install {
+        package: Option<PathBuf>,
+        target: Option<String>,
+        offline: bool,
+    },
+    Which {
+        package: Option<PathBuf>,
+        name: Option<String>,
+    },
+    Help,
+    Version,
+}
+
+pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Command, Error> {
+    parse_inner(lexopt::Parser::from_args(args)).map_err(|e| Error::Usage(e.to_string()))
+}
+
+fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
+    let sub = match p.next()? {
+        None => return Ok(Command::Help),
+        Some(Long("help") | Short('h')) => return Ok(Command::Help),
+        Some(Long("version") | Short('V')) => return Ok(Command::Version),
+        Some(Value(v)) => v.string()?,
+        Some(other) => return Err(other.unexpected()),
+    };
+    let mut package = None;
+    let mut target = None;
+    let mut offline = false;
+    let mut positional: Vec<String> = Vec::new();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("package") | Short('p') => package = Some(PathBuf::from(p.value()?)),
+            Long("target") if sub == "install" => target = Some(p.value()?.string()?),
+            Long("offline") if sub == "install" => offline = true,
+            Long("help") | Short('h') => return Ok(Command::Help),
+            Value(v) if sub == "which" && positional.is_empty() => positional.push(v.string()?),
+            other => return Err(other.unexpected()),
+        }
+    }
+    match sub.as_str() {
+        "install" => Ok(Command::Install {
+            package,
+            target,
+            offline,
+        }),
+        "which" => Ok(Command::Which {
+            package,
+            name: positional.pop(),
+        }),
+        "help" => Ok(Command::Help),
+        other => Err(lexopt::Error::Custom(
+            format!("unknown command `{other}`").into(),
+        )),
+    }
+}
+
+/// Runs the program; returns the exit code.
+pub fn main() -> i32 {
+    crate::log::init();
+    let result = parse(std::env::args_os().skip(1)).and_then(run);
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            print_error(&e);
+            e.exit_code()
+        }
+    }
+}
+
+fn run(command: Command) -> Result<i32, Error> {
+    match command {
+        Command::Help => print!("{USAGE}"),
+        Command::Version => println!("postbin {}", env!("CARGO_PKG_VERSION")),
+        Command::Install {
+            package,
+            target,
+            offline,
+        } => {
+            let report = install::run(&install::Options {
+                package_dir: commands::package_dir(package),
+                target,
+                offline,
+            })?;
+            let what = match &report.outcome {
+                install::Outcome::AlreadyInstalled => "already installed".to_string(),
+                install::Outcome::FromCache => "installed from the cache".to_string(),
+                install::Outcome::Downloaded { bytes } => format!(
+                    "downloaded {:.1} MiB and installed",
+                    *bytes as f64 / 1048576.0
+                ),
+                install::Outcome::Override(p) => format!("using {}", p.display()),
+            };
+            crate::info!(
+                "{} {} ({}): {what} in {:.2}s",
+                report.plan.name,
+                report.plan.version,
+                report.plan.target,
+                report.elapsed.as_secs_f64()
+            );
+        }
+        Command::Which { package, name } => {
+            let path = which::run(&commands::package_dir(package), name.as_deref())?;
+            println!("{}", path.display());
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// One short paragraph: the message, then each cause on its own line.
+pub fn print_error(e: &Error) {
+    let mut text = format!("postbin: error: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!("\n  caused by: {s}"));
+        source = s.source();
+    }
+    eprintln!("{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Command, Error> {
+        parse(args.iter().map(std::ffi::OsString::from))
+    }
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(
+            p(&["install", "--package", "d", "--target", "t", "--offline"]).unwrap(),
+            Command::Install {
+                package: Some("d".into()),
+                target: Some("t".into()),
+                offline: true
+            }
+        );
+        assert_eq!(
+            p(&["which", "hello"]).unwrap(),
+            Command::Which {
+                package: None,
+                name: Some("hello".into())
+            }
+        );
+        assert_eq!(p(&["--version"]).unwrap(), Command::Version);
+        assert_eq!(p(&[]).unwrap(), Command::Help);
+    }
+
+    #[test]
+    fn bad_usage_is_exit_2_with_a_pointer_to_help() {
+        for args in [
+            &["frobnicate"][..],
+            &["install", "--bogus"],
+            &["which", "a", "b"],
+            &["install", "--package"],
+        ] {
+            let e = p(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+            assert!(e.to_string().contains("postbin --help"));
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! `postbin install`: config → plan → cache (lock, re-check) → fetch, verify,
+//! unpack → place the executables in the package.
+
+use super::{Loaded, load};
+use crate::cache::{Cache, Tree};
+use crate::checksums;
+use crate::error::Error;
+use crate::extract::{self, Limits};
+use crate::fetch::{self, Expect};
+use crate::hash::Sha256Hash;
+use crate::link;
+use crate::net::{Client, url::file_url_to_path};
+use crate::plan::{Integrity, Plan};
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub struct Options {
+    pub package_dir: PathBuf,
+    pub target: Option<String>,
+    pub offline: bool,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// The package already held verified copies; nothing was touched.
+    AlreadyInstalled,
+    /// Placed from the cache without a download.
+    FromCache,
+    Downloaded {
+        bytes: u64,
+    },
+    /// `<PREFIX>_BINARY_PATH` is set: nothing to install.
+    Override(PathBuf),
+}
+
+pub struct Report {
+    pub outcome: Outcome,
+    pub plan: Plan,
+    pub placed: Vec<PathBuf>,
+    pub elapsed: Duration,
+}
+
+pub fn run(options: &Options) -> Result<Report, Error> {
+    let started = Instant::now();
+    let Loaded { settings, plan, .. } = load(
+        &options.package_dir,
+        options.target.as_deref(),
+        options.offline,
+    )?;
+    if let Some(path) = &settings.binary_path {
+        let ok = std::fs::metadata(&path.value).is_ok_and(|m| m.is_file());
+        if !ok {
+            return Err(Error::BinaryOverride {
+                variable: format!("{}_BINARY_PATH", plan.env_prefix),
+                path: path.value.clone(),
+            });
+        }
+        crate::info!(
+            "using {} ({}); nothing downloaded",
+            path.value.display(),
+            path.origin
+        );
+        return Ok(Report {
+            outcome: Outcome::Override(path.value.clone()),
+            plan,
+            placed: vec![],
+            elapsed: started.elapsed(),
+        });
+    }
+    let client = Client::new(&settings);
+
+    // A pinned hash, or the one the previous install recorded, lets a
+    // re-install finish with no cache access and no connection at all.
+    let known = match &plan.integrity {
+        Integrity::Pinned(sha) => Some(*sha),
+        Integrity::ChecksumsFile(_) => link::read_receipt(&plan.package_dir).map(|r| r.archive),
+    };
+    if let Some(sha) = known
+        && link::is_current(&plan, &sha)
+    {
+        let placed = plan
+            .bins
+            .iter()
+            .map(|b| link::installed_path(&plan.package_dir, &b.file_name))
+            .collect();
+        return Ok(Report {
+            outcome: Outcome::AlreadyInstalled,
+            plan,
+            placed,
+            elapsed: started.elapsed(),
+        });
+    }
+
+    let cache = Cache::open(&settings.cache_dir.value)?;
+    let sha = match known.filter(|_| matches!(plan.integrity, Integrity::Pinned(_))) {
+        Some(sha) => sha,
+        None => hash_from_checksums_file(&client, &plan)?,
+    };
+    let (tree, downloaded) = ensure_tree(&cache, &client, &plan, &sha)?;
+    cache.touch(&sha);
+    let receipt = link::place(&plan, &tree)?;
+    let outcome = match downloaded {
+        Some(bytes) => Outcome::Downloaded { bytes },
+        None => Outcome::FromCache,
+    };
+    Ok(Report {
+        outcome,
+        placed: receipt.bins.into_iter().map(|b| b.path).collect(),
+        plan,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The unpacked, verified tree for `sha`, from the cache or made now.
+/// Returns the number of bytes downloaded, if a download happened.
+pub fn ensure_tree(
+    cache: &Cache,
+    client: &Client<'_>,
+    plan: &Plan,
+    sha: &Sha256Hash,
+) -> Result<(Tree, Option<u64>), Error> {
+    if let Some(tree) = usable_tree(cache, plan, sha, false)? {
+        return Ok((tree, None));
+    }
+    let _lock = cache.lock(sha)?;
+    // Another process may have finished while we waited for the lock.
+    if let Some(tree) = usable_tree(cache, plan, sha, true)? {
+        return Ok((tree, None));
+    }
+    let cached_archive = cache.archive_path(sha);
+    let mut download = None;
+    let mut downloaded_bytes = None;
+    let archive_path = if cached_archive.is_file() && cache.verify_archive(sha) {
+        crate::debug!("unpacking cached archive {}", sha.short());
+        cached_archive
+    } else {
+        let offline = client.settings().offline.value;
+        if offline
+            && plan
+                .sources
+                .iter()
+                .all(|s| file_url_to_path(&s.url).is_none())
+        {
+            return Err(Error::OfflineMiss {
+                package: plan.name.clone(),
+                target: plan.target.clone(),
+                asset: plan.asset_name.clone(),
+            });
+        }
+        cache.sweep_temp(Duration::from_secs(3600));
+        let mut temp = cache.temp_file()?;
+        let done = fetch::download(
+            client,
+            &plan.sources,
+            Expect::Sha256(*sha),
+            temp.as_file_mut(),
+            &plan.asset_name,
+        )?;
+        crate::debug!("downloaded {} bytes from {}", done.size, done.url);
+        downloaded_bytes = Some(done.size);
+        let path = temp.path().to_path_buf();
+        download = Some(temp);
+        path
+    };
+
+    let staging = cache.temp_dir()?;
+    let files = staging.path().join("files");
+    std::fs::create_dir(&files).map_err(|source| extract::Error::Io {
+        op: "create",
+        path: files.clone(),
+        source,
+    })?;
+    let limits = Limits {
+        max_unpacked: client.settings().max_unpacked_size,
+        ..Limits::default()
+    };
+    let listing = extract::unpack(
+        plan.format,
+        &archive_path,
+        &files,
+        limits,
+        &plan.bins[0].archive_path,
+    )?;
+    check_bins_present(plan, &listing)?;
+
+    // Only a download that unpacked cleanly and holds the executables is kept.
+    if let Some(temp) = download {
+        cache.publish_archive(temp, sha)?;
+    }
+    let tree = cache.publish_tree(staging, sha, listing)?;
+    Ok((tree, downloaded_bytes))
+}
+
+/// The published tree if every declared executable in it verifies. A tree
+/// that fails verification is discarded when we hold the lock.
+fn usable_tree(
+    cache: &Cache,
+    plan: &Plan,
+    sha: &Sha256Hash,
+    locked: bool,
+) -> Result<Option<Tree>, Error> {
+    let Some(tree) = cache.tree(sha) else {
+        return Ok(None);
+    };
+    check_bins_present(plan, &tree.listing)?;
+    let intact = plan
+        .bins
+        .iter()
+        .all(|b| tree.verify_file(&b.archive_path).unwrap_or(false));
+    if intact {
+        crate::debug!("cache hit {}", sha.short());
+        return Ok(Some(tree));
+    }
+    if locked {
+        crate::warn!(
+            "cached files of {} are corrupt; unpacking again",
+            plan.asset_name
+        );
+        cache.discard_tree(sha);
+    }
+    Ok(None)
+}
+
+fn check_bins_present(plan: &Plan, listing: &extract::Listing) -> Result<(), Error> {
+    for bin in &plan.bins {
+        if !listing.contains_key(&bin.archive_path) {
+            let found = listing
+                .iter()
+                .filter(|(_, r)| r.executable)
+                .map(|(k, _)| k.clone())
+                .take(10)
+                .collect();
+            return Err(Error::MissingBin {
+                package: plan.name.clone(),
+                target: plan.target.clone(),
+                archive_path: bin.archive_path.clone(),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// For a target with no pinned hash: the hash from the publisher's declared
+/// checksums file. Weaker than a pinned hash, and said so.
+fn hash_from_checksums_file(client: &Client<'_>, plan: &Plan) -> Result<Sha256Hash, Error> {
+    let Integrity::ChecksumsFile(sources) = &plan.integrity else {
+        unreachable!("pinned hashes never reach here")
+    };
+    let mut last_error = None;
+    for source in sources {
+        let text = match file_url_to_path(&source.url) {
+            Some(path) => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
+            None => client
+                .request(&source.url, source.explicit, None, false)
+                .map_err(|e| e.to_string())
+                .and_then(|r| {
+                    let mut text = String::new();
+                    r.body
+                        .into_reader()
+                        .take(4 << 20)
+                        .read_to_string(&mut text)
+                        .map(|_| text)
+                        .map_err(|e| e.to_string())
+                }),
+        };
+        match text {
+            Ok(text) => {
+                let sha =
+                    checksums::find(&text, &plan.asset_name).ok_or_else(|| Error::Checksums {
+                        detail: format!(
+                            "the checksums file {} lists no {}",
+                            source.url, plan.asset_name
+                        ),
+                    })?;
+                crate::warn!(
+                    "{} pins no sha256 for {}; using the hash from {} (served by the release host, not pinned by the publisher)",
+                    plan.name,
+                    plan.target,
+                    source.url
+                );
+                return Ok(sha);
+            }
+            Err(e) => last_error = Some(format!("{}: {e}", source.url)),
+        }
+    }
+    Err(Error::Checksums {
+        detail: format!(
+            "cannot fetch the checksums file: {}",
+            last_error.unwrap_or_default()
+        ),
+    })
+}

@@ -1,0 +1,173 @@
+//! The top-level error: one variant per layer, plus the few failures that
+//! belong to the commands themselves. Exit codes are decided here and only
+//! here; they are documented in docs/cli.md.
+
+use crate::{cache, extract, fetch, link, manifest, net, plan};
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub enum Error {
+    Usage(String),
+    Manifest(manifest::Error),
+    Plan(plan::Error),
+    Fetch(fetch::Error),
+    Extract(extract::Error),
+    Cache(cache::Error),
+    Link(link::Error),
+    /// The archive unpacked fine but lacks a declared executable.
+    MissingBin {
+        package: String,
+        target: String,
+        archive_path: String,
+        found: Vec<String>,
+    },
+    /// Offline, and the cache does not hold the archive.
+    OfflineMiss {
+        package: String,
+        target: String,
+        asset: String,
+    },
+    NotInstalled {
+        package: String,
+        command: String,
+    },
+    BinaryOverride {
+        variable: String,
+        path: PathBuf,
+    },
+    Checksums {
+        detail: String,
+    },
+}
+
+/// Exit codes, one per kind of failure, so scripts can tell them apart.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// `which`: not installed; anything not listed below.
+    pub const FAILURE: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const CONFIG: i32 = 3;
+    pub const UNSUPPORTED_PLATFORM: i32 = 4;
+    pub const NETWORK: i32 = 5;
+    pub const INTEGRITY: i32 = 6;
+    pub const ARCHIVE: i32 = 7;
+    pub const FILESYSTEM: i32 = 8;
+    pub const OFFLINE_MISS: i32 = 9;
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::Manifest(_) | Error::BinaryOverride { .. } => exit::CONFIG,
+            Error::Plan(
+                plan::Error::UnsupportedPlatform { .. }
+                | plan::Error::ForcedTargetNotOffered { .. },
+            ) => exit::UNSUPPORTED_PLATFORM,
+            Error::Plan(_) => exit::CONFIG,
+            Error::Fetch(e) if e.is_integrity_failure() => exit::INTEGRITY,
+            Error::Checksums { .. } => exit::INTEGRITY,
+            Error::Fetch(e) if e.is_offline() => exit::OFFLINE_MISS,
+            Error::Fetch(fetch::Error::Write { .. }) => exit::FILESYSTEM,
+            Error::Fetch(_) => exit::NETWORK,
+            Error::Extract(extract::Error::Io { .. }) => exit::FILESYSTEM,
+            Error::Extract(_) | Error::MissingBin { .. } => exit::ARCHIVE,
+            Error::Cache(_) | Error::Link(_) => exit::FILESYSTEM,
+            Error::OfflineMiss { .. } => exit::OFFLINE_MISS,
+            Error::NotInstalled { .. } => exit::FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(m) => write!(f, "{m}\nRun `postbin --help` for usage."),
+            Error::Manifest(e) => e.fmt(f),
+            Error::Plan(e) => e.fmt(f),
+            Error::Fetch(e) => e.fmt(f),
+            Error::Extract(e) => e.fmt(f),
+            Error::Cache(e) => e.fmt(f),
+            Error::Link(e) => e.fmt(f),
+            Error::MissingBin {
+                package,
+                target,
+                archive_path,
+                found,
+            } => {
+                write!(
+                    f,
+                    "the {target} archive of {package} has no `{archive_path}`, which `postbin.bin` declares; nothing was installed."
+                )?;
+                if found.is_empty() {
+                    write!(f, " The archive holds no executable file.")
+                } else {
+                    write!(
+                        f,
+                        " Executables in the archive: {}. Publisher: fix `postbin.bin`.",
+                        found.join(", ")
+                    )
+                }
+            }
+            Error::OfflineMiss {
+                package,
+                target,
+                asset,
+            } => write!(
+                f,
+                "offline mode, and the cache has no {asset} ({package}, {target}). \
+                 On a connected machine run `postbin prefill --out DIR` and carry DIR over, then \
+                 `postbin cache import DIR` or set POSTBIN_MIRROR=file:///DIR; or unset POSTBIN_OFFLINE."
+            ),
+            Error::NotInstalled { package, command } => write!(
+                f,
+                "{command} of {package} is not installed; run `postbin install` in the package directory"
+            ),
+            Error::BinaryOverride { variable, path } => write!(
+                f,
+                "{variable} points at {}, which is not an executable file; fix or unset {variable}",
+                path.display()
+            ),
+            Error::Checksums { detail } => f.write_str(detail),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    /// The cause chain starts below the layer's own message, which `Display`
+    /// already printed; nothing is said twice.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Manifest(e) => e.source(),
+            Error::Plan(e) => e.source(),
+            Error::Fetch(e) => e.source(),
+            Error::Extract(e) => e.source(),
+            Error::Cache(e) => e.source(),
+            Error::Link(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! from_layer {
+    ($($variant:ident($ty:ty)),*) => {$(
+        impl From<$ty> for Error {
+            fn from(e: $ty) -> Self { Error::$variant(e) }
+        }
+    )*};
+}
+from_layer!(
+    Manifest(manifest::Error),
+    Plan(plan::Error),
+    Fetch(fetch::Error),
+    Extract(extract::Error),
+    Cache(cache::Error),
+    Link(link::Error)
+);
+
+impl From<net::Error> for Error {
+    fn from(e: net::Error) -> Self {
+        Error::Fetch(fetch::Error::Net(e))
+    }
+}

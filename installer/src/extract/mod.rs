@@ -1,0 +1,383 @@
+//! Unpacks a verified archive into a fresh directory, safely: regular files
+//! and directories only, every path enclosed in the destination, symlinks and
+//! hard links only when they stay inside (and created last, so nothing is
+//! ever written through a link), unknown entry types refused, duplicate
+//! entries refused, total size and entry count capped, only the exec bit kept.
+//!
+//! Every regular file is hashed while it is written; the resulting listing is
+//! what later cache hits re-verify against.
+
+mod path;
+mod tar_format;
+mod zip_format;
+
+pub use path::Refusal;
+
+use crate::hash::{HashingWriter, Sha256Hash};
+use crate::plan::Format;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Total bytes all files may unpack to (decompression bombs stop here).
+    pub max_unpacked: u64,
+    pub max_entries: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_unpacked: 4 << 30,
+            max_entries: 100_000,
+        }
+    }
+}
+
+/// One regular file of an unpacked tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileRecord {
+    pub size: u64,
+    pub sha256: Sha256Hash,
+    pub executable: bool,
+}
+
+/// What an archive unpacked to: every regular file (links resolved to the
+/// file they reach), keyed by its `/`-separated relative path.
+pub type Listing = BTreeMap<String, FileRecord>;
+
+#[derive(Debug)]
+pub enum Error {
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// The archive itself is malformed.
+    Corrupt {
+        format: Format,
+        detail: String,
+    },
+    UnsafeEntry {
+        entry: String,
+        reason: String,
+    },
+    TooLarge {
+        limit: u64,
+    },
+    TooManyEntries {
+        limit: u64,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { op, path, .. } => write!(f, "cannot {op} {}", path.display()),
+            Error::Corrupt { format, detail } => write!(
+                f,
+                "the {} archive is malformed ({detail}); the publisher's `format` may be wrong",
+                format.as_str()
+            ),
+            Error::UnsafeEntry { entry, reason } => write!(
+                f,
+                "refusing archive entry `{}`: {reason}; the release archive is unsafe to unpack, report it to the publisher",
+                entry.escape_debug()
+            ),
+            Error::TooLarge { limit } => write!(
+                f,
+                "the archive unpacks to more than {} MiB (a decompression bomb?); raise POSTBIN_MAX_UNPACKED_SIZE if it is genuine",
+                limit >> 20
+            ),
+            Error::TooManyEntries { limit } => {
+                write!(f, "the archive has more than {limit} entries")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Unpacks `archive` into `dest` (which must exist and be empty).
+/// For `Format::Raw` the asset itself becomes the file `raw_name`.
+pub fn unpack(
+    format: Format,
+    archive: &Path,
+    dest: &Path,
+    limits: Limits,
+    raw_name: &str,
+) -> Result<Listing, Error> {
+    let mut unpacker = Unpacker::new(dest, limits);
+    let file = File::open(archive).map_err(|source| Error::Io {
+        op: "open",
+        path: archive.to_path_buf(),
+        source,
+    })?;
+    let reader = io::BufReader::with_capacity(256 * 1024, file);
+    match format {
+        Format::TarGz => {
+            tar_format::unpack(flate2::read::GzDecoder::new(reader), format, &mut unpacker)?
+        }
+        Format::TarXz => tar_format::unpack(
+            lzma_rust2::XzReader::new(reader, true),
+            format,
+            &mut unpacker,
+        )?,
+        Format::TarZst => {
+            let decoder =
+                ruzstd::decoding::StreamingDecoder::new(reader).map_err(|e| Error::Corrupt {
+                    format,
+                    detail: e.to_string(),
+                })?;
+            tar_format::unpack(decoder, format, &mut unpacker)?
+        }
+        Format::Zip => zip_format::unpack(archive, &mut unpacker)?,
+        Format::Raw => unpacker.file(raw_name, true, reader)?,
+    }
+    unpacker.finish()
+}
+
+/// What a format reader hands over, entry by entry.
+pub(crate) struct Unpacker<'a> {
+    dest: &'a Path,
+    limits: Limits,
+    entries: u64,
+    unpacked: u64,
+    listing: Listing,
+    dirs: std::collections::BTreeSet<String>,
+    /// (link path, resolved target, is hard link), created after all files.
+    links: Vec<(String, String, bool)>,
+}
+
+impl<'a> Unpacker<'a> {
+    fn new(dest: &'a Path, limits: Limits) -> Self {
+        Self {
+            dest,
+            limits,
+            entries: 0,
+            unpacked: 0,
+            listing: Listing::new(),
+            dirs: Default::default(),
+            links: Vec::new(),
+        }
+    }
+
+    fn count_entry(&mut self) -> Result<(), Error> {
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(Error::TooManyEntries {
+                limit: self.limits.max_entries,
+            });
+        }
+        Ok(())
+    }
+
+    fn normalize(&self, name: &str) -> Result<String, Error> {
+        path::normalize(name).map_err(|r| unsafe_entry(name, r.describe()))
+    }
+
+    fn claim(&mut self, rel: &str, name: &str) -> Result<(), Error> {
+        let taken = self.listing.contains_key(rel)
+            || self.dirs.contains(rel)
+            || self.links.iter().any(|(l, _, _)| l == rel);
+        if taken {
+            return Err(unsafe_entry(
+                name,
+                "it appears twice in the archive (duplicate entry)",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn dir(&mut self, name: &str) -> Result<(), Error> {
+        self.count_entry()?;
+        let rel = match path::normalize(name) {
+            Ok(rel) => rel,
+            Err(Refusal::Empty) => return Ok(()), // the archive's `./`
+            Err(r) => return Err(unsafe_entry(name, r.describe())),
+        };
+        if self.listing.contains_key(&rel) || self.links.iter().any(|(l, _, _)| *l == rel) {
+            return Err(unsafe_entry(
+                name,
+                "it appears twice in the archive (duplicate entry)",
+            ));
+        }
+        let full = self.dest.join(path::to_path(&rel));
+        fs::create_dir_all(&full).map_err(|source| io_err("create directory", &full, source))?;
+        self.dirs.insert(rel);
+        Ok(())
+    }
+
+    pub(crate) fn file(
+        &mut self,
+        name: &str,
+        executable: bool,
+        mut content: impl Read,
+    ) -> Result<(), Error> {
+        self.count_entry()?;
+        let rel = self.normalize(name)?;
+        self.claim(&rel, name)?;
+        let full = self.dest.join(path::to_path(&rel));
+        if let Some(parent) = full.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|source| io_err("create directory", parent, source))?;
+        }
+        let file =
+            create_file(&full, executable).map_err(|source| io_err("create", &full, source))?;
+        let mut out = HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, file));
+        let mut buf = vec![0u8; 128 * 1024];
+        loop {
+            let n = match content.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::Corrupt {
+                        format: Format::Raw,
+                        detail: format!("reading `{}`: {e}", name.escape_debug()),
+                    });
+                }
+            };
+            self.unpacked += n as u64;
+            if self.unpacked > self.limits.max_unpacked {
+                return Err(Error::TooLarge {
+                    limit: self.limits.max_unpacked,
+                });
+            }
+            out.write_all(&buf[..n])
+                .map_err(|source| io_err("write", &full, source))?;
+        }
+        let (writer, sha256, size) = out.finish();
+        writer
+            .into_inner()
+            .map_err(|e| io_err("write", &full, e.into_error()))?;
+        self.listing.insert(
+            rel,
+            FileRecord {
+                size,
+                sha256,
+                executable,
+            },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn link(&mut self, name: &str, target: &str, hard: bool) -> Result<(), Error> {
+        self.count_entry()?;
+        let rel = self.normalize(name)?;
+        self.claim(&rel, name)?;
+        let resolved = if hard {
+            // Hard link targets are archive paths, not relative to the link.
+            self.normalize(target).map_err(|_| {
+                unsafe_entry(name, "it is a hard link that points outside the archive")
+            })?
+        } else {
+            path::resolve_link_target(&rel, target).map_err(|r| unsafe_entry(name, r.describe()))?
+        };
+        self.links.push((rel, resolved, hard));
+        Ok(())
+    }
+
+    /// Creates the links, each as a copy of the regular file it reaches (a
+    /// link to a directory or to nothing is refused), then returns the listing.
+    fn finish(mut self) -> Result<Listing, Error> {
+        let links = std::mem::take(&mut self.links);
+        for (rel, target, hard) in &links {
+            let record = self.follow(target, &links, 0).ok_or_else(|| {
+                unsafe_entry(
+                    rel,
+                    "it is a link whose target is not a regular file in the archive",
+                )
+            })?;
+            let (target_rel, record) = record;
+            let from = self.dest.join(path::to_path(&target_rel));
+            let to = self.dest.join(path::to_path(rel));
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent)
+                    .map_err(|source| io_err("create directory", parent, source))?;
+            }
+            create_link(&from, &to, &target_rel, rel, *hard)
+                .map_err(|source| io_err("create link", &to, source))?;
+            self.listing.insert(rel.clone(), record);
+        }
+        Ok(self.listing)
+    }
+
+    /// Follows link chains (bounded) to a regular file in the listing.
+    fn follow(
+        &self,
+        target: &str,
+        links: &[(String, String, bool)],
+        depth: u32,
+    ) -> Option<(String, FileRecord)> {
+        if depth > 16 {
+            return None;
+        }
+        if let Some(record) = self.listing.get(target) {
+            return Some((target.to_string(), record.clone()));
+        }
+        let (_, next, _) = links.iter().find(|(l, _, _)| l == target)?;
+        self.follow(next, links, depth + 1)
+    }
+}
+
+/// A symlink stays a symlink (relative, inside the tree) on Unix; a hard
+/// link, or any link where symlinks are unavailable, becomes a copy.
+fn create_link(
+    from: &Path,
+    to: &Path,
+    target_rel: &str,
+    link_rel: &str,
+    hard: bool,
+) -> io::Result<()> {
+    #[cfg(unix)]
+    if !hard {
+        let depth = link_rel.matches('/').count();
+        let relative: PathBuf = std::iter::repeat_n("..", depth)
+            .map(PathBuf::from)
+            .chain(std::iter::once(path::to_path(target_rel)))
+            .collect();
+        return std::os::unix::fs::symlink(relative, to);
+    }
+    let _ = (target_rel, link_rel, hard);
+    fs::copy(from, to).map(|_| ())
+}
+
+fn create_file(path: &Path, executable: bool) -> io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    // create_new: never write through something already there (a link).
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if executable { 0o755 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    options.open(path)
+}
+
+fn unsafe_entry(name: &str, reason: &str) -> Error {
+    Error::UnsafeEntry {
+        entry: name.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn io_err(op: &'static str, path: &Path, source: io::Error) -> Error {
+    Error::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,30 @@
+//! postbin: installs the native executable of an npm package from its
+//! release archive. Data flows one way:
+//!
+//! `manifest` + `settings` (+ `npmrc`) → `plan` (with `platform`, `template`)
+//! → `cache` → `fetch` (over `net`, hashed by `hash`) → `extract` → `link`.
+//!
+//! `commands` wires these together per subcommand, `cli` parses arguments and
+//! prints errors, `error` owns exit codes.
+
+#[macro_use]
+pub mod log;
+
+pub mod cache;
+pub mod checksums;
+pub mod cli;
+pub mod commands;
+pub mod env_vars;
+pub mod error;
+pub mod extract;
+pub mod fetch;
+pub mod hash;
+pub mod link;
+pub mod manifest;
+pub mod net;
+pub mod npmrc;
+pub mod plan;
+pub mod platform;
+pub mod progress;
+pub mod settings;
+pub mod template;

@@ -1,0 +1,190 @@
+//! Places the declared executables inside the package, at
+//! `<package>/.postbin/bin/<name>[.exe]`, each a private copy of the verified
+//! cache file (so a change to one can never corrupt the other), written to a
+//! temp file and renamed, mode 755. A receipt, written last, records what was
+//! placed; it is the marker that placement completed.
+
+use crate::cache::Tree;
+use crate::hash::{self, Sha256Hash};
+use crate::plan::Plan;
+use serde_json::{Value, json};
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub const INSTALL_DIR: &str = ".postbin";
+
+#[derive(Debug)]
+pub enum Error {
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { op, path, .. } => write!(
+                f,
+                "cannot {op} {} inside the package (a read-only node_modules? the launcher runs the tool from the cache then)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+        }
+    }
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Error + 'a {
+    move |source| Error::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Where command `file_name` lives once installed.
+pub fn installed_path(package_dir: &Path, file_name: &str) -> PathBuf {
+    package_dir.join(INSTALL_DIR).join("bin").join(file_name)
+}
+
+fn receipt_path(package_dir: &Path) -> PathBuf {
+    package_dir.join(INSTALL_DIR).join("receipt.json")
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacedBin {
+    pub name: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: Sha256Hash,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Receipt {
+    pub target: String,
+    pub archive: Sha256Hash,
+    pub bins: Vec<PlacedBin>,
+}
+
+/// Copies each declared executable from the tree into the package.
+pub fn place(plan: &Plan, tree: &Tree) -> Result<Receipt, Error> {
+    let bin_dir = plan.package_dir.join(INSTALL_DIR).join("bin");
+    fs::create_dir_all(&bin_dir).map_err(io_err("create", &bin_dir))?;
+    let mut bins = Vec::new();
+    for bin in &plan.bins {
+        let record = &tree.listing[&bin.archive_path];
+        let dest = installed_path(&plan.package_dir, &bin.file_name);
+        replace_with_copy(&tree.path_of(&bin.archive_path), &dest)?;
+        bins.push(PlacedBin {
+            name: bin.name.clone(),
+            path: dest,
+            size: record.size,
+            sha256: record.sha256,
+        });
+    }
+    let receipt = Receipt {
+        target: plan.target.clone(),
+        archive: tree.archive,
+        bins,
+    };
+    write_receipt(&plan.package_dir, &receipt)?;
+    Ok(receipt)
+}
+
+/// Atomically replaces `dest` with an executable copy of `src`: copy to a
+/// temp file beside it, chmod 755, rename. Never writes `dest` in place
+/// (bun and pnpm hard-link package files from their stores).
+pub fn replace_with_copy(src: &Path, dest: &Path) -> Result<(), Error> {
+    let dir = dest.parent().expect("dest has a parent");
+    let temp = tempfile::Builder::new()
+        .prefix(".postbin-")
+        .tempfile_in(dir)
+        .map_err(io_err("create a temp file in", dir))?;
+    fs::copy(src, temp.path()).map_err(io_err("copy into", temp.path()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(temp.path(), fs::Permissions::from_mode(0o755))
+            .map_err(io_err("chmod", temp.path()))?;
+    }
+    temp.persist(dest)
+        .map_err(|e| io_err("replace", dest)(e.error))?;
+    Ok(())
+}
+
+fn write_receipt(package_dir: &Path, receipt: &Receipt) -> Result<(), Error> {
+    let bins: Vec<Value> = receipt
+        .bins
+        .iter()
+        .map(|b| {
+            json!({
+                "name": b.name,
+                "path": b.path.strip_prefix(package_dir).unwrap_or(&b.path).to_string_lossy(),
+                "size": b.size,
+                "sha256": b.sha256.hex(),
+            })
+        })
+        .collect();
+    let text = json!({"target": receipt.target, "archive": receipt.archive.hex(), "bins": bins})
+        .to_string();
+    let path = receipt_path(package_dir);
+    let dir = path.parent().expect("receipt has a parent");
+    let mut temp = tempfile::Builder::new()
+        .prefix(".receipt-")
+        .tempfile_in(dir)
+        .map_err(io_err("create a temp file in", dir))?;
+    io::Write::write_all(&mut temp, text.as_bytes()).map_err(io_err("write", &path))?;
+    temp.persist(&path)
+        .map_err(|e| io_err("write", &path)(e.error))?;
+    Ok(())
+}
+
+/// The receipt, if a complete placement exists. Paths are made absolute
+/// from `package_dir` (packages move: pnpm renames staging dirs).
+pub fn read_receipt(package_dir: &Path) -> Option<Receipt> {
+    let text = fs::read_to_string(receipt_path(package_dir)).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let mut bins = Vec::new();
+    for b in v.get("bins")?.as_array()? {
+        bins.push(PlacedBin {
+            name: b.get("name")?.as_str()?.to_string(),
+            path: package_dir.join(b.get("path")?.as_str()?),
+            size: b.get("size")?.as_u64()?,
+            sha256: Sha256Hash::parse(b.get("sha256")?.as_str()?)?,
+        });
+    }
+    Some(Receipt {
+        target: v.get("target")?.as_str()?.to_string(),
+        archive: Sha256Hash::parse(v.get("archive")?.as_str()?)?,
+        bins,
+    })
+}
+
+/// True if the package already holds exactly this plan's executables,
+/// re-hashed now (a hit is verified, not trusted).
+pub fn is_current(plan: &Plan, archive: &Sha256Hash) -> bool {
+    let Some(receipt) = read_receipt(&plan.package_dir) else {
+        return false;
+    };
+    if receipt.target != plan.target
+        || receipt.archive != *archive
+        || receipt.bins.len() != plan.bins.len()
+    {
+        return false;
+    }
+    receipt.bins.iter().all(|b| {
+        plan.bins.iter().any(|p| p.name == b.name)
+            && fs::metadata(&b.path).is_ok_and(|m| m.len() == b.size)
+            && hash::hash_file(&b.path).is_ok_and(|(h, _)| h == b.sha256)
+    })
+}

@@ -1,0 +1,458 @@
+//! The one network stack: a lazily built ureq `Agent` per proxy route, with
+//! explicit connect and stall timeouts, postbin's own redirect policy (bounded,
+//! never HTTPS→HTTP, plain HTTP only to loopback or a configured mirror, the
+//! GitHub token only to GitHub over HTTPS and re-decided at every hop), and
+//! errors classified once as retryable or not.
+
+pub mod proxy;
+pub mod tls;
+pub mod url;
+
+use crate::settings::Settings;
+use std::cell::RefCell;
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+pub const MAX_REDIRECTS: u32 = 10;
+const USER_AGENT: &str = concat!("postbin/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Debug)]
+pub enum Error {
+    /// Offline mode forbids opening a socket.
+    Offline {
+        url: String,
+    },
+    /// Plain HTTP to a host nobody configured, or an HTTPS→HTTP redirect.
+    Insecure {
+        url: String,
+        reason: &'static str,
+    },
+    TooManyRedirects {
+        url: String,
+    },
+    BadUrl {
+        source: url::ParseError,
+    },
+    Status {
+        url: String,
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    Connect {
+        url: String,
+        via_proxy: Option<String>,
+        source: ureq::Error,
+    },
+    Tls {
+        url: String,
+        source: ureq::Error,
+    },
+    /// No byte arrived for the stall timeout.
+    Stalled {
+        url: String,
+        after: Duration,
+    },
+    /// The connection broke (reset, truncated body, protocol error).
+    Transfer {
+        url: String,
+        source: std::io::Error,
+    },
+    TlsSetup(tls::Error),
+}
+
+impl Error {
+    /// The single place that decides what is worth another attempt.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            Error::Connect { .. } | Error::Stalled { .. } | Error::Transfer { .. } => true,
+            Error::Offline { .. }
+            | Error::Insecure { .. }
+            | Error::TooManyRedirects { .. }
+            | Error::BadUrl { .. }
+            | Error::Tls { .. }
+            | Error::TlsSetup(_) => false,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Offline { url } => write!(f, "offline mode forbids downloading {url}"),
+            Error::Insecure { url, reason } => write!(f, "refusing {url}: {reason}"),
+            Error::TooManyRedirects { url } => {
+                write!(
+                    f,
+                    "{url} redirected more than {MAX_REDIRECTS} times (a redirect loop?)"
+                )
+            }
+            Error::BadUrl { source } => write!(f, "{source}"),
+            Error::Status { url, status, .. } => match status {
+                404 => write!(
+                    f,
+                    "{url} answered 404 Not Found: the release asset does not exist (a mirror without this file, or a wrong `url` template)"
+                ),
+                401 | 403 => write!(
+                    f,
+                    "{url} answered {status}: access denied (a private repository needs GITHUB_TOKEN; GitHub rate limits too)"
+                ),
+                _ => write!(f, "{url} answered HTTP {status}"),
+            },
+            Error::Connect {
+                url,
+                via_proxy: Some(proxy),
+                ..
+            } => write!(
+                f,
+                "cannot reach {url} through the proxy {proxy}; check that the proxy is up, or list the host in NO_PROXY"
+            ),
+            Error::Connect {
+                url,
+                via_proxy: None,
+                ..
+            } => write!(
+                f,
+                "cannot connect to {url}; behind a firewall set HTTPS_PROXY, or point POSTBIN_MIRROR at a mirror you can reach"
+            ),
+            Error::Tls { url, .. } => write!(
+                f,
+                "TLS failed for {url}. If a corporate proxy inspects TLS, give postbin its CA certificate: \
+                 POSTBIN_CA_FILE=/path/ca.pem (or NODE_EXTRA_CA_CERTS, or cafile= in .npmrc)"
+            ),
+            Error::Stalled { url, after } => write!(
+                f,
+                "the download from {url} stalled: no data for {}s (raise POSTBIN_STALL_TIMEOUT on slow links)",
+                after.as_secs_f32()
+            ),
+            Error::Transfer { url, .. } => {
+                write!(f, "the connection to {url} broke off mid-transfer")
+            }
+            Error::TlsSetup(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Connect { source, .. } | Error::Tls { source, .. } => Some(source),
+            Error::Transfer { source, .. } => Some(source),
+            Error::BadUrl { source } => Some(source),
+            Error::TlsSetup(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+/// A response that is not a redirect.
+pub struct Response {
+    pub url: Url,
+    pub status: u16,
+    pub content_length: Option<u64>,
+    /// For 206: where the returned range starts.
+    pub range_start: Option<u64>,
+    pub body: ureq::Body,
+}
+
+/// Builds and reuses agents; opens no connection until asked to.
+pub struct Client<'s> {
+    settings: &'s Settings,
+    offline: bool,
+    agents: RefCell<Vec<(Option<String>, ureq::Agent)>>,
+    tls: RefCell<Option<ureq::tls::TlsConfig>>,
+}
+
+impl<'s> Client<'s> {
+    pub fn new(settings: &'s Settings) -> Self {
+        Self {
+            settings,
+            offline: settings.offline.value,
+            agents: RefCell::new(Vec::new()),
+            tls: RefCell::new(None),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        self.settings
+    }
+
+    /// GET (or HEAD) `url`, following redirects under postbin's rules.
+    /// `explicit` marks a URL the user configured (a mirror): plain HTTP is
+    /// then allowed to that origin. `range_from` asks for `bytes=N-`.
+    pub fn request(
+        &self,
+        url: &str,
+        explicit: bool,
+        range_from: Option<u64>,
+        head: bool,
+    ) -> Result<Response, Error> {
+        let mut url = Url::parse(url).map_err(|source| Error::BadUrl { source })?;
+        let trusted_http_origin = (explicit && url.scheme == "http").then(|| url.origin());
+        check_scheme(&url, trusted_http_origin.as_deref())?;
+        for _ in 0..=MAX_REDIRECTS {
+            if self.offline {
+                return Err(Error::Offline {
+                    url: url.to_string(),
+                });
+            }
+            let route = proxy::choose(&url, self.settings);
+            let agent = self.agent(route.as_ref().map(|r| r.url.as_str()))?;
+            let target = url.to_string_with_credentials();
+            let mut req = if head {
+                agent.head(&target)
+            } else {
+                agent.get(&target)
+            };
+            if let Some(from) = range_from {
+                req = req.header("Range", format!("bytes={from}-"));
+            }
+            if let Some(token) = self.token_for(&url) {
+                req = req.header("Authorization", format!("Bearer {token}"));
+            }
+            crate::debug!(
+                "{} {url}{}",
+                if head { "HEAD" } else { "GET" },
+                route
+                    .as_ref()
+                    .map(|r| format!(" via proxy {}", url::redact(&r.url)))
+                    .unwrap_or_default()
+            );
+            let response = req
+                .call()
+                .map_err(|e| classify(e, &url, route.as_ref().map(|r| url::redact(&r.url))))?;
+            let status = response.status().as_u16();
+            if matches!(status, 301 | 302 | 303 | 307 | 308) {
+                let location = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| Error::Status {
+                        url: url.to_string(),
+                        status,
+                        retry_after: None,
+                    })?;
+                let next = url
+                    .join(location)
+                    .map_err(|source| Error::BadUrl { source })?;
+                if url.scheme == "https" && next.scheme != "https" {
+                    return Err(Error::Insecure {
+                        url: next.to_string(),
+                        reason: "an HTTPS download redirected to plain HTTP",
+                    });
+                }
+                check_scheme(&next, trusted_http_origin.as_deref())?;
+                crate::debug!("redirected to {next}");
+                url = next;
+                continue;
+            }
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            if !(200..300).contains(&status) {
+                let retry_after = header("retry-after")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                return Err(Error::Status {
+                    url: url.to_string(),
+                    status,
+                    retry_after,
+                });
+            }
+            let content_length = header("content-length").and_then(|v| v.trim().parse().ok());
+            let range_start = (status == 206)
+                .then(|| header("content-range"))
+                .flatten()
+                .and_then(|v| parse_content_range_start(&v));
+            return Ok(Response {
+                url,
+                status,
+                content_length,
+                range_start,
+                body: response.into_body(),
+            });
+        }
+        Err(Error::TooManyRedirects {
+            url: url.to_string(),
+        })
+    }
+
+    /// The GitHub token, only for HTTPS requests to GitHub's own hosts.
+    fn token_for(&self, url: &Url) -> Option<&str> {
+        let token = self.settings.github_token.as_ref()?;
+        let github = self
+            .settings
+            .github_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&url.host));
+        (url.scheme == "https" && github && url.userinfo.is_none())
+            .then_some(token.value.0.as_str())
+    }
+
+    fn agent(&self, proxy: Option<&str>) -> Result<ureq::Agent, Error> {
+        let key = proxy.map(str::to_string);
+        if let Some((_, agent)) = self.agents.borrow().iter().find(|(k, _)| *k == key) {
+            return Ok(agent.clone());
+        }
+        if self.tls.borrow().is_none() {
+            install_crypto_provider();
+            *self.tls.borrow_mut() = Some(tls::config(self.settings).map_err(Error::TlsSetup)?);
+        }
+        let proxy = match proxy {
+            Some(p) => Some(ureq::Proxy::new(p).map_err(|source| Error::Connect {
+                url: url::redact(p),
+                via_proxy: Some(url::redact(p)),
+                source,
+            })?),
+            None => None,
+        };
+        let s = self.settings;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            // None disables ureq's own reading of the proxy env: routing is ours.
+            .proxy(proxy)
+            .timeout_resolve(Some(s.connect_timeout))
+            .timeout_connect(Some(s.connect_timeout))
+            .timeout_recv_response(Some(s.stall_timeout + s.connect_timeout))
+            .timeout_per_read(Some(s.stall_timeout))
+            .user_agent(USER_AGENT)
+            .tls_config(self.tls.borrow().clone().expect("built above"))
+            .build()
+            .into();
+        self.agents.borrow_mut().push((key, agent.clone()));
+        Ok(agent)
+    }
+}
+
+fn install_crypto_provider() {
+    // ureq uses the process default provider; ring is the one compiled in.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// HTTPS anywhere; plain HTTP only to loopback or to the origin of a mirror
+/// the user configured (the pinned hash still guards those bytes).
+fn check_scheme(url: &Url, trusted_http_origin: Option<&str>) -> Result<(), Error> {
+    match url.scheme.as_str() {
+        "https" => Ok(()),
+        "http" if url.is_loopback() || trusted_http_origin == Some(url.origin().as_str()) => Ok(()),
+        "http" => Err(Error::Insecure {
+            url: url.to_string(),
+            reason: "plain HTTP is allowed only for loopback and for mirrors you configure (POSTBIN_MIRROR)",
+        }),
+        _ => Err(Error::Insecure {
+            url: url.to_string(),
+            reason: "only https:// (and file:// mirrors) can be downloaded from",
+        }),
+    }
+}
+
+/// `bytes 100-199/1000` → 100.
+fn parse_content_range_start(value: &str) -> Option<u64> {
+    value
+        .trim()
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn classify(error: ureq::Error, url: &Url, via_proxy: Option<String>) -> Error {
+    let url_text = url.to_string();
+    if is_tls_error(&error) {
+        return Error::Tls {
+            url: url_text,
+            source: error,
+        };
+    }
+    match error {
+        ureq::Error::Timeout(ureq::Timeout::RecvBody | ureq::Timeout::PerRead) => Error::Stalled {
+            url: url_text,
+            after: Duration::ZERO,
+        },
+        ureq::Error::Io(e) if is_midstream(&e) => Error::Transfer {
+            url: url_text,
+            source: e,
+        },
+        other => Error::Connect {
+            url: url_text,
+            via_proxy,
+            source: other,
+        },
+    }
+}
+
+fn is_midstream(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof | K::BrokenPipe
+    )
+}
+
+fn is_tls_error(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Tls(_) => true,
+        ureq::Error::Io(e) => e
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_rules() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(check_scheme(&u("https://github.com/x"), None).is_ok());
+        assert!(check_scheme(&u("http://127.0.0.1:9/x"), None).is_ok());
+        assert!(check_scheme(&u("http://github.com/x"), None).is_err());
+        assert!(check_scheme(&u("http://m.corp/x"), Some("http://m.corp")).is_ok());
+        assert!(check_scheme(&u("http://other.corp/x"), Some("http://m.corp")).is_err());
+        assert!(check_scheme(&u("ftp://h/x"), None).is_err());
+    }
+
+    #[test]
+    fn content_range_start() {
+        assert_eq!(parse_content_range_start("bytes 100-199/1000"), Some(100));
+        assert_eq!(parse_content_range_start("items 1-2/3"), None);
+    }
+
+    #[test]
+    fn retryable_errors_are_named() {
+        let status = |s| Error::Status {
+            url: "u".into(),
+            status: s,
+            retry_after: None,
+        };
+        assert!(status(503).is_retryable());
+        assert!(status(429).is_retryable());
+        assert!(!status(404).is_retryable());
+        assert!(!status(403).is_retryable());
+        assert!(!Error::Offline { url: "u".into() }.is_retryable());
+        assert!(
+            !Error::Insecure {
+                url: "u".into(),
+                reason: "r"
+            }
+            .is_retryable()
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! The TLS trust store: Mozilla's roots, plus the system bundle where one
+//! exists (corporate CAs are often installed there), plus every CA the user
+//! named (POSTBIN_CA_FILE, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, cafile, ca).
+//! Extra CAs add to the roots; they never replace them.
+
+use crate::settings::{Origin, Settings};
+use std::fmt;
+use std::path::PathBuf;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+
+#[derive(Debug)]
+pub enum Error {
+    CaFile {
+        path: PathBuf,
+        origin: Origin,
+        source: std::io::Error,
+    },
+    NoCertificates {
+        what: String,
+        origin: Origin,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::CaFile { path, origin, .. } => write!(
+                f,
+                "cannot read the CA file {} (set by {origin}); fix or unset that setting",
+                path.display()
+            ),
+            Error::NoCertificates { what, origin } => write!(
+                f,
+                "{what} (set by {origin}) holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::CaFile { source, .. } => Some(source),
+            Error::NoCertificates { .. } => None,
+        }
+    }
+}
+
+/// Bundles that distributions keep their trusted roots in.
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+pub fn config(settings: &Settings) -> Result<TlsConfig, Error> {
+    if !settings.strict_ssl.value {
+        crate::warn!(
+            "TLS certificate verification is OFF (strict-ssl=false, from {}). \
+             Anyone on the network path can impersonate the server; the pinned SHA-256 still guards the download.",
+            settings.strict_ssl.origin
+        );
+        return Ok(TlsConfig::builder().disable_verification(true).build());
+    }
+    let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()))
+        .collect();
+    if let Some(bundle) = SYSTEM_BUNDLES
+        .iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        && let Ok(pem) = std::fs::read(bundle)
+    {
+        roots.extend(parse_certs(&pem));
+    }
+    for file in &settings.ca_files {
+        let pem = std::fs::read(&file.value).map_err(|source| Error::CaFile {
+            path: file.value.clone(),
+            origin: file.origin.clone(),
+            source,
+        })?;
+        let certs = parse_certs(&pem);
+        if certs.is_empty() {
+            return Err(Error::NoCertificates {
+                what: format!("the CA file {}", file.value.display()),
+                origin: file.origin.clone(),
+            });
+        }
+        crate::debug!(
+            "trusting {} extra CA certificate(s) from {}",
+            certs.len(),
+            file.value.display()
+        );
+        roots.extend(certs);
+    }
+    if let Some(inline) = &settings.ca_inline {
+        let certs = parse_certs(inline.value.as_bytes());
+        if certs.is_empty() {
+            return Err(Error::NoCertificates {
+                what: "the `ca` setting".into(),
+                origin: inline.origin.clone(),
+            });
+        }
+        roots.extend(certs);
+    }
+    Ok(TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&roots))
+        .build())
+}
+
+fn parse_certs(pem: &[u8]) -> Vec<Certificate<'static>> {
+    ureq::tls::parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect()
+}

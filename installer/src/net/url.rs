@@ -1,0 +1,300 @@
+//! Just enough URL handling for downloads: split into parts, print without
+//! credentials, swap the origin for a mirror, resolve a redirect's Location.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Url {
+    /// Lowercase: `https`, `http`, `file`.
+    pub scheme: String,
+    pub userinfo: Option<String>,
+    /// Lowercase host; IPv6 literals keep their brackets.
+    pub host: String,
+    pub port: Option<u16>,
+    /// Path plus query, always starting with `/`.
+    pub path: String,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not an absolute URL (expected scheme://host/path)",
+            redact(&self.0)
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+impl Url {
+    pub fn parse(text: &str) -> Result<Url, ParseError> {
+        let err = || ParseError(text.to_string());
+        let (scheme, rest) = text.split_once("://").ok_or_else(err)?;
+        if scheme.is_empty()
+            || !scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return Err(err());
+        }
+        let scheme = scheme.to_ascii_lowercase();
+        let (authority, path) = match rest.find(['/', '?', '#']) {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let path = path.split('#').next().unwrap_or("");
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(i) => (Some(authority[..i].to_string()), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        let (host, port) = if hostport.starts_with('[') {
+            let end = hostport.find(']').ok_or_else(err)?;
+            let port = hostport[end + 1..].strip_prefix(':');
+            (&hostport[..=end], port)
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        let port = match port {
+            Some("") | None => None,
+            Some(p) => Some(p.parse::<u16>().map_err(|_| err())?),
+        };
+        if host.is_empty() && scheme != "file" {
+            return Err(err());
+        }
+        Ok(Url {
+            scheme,
+            userinfo,
+            host: host.to_ascii_lowercase(),
+            port,
+            path,
+        })
+    }
+
+    pub fn default_port(&self) -> Option<u16> {
+        match self.scheme.as_str() {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        }
+    }
+
+    pub fn port_or_default(&self) -> Option<u16> {
+        self.port.or_else(|| self.default_port())
+    }
+
+    /// `scheme://host[:port]`, no credentials.
+    pub fn origin(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}://{}:{p}", self.scheme, self.host),
+            None => format!("{}://{}", self.scheme, self.host),
+        }
+    }
+
+    /// True for 127.0.0.0/8, ::1 and `localhost`.
+    pub fn is_loopback(&self) -> bool {
+        let h = self.host.trim_start_matches('[').trim_end_matches(']');
+        h == "localhost"
+            || h == "::1"
+            || h.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// The path without query string.
+    pub fn path_only(&self) -> &str {
+        self.path.split('?').next().unwrap_or("/")
+    }
+
+    /// The last path segment (the asset's file name).
+    pub fn file_name(&self) -> &str {
+        self.path_only().rsplit('/').next().unwrap_or("")
+    }
+
+    /// Resolves a redirect's `Location` against this URL.
+    pub fn join(&self, location: &str) -> Result<Url, ParseError> {
+        if location.contains("://") {
+            return Url::parse(location);
+        }
+        if let Some(rest) = location.strip_prefix("//") {
+            return Url::parse(&format!("{}://{rest}", self.scheme));
+        }
+        let path = if location.starts_with('/') {
+            location.to_string()
+        } else {
+            let dir = match self.path_only().rfind('/') {
+                Some(i) => &self.path_only()[..=i],
+                None => "/",
+            };
+            format!("{dir}{location}")
+        };
+        Ok(Url {
+            path,
+            ..self.clone()
+        })
+    }
+}
+
+impl fmt::Display for Url {
+    /// Shown without credentials, always.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.origin(), self.path)
+    }
+}
+
+impl Url {
+    /// The full URL including credentials, for the HTTP client only.
+    pub fn to_string_with_credentials(&self) -> String {
+        match &self.userinfo {
+            Some(u) => format!(
+                "{}://{u}@{}{}",
+                self.scheme,
+                self.origin().split_once("://").unwrap().1,
+                self.path
+            ),
+            None => self.to_string(),
+        }
+    }
+}
+
+/// A URL string with any `user:password@` replaced by `***@`.
+pub fn redact(text: &str) -> String {
+    match text.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+                None => text.to_string(),
+            }
+        }
+        None => text.to_string(),
+    }
+}
+
+/// Replaces the origin of `url` with `mirror` (which may carry a path
+/// prefix): `https://github.com/o/r/releases/download/v1/a.tgz` with mirror
+/// `https://m.corp/gh` becomes `https://m.corp/gh/o/r/releases/download/v1/a.tgz`.
+pub fn apply_mirror(url: &str, mirror: &str) -> Result<String, ParseError> {
+    let parsed = Url::parse(url)?;
+    Ok(format!("{}{}", mirror.trim_end_matches('/'), parsed.path))
+}
+
+/// `file:///dir/x` → `/dir/x`, with `%XX` decoded.
+pub fn file_url_to_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("file://")?;
+    // file://localhost/x and file:///x are both /x.
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    let mut out = Vec::with_capacity(rest.len());
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&rest[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    let text = String::from_utf8(out).ok()?;
+    #[cfg(windows)]
+    let text = text.trim_start_matches('/').to_string();
+    Some(std::path::PathBuf::from(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_parts() {
+        let u = Url::parse("HTTPS://user:pw@Example.COM:8443/a/b.tgz?x=1#frag").unwrap();
+        assert_eq!(u.scheme, "https");
+        assert_eq!(u.userinfo.as_deref(), Some("user:pw"));
+        assert_eq!(u.host, "example.com");
+        assert_eq!(u.port, Some(8443));
+        assert_eq!(u.path, "/a/b.tgz?x=1");
+        assert_eq!(u.file_name(), "b.tgz");
+        assert_eq!(u.to_string(), "https://example.com:8443/a/b.tgz?x=1");
+        let v6 = Url::parse("http://[::1]:80/").unwrap();
+        assert_eq!(v6.host, "[::1]");
+        assert!(v6.is_loopback());
+        assert!(Url::parse("no-scheme").is_err());
+        assert!(Url::parse("http://h:notaport/").is_err());
+    }
+
+    #[test]
+    fn loopback_detection() {
+        for (u, l) in [
+            ("http://127.0.0.1:1/", true),
+            ("http://127.8.9.10/", true),
+            ("http://localhost/", true),
+            ("http://10.0.0.1/", false),
+            ("http://localhost.evil.com/", false),
+        ] {
+            assert_eq!(Url::parse(u).unwrap().is_loopback(), l, "{u}");
+        }
+    }
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(redact("http://u:p@proxy:3128"), "http://***@proxy:3128");
+        assert_eq!(redact("https://h/p@x"), "https://h/p@x");
+        assert!(
+            !Url::parse("http://u:p@h/")
+                .unwrap()
+                .to_string()
+                .contains("u:p")
+        );
+        assert_eq!(
+            Url::parse("http://u:p@h:1/x")
+                .unwrap()
+                .to_string_with_credentials(),
+            "http://u:p@h:1/x"
+        );
+    }
+
+    #[test]
+    fn mirrors_replace_the_origin() {
+        let url = "https://github.com/o/r/releases/download/v1/a.tgz";
+        assert_eq!(
+            apply_mirror(url, "https://m.corp/gh/").unwrap(),
+            "https://m.corp/gh/o/r/releases/download/v1/a.tgz"
+        );
+        assert_eq!(
+            apply_mirror(url, "file:///srv/mirror").unwrap(),
+            "file:///srv/mirror/o/r/releases/download/v1/a.tgz"
+        );
+    }
+
+    #[test]
+    fn joins_redirect_locations() {
+        let base = Url::parse("https://h:1/a/b/c?q").unwrap();
+        assert_eq!(base.join("/x").unwrap().to_string(), "https://h:1/x");
+        assert_eq!(base.join("d").unwrap().to_string(), "https://h:1/a/b/d");
+        assert_eq!(base.join("//o/p").unwrap().to_string(), "https://o/p");
+        assert_eq!(base.join("http://e/f").unwrap().to_string(), "http://e/f");
+    }
+
+    #[test]
+    fn file_urls_decode() {
+        assert_eq!(
+            file_url_to_path("file:///tmp/a%20b/c").unwrap(),
+            std::path::PathBuf::from("/tmp/a b/c")
+        );
+        assert_eq!(file_url_to_path("http://x"), None);
+    }
+}

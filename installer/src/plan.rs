@@ -1,0 +1,568 @@
+//! Turns what the publisher wrote (package.json) and what the consumer set
+//! (env, .npmrc) into a `Plan`: one target, one archive with its pinned hash,
+//! the URLs to try in order, and the executables to expose. Pure: no I/O.
+
+use crate::hash::Sha256Hash;
+use crate::manifest::{Manifest, unscoped};
+use crate::net::url::{Url, apply_mirror};
+use crate::platform;
+use crate::settings::Settings;
+use crate::template::{self, UnknownVariable};
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    TarGz,
+    TarXz,
+    TarZst,
+    Zip,
+    /// The asset is the executable itself.
+    Raw,
+}
+
+impl Format {
+    pub const ALL: [&'static str; 6] = ["tar.gz", "tgz", "tar.xz", "tar.zst", "zip", "raw"];
+
+    pub fn parse(text: &str) -> Option<Format> {
+        Some(match text.trim().to_ascii_lowercase().as_str() {
+            "tar.gz" | "tgz" => Format::TarGz,
+            "tar.xz" | "txz" => Format::TarXz,
+            "tar.zst" | "tar.zstd" | "tzst" => Format::TarZst,
+            "zip" => Format::Zip,
+            "raw" | "binary" => Format::Raw,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::TarGz => "tar.gz",
+            Format::TarXz => "tar.xz",
+            Format::TarZst => "tar.zst",
+            Format::Zip => "zip",
+            Format::Raw => "raw",
+        }
+    }
+}
+
+/// Where the bytes may come from, in the order they are tried.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    pub url: String,
+    /// True when the user configured this URL (a mirror): `http://` is then
+    /// allowed, since the pinned hash still guards the bytes.
+    pub explicit: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Integrity {
+    /// The publisher pinned the hash in package.json (end-to-end integrity).
+    Pinned(Sha256Hash),
+    /// No pinned hash; the publisher declared a checksums file, fetched from
+    /// these URLs. Weaker: the hash comes from the same server as the bytes.
+    ChecksumsFile(Vec<Source>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinPlan {
+    /// The command name (`hello`).
+    pub name: String,
+    /// Path of the executable inside the archive, `/`-separated.
+    pub archive_path: String,
+    /// File name when placed in the package (`hello` or `hello.exe`).
+    pub file_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub package_dir: PathBuf,
+    pub name: String,
+    pub version: String,
+    pub env_prefix: String,
+    pub target: String,
+    pub format: Format,
+    /// The publisher's URL, before mirrors.
+    pub origin_url: String,
+    pub sources: Vec<Source>,
+    pub integrity: Integrity,
+    /// The asset's file name (for mirror trees and messages).
+    pub asset_name: String,
+    pub bins: Vec<BinPlan>,
+}
+
+#[derive(Debug)]
+pub enum Error {
+    UnsupportedPlatform {
+        package: String,
+        detected: Vec<String>,
+        host: String,
+        available: Vec<String>,
+        env_prefix: String,
+    },
+    ForcedTargetNotOffered {
+        package: String,
+        target: String,
+        available: Vec<String>,
+    },
+    /// A value in the postbin section is wrong; `field` names it.
+    Invalid {
+        field: String,
+        problem: String,
+    },
+    Template {
+        field: String,
+        source: UnknownVariable,
+    },
+    MissingHash {
+        package: String,
+        target: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::UnsupportedPlatform {
+                package,
+                detected,
+                host,
+                available,
+                env_prefix,
+            } => write!(
+                f,
+                "{package} has no prebuilt binary for this platform ({host}; looked for {}).\n\
+                 The package offers: {}.\n\
+                 Build the tool yourself and set {env_prefix}_BINARY_PATH=/path/to/executable, \
+                 or set POSTBIN_TARGET to one of the offered targets if this host can run it.",
+                if detected.is_empty() {
+                    "no known target".to_string()
+                } else {
+                    detected.join(", ")
+                },
+                available.join(", "),
+            ),
+            Error::ForcedTargetNotOffered {
+                package,
+                target,
+                available,
+            } => write!(
+                f,
+                "{package} offers no binary for the forced target {target} (POSTBIN_TARGET or --target); it offers: {}",
+                available.join(", ")
+            ),
+            Error::Invalid { field, problem } => {
+                write!(f, "package.json: `{field}` {problem}")
+            }
+            Error::Template { field, .. } => {
+                write!(f, "package.json: `{field}` has a bad template")
+            }
+            Error::MissingHash { package, target } => write!(
+                f,
+                "{package} pins no sha256 for {target} (`postbin.targets.{target}.sha256` is missing), \
+                 so its download cannot be verified. Publisher: run `postbin pin` and republish. \
+                 User: ask the publisher, or set the package's _BINARY_PATH variable to a binary you trust."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Template { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// `@acme/hello-tool` → `HELLO_TOOL`, unless `postbin.envPrefix` says otherwise.
+pub fn env_prefix(manifest: &Manifest) -> String {
+    match &manifest.postbin.env_prefix {
+        Some(p) => p.clone(),
+        None => unscoped(&manifest.name)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Picks the target: the forced one if any, else the first host candidate
+/// the package offers.
+pub fn choose_target(
+    manifest: &Manifest,
+    candidates: &[String],
+    forced: Option<&str>,
+) -> Result<String, Error> {
+    let available: Vec<String> = manifest.postbin.targets.keys().cloned().collect();
+    if let Some(forced) = forced {
+        return if manifest.postbin.targets.contains_key(forced) {
+            Ok(forced.to_string())
+        } else {
+            Err(Error::ForcedTargetNotOffered {
+                package: manifest.name.clone(),
+                target: forced.to_string(),
+                available,
+            })
+        };
+    }
+    candidates
+        .iter()
+        .find(|c| manifest.postbin.targets.contains_key(c.as_str()))
+        .cloned()
+        .ok_or_else(|| Error::UnsupportedPlatform {
+            package: manifest.name.clone(),
+            detected: candidates.to_vec(),
+            host: platform::host_description(),
+            available,
+            env_prefix: env_prefix(manifest),
+        })
+}
+
+/// Builds the plan for one target.
+pub fn resolve(manifest: &Manifest, settings: &Settings, target: &str) -> Result<Plan, Error> {
+    let section = &manifest.postbin;
+    let entry = section
+        .targets
+        .get(target)
+        .expect("choose_target returns an offered target");
+    let tfield = format!("postbin.targets.{target}");
+
+    let (format_text, format_field) = match (&entry.format, &section.format) {
+        (Some(f), _) => (f.as_str(), format!("{tfield}.format")),
+        (None, Some(f)) => (f.as_str(), "postbin.format".to_string()),
+        (None, None) => ("tar.gz", "postbin.format".to_string()),
+    };
+    let format = Format::parse(format_text).ok_or_else(|| Error::Invalid {
+        field: format_field,
+        problem: format!("is `{format_text}`; use one of {}", Format::ALL.join(", ")),
+    })?;
+
+    let version = section
+        .version
+        .clone()
+        .unwrap_or_else(|| manifest.version.clone());
+    let exe = if platform::is_windows(target) {
+        ".exe"
+    } else {
+        ""
+    };
+    let (os, arch) = platform::go_os_arch(target);
+    let package_name = unscoped(&manifest.name);
+    let vars = [
+        ("version", version.as_str()),
+        ("target", target),
+        ("format", format.as_str()),
+        ("exe", exe),
+        ("name", package_name),
+        ("os", os),
+        ("arch", arch),
+    ];
+
+    let (url_template, url_field) = match (&entry.url, &section.url) {
+        (Some(u), _) => (u, format!("{tfield}.url")),
+        (None, Some(u)) => (u, "postbin.url".to_string()),
+        (None, None) => {
+            return Err(Error::Invalid {
+                field: "postbin.url".into(),
+                problem: format!(
+                    "is missing (and `{tfield}.url` too): give the release asset's URL template"
+                ),
+            });
+        }
+    };
+    let origin_url = render(url_template, &vars, &url_field)?;
+    let parsed = Url::parse(&origin_url).map_err(|e| Error::Invalid {
+        field: url_field.clone(),
+        problem: e.to_string(),
+    })?;
+    let asset_name = parsed.file_name().to_string();
+    let sources = sources_for(&origin_url, settings).map_err(|e| Error::Invalid {
+        field: url_field,
+        problem: e.to_string(),
+    })?;
+
+    let integrity = match &entry.sha256 {
+        Some(text) => Integrity::Pinned(Sha256Hash::parse(text).ok_or_else(|| Error::Invalid {
+            field: format!("{tfield}.sha256"),
+            problem: "must be 64 hex digits (a SHA-256); run `postbin pin` to fill it".into(),
+        })?),
+        None => match &section.checksums {
+            Some(template) => {
+                let url = render(template, &vars, "postbin.checksums")?;
+                Integrity::ChecksumsFile(sources_for(&url, settings).map_err(|e| {
+                    Error::Invalid {
+                        field: "postbin.checksums".into(),
+                        problem: e.to_string(),
+                    }
+                })?)
+            }
+            None => {
+                return Err(Error::MissingHash {
+                    package: manifest.name.clone(),
+                    target: target.to_string(),
+                });
+            }
+        },
+    };
+
+    let bin_templates = entry.bin.as_ref().or(section.bin.as_ref());
+    let mut bins = Vec::new();
+    let names: Vec<&String> = manifest.bin.keys().collect();
+    if names.is_empty() {
+        return Err(Error::Invalid {
+            field: "bin".into(),
+            problem: "is missing: declare the commands this package exposes".into(),
+        });
+    }
+    for name in names {
+        let (template, field) = match bin_templates {
+            Some(map) => match map.get(name) {
+                Some(t) => (t.clone(), format!("postbin.bin.{name}")),
+                None => {
+                    return Err(Error::Invalid {
+                        field: "postbin.bin".into(),
+                        problem: format!("has no entry for the command `{name}` declared in `bin`"),
+                    });
+                }
+            },
+            // By default the executable sits at the archive's top level.
+            None => ("{name}{exe}".to_string(), format!("bin.{name}")),
+        };
+        let mut bin_vars = vars;
+        bin_vars[4] = ("name", name.as_str());
+        let archive_path = render(&template, &bin_vars, &field)?;
+        if archive_path.starts_with('/') || archive_path.split('/').any(|c| c == "..") {
+            return Err(Error::Invalid {
+                field,
+                problem: format!(
+                    "is `{archive_path}`: it must be a relative path inside the archive"
+                ),
+            });
+        }
+        bins.push(BinPlan {
+            name: name.clone(),
+            archive_path: archive_path.trim_start_matches("./").to_string(),
+            file_name: format!("{name}{exe}"),
+        });
+    }
+    if format == Format::Raw && bins.len() != 1 {
+        return Err(Error::Invalid {
+            field: "bin".into(),
+            problem: "declares several commands, but a `raw` asset is one executable".into(),
+        });
+    }
+
+    Ok(Plan {
+        package_dir: manifest.dir.clone(),
+        name: manifest.name.clone(),
+        version: manifest.version.clone(),
+        env_prefix: env_prefix(manifest),
+        target: target.to_string(),
+        format,
+        origin_url,
+        sources,
+        integrity,
+        asset_name,
+        bins,
+    })
+}
+
+fn render(template: &str, vars: &[(&'static str, &str)], field: &str) -> Result<String, Error> {
+    template::render(template, vars).map_err(|source| Error::Template {
+        field: field.to_string(),
+        source,
+    })
+}
+
+/// The URLs to try for an asset: each configured mirror in order, else the
+/// origin. With mirrors set the origin is not tried (networks that reach only
+/// a mirror would wait on it); list it as the last mirror to fall back to it.
+pub fn sources_for(
+    url: &str,
+    settings: &Settings,
+) -> Result<Vec<Source>, crate::net::url::ParseError> {
+    match &settings.mirrors {
+        Some(mirrors) => mirrors
+            .value
+            .iter()
+            .map(|m| {
+                Ok(Source {
+                    url: apply_mirror(url, m)?,
+                    explicit: true,
+                })
+            })
+            .collect(),
+        None => Ok(vec![Source {
+            url: url.to_string(),
+            explicit: false,
+        }]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::npmrc::Npmrc;
+    use std::path::Path;
+
+    const HASH: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn manifest(postbin: &str) -> Manifest {
+        Manifest::parse(
+            &format!(r#"{{"name":"@acme/hello-tool","version":"1.2.3","bin":{{"hello":"bin/hello"}},"postbin":{postbin}}}"#),
+            Path::new("package.json"),
+        )
+        .unwrap()
+    }
+
+    fn settings(env: &[(&str, &str)]) -> Settings {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        Settings::resolve(
+            &move |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()),
+            &Npmrc::default(),
+            Some("HELLO_TOOL"),
+        )
+    }
+
+    fn section() -> String {
+        format!(
+            r#"{{"url":"https://github.com/acme/hello/releases/download/v{{version}}/hello-{{target}}.{{format}}",
+            "bin":{{"hello":"hello-{{target}}/hello{{exe}}"}},
+            "targets":{{"x86_64-unknown-linux-musl":{{"sha256":"{HASH}"}},
+                        "x86_64-pc-windows-msvc":{{"sha256":"{HASH}","format":"zip"}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn resolves_urls_bins_and_hash() {
+        let m = manifest(&section());
+        let plan = resolve(&m, &settings(&[]), "x86_64-unknown-linux-musl").unwrap();
+        assert_eq!(
+            plan.origin_url,
+            "https://github.com/acme/hello/releases/download/v1.2.3/hello-x86_64-unknown-linux-musl.tar.gz"
+        );
+        assert_eq!(plan.sources.len(), 1);
+        assert_eq!(
+            plan.bins[0].archive_path,
+            "hello-x86_64-unknown-linux-musl/hello"
+        );
+        assert_eq!(plan.env_prefix, "HELLO_TOOL");
+        assert!(matches!(plan.integrity, Integrity::Pinned(_)));
+    }
+
+    #[test]
+    fn windows_targets_get_exe_and_their_own_format() {
+        let m = manifest(&section());
+        let plan = resolve(&m, &settings(&[]), "x86_64-pc-windows-msvc").unwrap();
+        assert_eq!(plan.format, Format::Zip);
+        assert!(
+            plan.origin_url
+                .ends_with("hello-x86_64-pc-windows-msvc.zip")
+        );
+        assert_eq!(
+            plan.bins[0].archive_path,
+            "hello-x86_64-pc-windows-msvc/hello.exe"
+        );
+        assert_eq!(plan.bins[0].file_name, "hello.exe");
+    }
+
+    #[test]
+    fn mirrors_replace_the_origin_in_order() {
+        let m = manifest(&section());
+        let s = settings(&[("HELLO_TOOL_MIRROR", "http://a.corp/gh,https://b.corp")]);
+        let plan = resolve(&m, &s, "x86_64-unknown-linux-musl").unwrap();
+        let urls: Vec<&str> = plan.sources.iter().map(|s| s.url.as_str()).collect();
+        assert_eq!(
+            urls[0],
+            "http://a.corp/gh/acme/hello/releases/download/v1.2.3/hello-x86_64-unknown-linux-musl.tar.gz"
+        );
+        assert!(urls[1].starts_with("https://b.corp/acme/"));
+        assert!(plan.sources.iter().all(|s| s.explicit));
+    }
+
+    #[test]
+    fn unsupported_platform_lists_targets_and_the_binary_path_variable() {
+        let m = manifest(&section());
+        let err = choose_target(&m, &["aarch64-unknown-linux-gnu".into()], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("x86_64-pc-windows-msvc, x86_64-unknown-linux-musl"),
+            "{err}"
+        );
+        assert!(err.contains("HELLO_TOOL_BINARY_PATH"), "{err}");
+    }
+
+    #[test]
+    fn picks_the_first_offered_candidate() {
+        let m = manifest(&section());
+        let c = [
+            "x86_64-unknown-linux-gnu".to_string(),
+            "x86_64-unknown-linux-musl".to_string(),
+        ];
+        assert_eq!(
+            choose_target(&m, &c, None).unwrap(),
+            "x86_64-unknown-linux-musl"
+        );
+        assert!(choose_target(&m, &c, Some("aarch64-apple-darwin")).is_err());
+    }
+
+    #[test]
+    fn value_errors_name_the_field() {
+        let cases = [
+            (
+                r#"{"url":"https://h/a","targets":{"t":{"sha256":"nothex"}}}"#,
+                "postbin.targets.t.sha256",
+            ),
+            (
+                r#"{"url":"https://h/a","format":"rar","targets":{"t":{"sha256":"HASH"}}}"#,
+                "postbin.format",
+            ),
+            (
+                r#"{"url":"https://h/{verison}","targets":{"t":{"sha256":"HASH"}}}"#,
+                "postbin.url",
+            ),
+            (
+                r#"{"url":"not a url","targets":{"t":{"sha256":"HASH"}}}"#,
+                "postbin.url",
+            ),
+            (r#"{"targets":{"t":{"sha256":"HASH"}}}"#, "postbin.url"),
+            (
+                r#"{"url":"https://h/a","bin":{"other":"x"},"targets":{"t":{"sha256":"HASH"}}}"#,
+                "postbin.bin",
+            ),
+            (
+                r#"{"url":"https://h/a","bin":{"hello":"../x"},"targets":{"t":{"sha256":"HASH"}}}"#,
+                "postbin.bin.hello",
+            ),
+        ];
+        for (section, field) in cases {
+            let m = manifest(&section.replace("HASH", HASH));
+            let err = resolve(&m, &settings(&[]), "t").unwrap_err().to_string();
+            assert!(err.contains(&format!("`{field}`")), "{section}: {err}");
+        }
+    }
+
+    #[test]
+    fn missing_hash_is_refused_unless_a_checksums_file_is_declared() {
+        let m = manifest(r#"{"url":"https://h/a","targets":{"t":{}}}"#);
+        let err = resolve(&m, &settings(&[]), "t").unwrap_err();
+        assert!(matches!(err, Error::MissingHash { .. }));
+        assert!(err.to_string().contains("postbin pin"));
+        let m = manifest(
+            r#"{"url":"https://h/a","checksums":"https://h/SHA256SUMS","targets":{"t":{}}}"#,
+        );
+        let plan = resolve(&m, &settings(&[]), "t").unwrap();
+        assert!(matches!(plan.integrity, Integrity::ChecksumsFile(_)));
+    }
+}
