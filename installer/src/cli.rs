@@ -2,7 +2,7 @@
 //! user typed, validated); running it is the commands' job; printing errors
 //! and choosing the exit code happen here, once.
 
-use crate::commands::{self, install, which};
+use crate::commands::{self, init, install, pin, which};
 use crate::error::{Error, exit};
 use lexopt::prelude::*;
 use std::path::PathBuf;
@@ -11,13 +11,18 @@ pub const USAGE: &str = "\
 postbin: installs a tool's native executable from its release archive, verified against a pinned SHA-256
 
 Usage:
-  postbin install [--package DIR] [--target TRIPLE] [--offline]
+  postbin install [--package DIR] [--target TRIPLE] [--offline] [--cache-only]
   postbin which [--package DIR] [NAME]
+  postbin init [--package DIR]
+  postbin pin [--package DIR] [--checksums FILE|URL] [--download]
   postbin --version | --help
 
 Commands:
-  install   download (or take from the cache), verify and place the package's executables
+  install   download (or take from the cache), verify and place the package's executables;
+            --cache-only places nothing and prints the executables' paths in the cache
   which     print the absolute path of an installed executable (installs nothing; exit 1 if absent)
+  init      publisher: write the bin launchers, the postinstall script and the postbin dependency
+  pin       publisher: write each target's sha256 from a checksums file and/or by downloading
 
 Options:
   --package DIR     the npm package directory holding package.json (default: current directory)
@@ -35,6 +40,15 @@ pub enum Command {
         package: Option<PathBuf>,
         target: Option<String>,
         offline: bool,
+        cache_only: bool,
+    },
+    Init {
+        package: Option<PathBuf>,
+    },
+    Pin {
+        package: Option<PathBuf>,
+        checksums: Option<String>,
+        download: bool,
     },
     Which {
         package: Option<PathBuf>,
@@ -59,12 +73,18 @@ fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
     let mut package = None;
     let mut target = None;
     let mut offline = false;
+    let mut cache_only = false;
+    let mut checksums = None;
+    let mut download = false;
     let mut positional: Vec<String> = Vec::new();
     while let Some(arg) = p.next()? {
         match arg {
             Long("package") | Short('p') => package = Some(PathBuf::from(p.value()?)),
             Long("target") if sub == "install" => target = Some(p.value()?.string()?),
             Long("offline") if sub == "install" => offline = true,
+            Long("cache-only") if sub == "install" => cache_only = true,
+            Long("checksums") if sub == "pin" => checksums = Some(p.value()?.string()?),
+            Long("download") if sub == "pin" => download = true,
             Long("help") | Short('h') => return Ok(Command::Help),
             Value(v) if sub == "which" && positional.is_empty() => positional.push(v.string()?),
             other => return Err(other.unexpected()),
@@ -75,6 +95,13 @@ fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
             package,
             target,
             offline,
+            cache_only,
+        }),
+        "init" => Ok(Command::Init { package }),
+        "pin" => Ok(Command::Pin {
+            package,
+            checksums,
+            download,
         }),
         "which" => Ok(Command::Which {
             package,
@@ -108,12 +135,19 @@ fn run(command: Command) -> Result<i32, Error> {
             package,
             target,
             offline,
+            cache_only,
         } => {
             let report = install::run(&install::Options {
                 package_dir: commands::package_dir(package),
                 target,
                 offline,
+                cache_only,
             })?;
+            if cache_only {
+                for path in &report.placed {
+                    println!("{}", path.display());
+                }
+            }
             let what = match &report.outcome {
                 install::Outcome::AlreadyInstalled => "already installed".to_string(),
                 install::Outcome::FromCache => "installed from the cache".to_string(),
@@ -130,6 +164,48 @@ fn run(command: Command) -> Result<i32, Error> {
                 report.plan.target,
                 report.elapsed.as_secs_f64()
             );
+        }
+        Command::Init { package } => {
+            let dir = commands::package_dir(package);
+            let report = init::run(&dir)?;
+            for path in &report.launchers_written {
+                println!("wrote launcher {}", path.display());
+            }
+            if report.package_json_changed {
+                println!(
+                    "updated {} (postinstall script, dependency on postbin)",
+                    dir.join("package.json").display()
+                );
+            }
+            if report.launchers_written.is_empty() && !report.package_json_changed {
+                println!("{} is already set up", dir.display());
+            }
+        }
+        Command::Pin {
+            package,
+            checksums,
+            download,
+        } => {
+            let dir = commands::package_dir(package);
+            let report = pin::run(&pin::Options {
+                package_dir: &dir,
+                checksums,
+                download,
+            })?;
+            for (target, sha, how) in &report.pinned {
+                println!("pinned {target} {sha} from {how}");
+            }
+            for (target, old) in &report.changed {
+                crate::warn!(
+                    "{target}: the pinned sha256 changed (was {old}); was the release asset re-uploaded?"
+                );
+            }
+            for (target, why) in &report.unpinned {
+                eprintln!("postbin: not pinned: {target}: {why}");
+            }
+            if !report.unpinned.is_empty() {
+                return Ok(exit::FAILURE);
+            }
         }
         Command::Which { package, name } => {
             let path = which::run(&commands::package_dir(package), name.as_deref())?;
@@ -161,11 +237,21 @@ mod tests {
     #[test]
     fn parses_commands() {
         assert_eq!(
-            p(&["install", "--package", "d", "--target", "t", "--offline"]).unwrap(),
+            p(&[
+                "install",
+                "--package",
+                "d",
+                "--target",
+                "t",
+                "--offline",
+                "--cache-only"
+            ])
+            .unwrap(),
             Command::Install {
                 package: Some("d".into()),
                 target: Some("t".into()),
-                offline: true
+                offline: true,
+                cache_only: true,
             }
         );
         assert_eq!(
@@ -177,6 +263,20 @@ mod tests {
         );
         assert_eq!(p(&["--version"]).unwrap(), Command::Version);
         assert_eq!(p(&[]).unwrap(), Command::Help);
+        assert_eq!(
+            p(&["pin", "--checksums", "sums.txt", "--download"]).unwrap(),
+            Command::Pin {
+                package: None,
+                checksums: Some("sums.txt".into()),
+                download: true
+            }
+        );
+        assert_eq!(
+            p(&["init", "-p", "x"]).unwrap(),
+            Command::Init {
+                package: Some("x".into())
+            }
+        );
     }
 
     #[test]

@@ -45,6 +45,11 @@ pub const HTTP_PROXY: &str = "HTTP_PROXY";
 pub const ALL_PROXY: &str = "ALL_PROXY";
 pub const NO_PROXY: &str = "NO_PROXY";
 
+/// `0`/`false`: never replace the JS launcher with the native executable.
+pub const POSTBIN_SPEED_PATH: &str = "POSTBIN_SPEED_PATH";
+/// Set by every package manager while it runs a lifecycle script.
+pub const NPM_LIFECYCLE_EVENT: &str = "npm_lifecycle_event";
+
 /// What npm (and pnpm 9/10, yarn 1) export to lifecycle scripts.
 pub const NPM_CONFIG_PREFIX: &str = "npm_config_";
 pub const NPM_CONFIG_USERCONFIG: &str = "npm_config_userconfig";

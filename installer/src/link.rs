@@ -188,3 +188,137 @@ pub fn is_current(plan: &Plan, archive: &Sha256Hash) -> bool {
             && hash::hash_file(&b.path).is_ok_and(|(h, _)| h == b.sha256)
     })
 }
+
+/// The marker every launcher written by `postbin init` carries; only such a
+/// file is ever replaced, never a publisher's own script.
+pub const LAUNCHER_MARKER: &str = "postbin-launcher";
+
+/// Why the speed path is off, or `None` when the launcher may be replaced by
+/// the native executable. From PACKAGE-MANAGERS.md: npm, yarn (1 and berry)
+/// and bun link `.bin` by symlink, pnpm links local installs after the build
+/// from the file itself; a pnpm global shim keeps `exec node <file>` and
+/// Windows' cmd-shim reads the shebang at link time, so those keep the launcher.
+pub fn speed_path_blocker(env: &dyn Fn(&str) -> Option<String>) -> Option<&'static str> {
+    use crate::env_vars as ev;
+    if cfg!(windows) {
+        return Some("Windows shims need the JS launcher");
+    }
+    if env(ev::POSTBIN_SPEED_PATH).is_some_and(|v| !ev::is_truthy(&v)) {
+        return Some("POSTBIN_SPEED_PATH turns it off");
+    }
+    if !matches!(
+        env(ev::NPM_LIFECYCLE_EVENT).as_deref(),
+        Some("postinstall" | "install")
+    ) {
+        return Some("not running as an install script");
+    }
+    let agent = env(ev::NPM_CONFIG_USER_AGENT).unwrap_or_default();
+    let manager = agent.split('/').next().unwrap_or("");
+    let global = env(ev::NPM_CONFIG_GLOBAL).is_some_and(|v| ev::is_truthy(&v));
+    match manager {
+        "pnpm" if global => Some("a pnpm global shim runs its target with node"),
+        "npm" | "pnpm" | "yarn" | "bun" => None,
+        _ => Some("unknown package manager"),
+    }
+}
+
+/// Replaces each launcher (package.json `bin` path) that `postbin init`
+/// wrote with a copy of the placed executable. Returns the replaced paths.
+pub fn expose_native(
+    package_dir: &Path,
+    launchers: &[(PathBuf, PathBuf)],
+) -> Result<Vec<PathBuf>, Error> {
+    let mut replaced = Vec::new();
+    for (launcher, native) in launchers {
+        let launcher = package_dir.join(launcher);
+        if !is_our_launcher(&launcher) {
+            continue;
+        }
+        replace_with_copy(native, &launcher)?;
+        replaced.push(launcher);
+    }
+    Ok(replaced)
+}
+
+pub fn is_our_launcher(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let Ok(mut f) = fs::File::open(path) else {
+        return false;
+    };
+    let n = f.read(&mut head).unwrap_or(0);
+    head[..n].starts_with(b"#!") && String::from_utf8_lossy(&head[..n]).contains(LAUNCHER_MARKER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocker(vars: &[(&str, &str)]) -> Option<&'static str> {
+        speed_path_blocker(&|n: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn speed_path_rules() {
+        let post = ("npm_lifecycle_event", "postinstall");
+        for agent in [
+            "npm/11.1 node/v20",
+            "yarn/1.22.22 npm/? node/v20",
+            "yarn/4.18.1",
+            "bun/1.4.5",
+            "pnpm/10.3.0 npm/? node/v20",
+        ] {
+            assert_eq!(
+                blocker(&[post, ("npm_config_user_agent", agent)]),
+                None,
+                "{agent}"
+            );
+        }
+        assert!(
+            blocker(&[
+                post,
+                ("npm_config_user_agent", "pnpm/10"),
+                ("npm_config_global", "true")
+            ])
+            .is_some()
+        );
+        assert_eq!(
+            blocker(&[
+                post,
+                ("npm_config_user_agent", "npm/11"),
+                ("npm_config_global", "true")
+            ]),
+            None
+        );
+        assert!(blocker(&[("npm_config_user_agent", "npm/11")]).is_some());
+        assert!(blocker(&[post]).is_some());
+        assert!(
+            blocker(&[
+                post,
+                ("npm_config_user_agent", "npm/11"),
+                ("POSTBIN_SPEED_PATH", "0")
+            ])
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn only_marked_launchers_are_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("a");
+        fs::write(
+            &ours,
+            format!("#!/usr/bin/env node\n// {LAUNCHER_MARKER}\n"),
+        )
+        .unwrap();
+        let theirs = dir.path().join("b");
+        fs::write(&theirs, "#!/usr/bin/env node\nconsole.log(1)\n").unwrap();
+        assert!(is_our_launcher(&ours));
+        assert!(!is_our_launcher(&theirs));
+        assert!(!is_our_launcher(&dir.path().join("missing")));
+    }
+}

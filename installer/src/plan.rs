@@ -225,8 +225,39 @@ pub fn choose_target(
         })
 }
 
+/// Where one target's asset lives, before any hash is considered (what
+/// `postbin pin` needs to find or download it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Asset {
+    pub target: String,
+    pub format: Format,
+    pub origin_url: String,
+    pub sources: Vec<Source>,
+    pub asset_name: String,
+}
+
+pub fn asset(manifest: &Manifest, settings: &Settings, target: &str) -> Result<Asset, Error> {
+    let plan = resolve_inner(manifest, settings, target, false)?;
+    Ok(Asset {
+        target: plan.target,
+        format: plan.format,
+        origin_url: plan.origin_url,
+        sources: plan.sources,
+        asset_name: plan.asset_name,
+    })
+}
+
 /// Builds the plan for one target.
 pub fn resolve(manifest: &Manifest, settings: &Settings, target: &str) -> Result<Plan, Error> {
+    resolve_inner(manifest, settings, target, true)
+}
+
+fn resolve_inner(
+    manifest: &Manifest,
+    settings: &Settings,
+    target: &str,
+    need_hash: bool,
+) -> Result<Plan, Error> {
     let section = &manifest.postbin;
     let entry = section
         .targets
@@ -289,6 +320,9 @@ pub fn resolve(manifest: &Manifest, settings: &Settings, target: &str) -> Result
     })?;
 
     let integrity = match &entry.sha256 {
+        Some(text) if !need_hash && Sha256Hash::parse(text).is_none() => {
+            Integrity::ChecksumsFile(vec![])
+        }
         Some(text) => Integrity::Pinned(Sha256Hash::parse(text).ok_or_else(|| Error::Invalid {
             field: format!("{tfield}.sha256"),
             problem: "must be 64 hex digits (a SHA-256); run `postbin pin` to fill it".into(),
@@ -303,6 +337,7 @@ pub fn resolve(manifest: &Manifest, settings: &Settings, target: &str) -> Result
                     }
                 })?)
             }
+            None if !need_hash => Integrity::ChecksumsFile(vec![]),
             None => {
                 return Err(Error::MissingHash {
                     package: manifest.name.clone(),

@@ -19,6 +19,9 @@ pub struct Options {
     pub package_dir: PathBuf,
     pub target: Option<String>,
     pub offline: bool,
+    /// Make sure the executables are in the cache, place nothing, report
+    /// their cache paths (the launcher's way out of a read-only package).
+    pub cache_only: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -38,12 +41,18 @@ pub struct Report {
     pub outcome: Outcome,
     pub plan: Plan,
     pub placed: Vec<PathBuf>,
+    /// Launchers replaced by the native executable (the speed path).
+    pub exposed: Vec<PathBuf>,
     pub elapsed: Duration,
 }
 
 pub fn run(options: &Options) -> Result<Report, Error> {
     let started = Instant::now();
-    let Loaded { settings, plan, .. } = load(
+    let Loaded {
+        settings,
+        plan,
+        manifest,
+    } = load(
         &options.package_dir,
         options.target.as_deref(),
         options.offline,
@@ -65,6 +74,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             outcome: Outcome::Override(path.value.clone()),
             plan,
             placed: vec![],
+            exposed: vec![],
             elapsed: started.elapsed(),
         });
     }
@@ -77,6 +87,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         Integrity::ChecksumsFile(_) => link::read_receipt(&plan.package_dir).map(|r| r.archive),
     };
     if let Some(sha) = known
+        && !options.cache_only
         && link::is_current(&plan, &sha)
     {
         let placed = plan
@@ -85,6 +96,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             .map(|b| link::installed_path(&plan.package_dir, &b.file_name))
             .collect();
         return Ok(Report {
+            exposed: expose(&manifest, &plan)?,
             outcome: Outcome::AlreadyInstalled,
             plan,
             placed,
@@ -99,17 +111,54 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     };
     let (tree, downloaded) = ensure_tree(&cache, &client, &plan, &sha)?;
     cache.touch(&sha);
-    let receipt = link::place(&plan, &tree)?;
     let outcome = match downloaded {
         Some(bytes) => Outcome::Downloaded { bytes },
         None => Outcome::FromCache,
     };
+    if options.cache_only {
+        let placed = plan
+            .bins
+            .iter()
+            .map(|b| tree.path_of(&b.archive_path))
+            .collect();
+        return Ok(Report {
+            outcome,
+            plan,
+            placed,
+            exposed: vec![],
+            elapsed: started.elapsed(),
+        });
+    }
+    let receipt = link::place(&plan, &tree)?;
+    let exposed = expose(&manifest, &plan)?;
     Ok(Report {
         outcome,
         placed: receipt.bins.into_iter().map(|b| b.path).collect(),
+        exposed,
         plan,
         elapsed: started.elapsed(),
     })
+}
+
+/// The speed path: where it is safe, the JS launchers become the native
+/// executable so `node_modules/.bin/<tool>` starts no Node.
+fn expose(manifest: &crate::manifest::Manifest, plan: &Plan) -> Result<Vec<PathBuf>, Error> {
+    if let Some(why) = link::speed_path_blocker(&crate::settings::process_env) {
+        crate::debug!("keeping the JS launcher: {why}");
+        return Ok(vec![]);
+    }
+    let launchers: Vec<(PathBuf, PathBuf)> = plan
+        .bins
+        .iter()
+        .filter_map(|b| {
+            let launcher = manifest.bin.get(&b.name)?;
+            Some((
+                PathBuf::from(launcher),
+                link::installed_path(&plan.package_dir, &b.file_name),
+            ))
+        })
+        .collect();
+    Ok(link::expose_native(&plan.package_dir, &launchers)?)
 }
 
 /// The unpacked, verified tree for `sha`, from the cache or made now.
@@ -183,6 +232,7 @@ pub fn ensure_tree(
         &plan.bins[0].archive_path,
     )?;
     check_bins_present(plan, &listing)?;
+    mark_executable(plan, &files)?;
 
     // Only a download that unpacked cleanly and holds the executables is kept.
     if let Some(temp) = download {
@@ -291,4 +341,27 @@ fn hash_from_checksums_file(client: &Client<'_>, plan: &Plan) -> Result<Sha256Ha
             last_error.unwrap_or_default()
         ),
     })
+}
+
+/// The declared executables get the exec bit even when the archive lacked
+/// it (zips made on Windows carry no mode), so they run straight from the cache.
+fn mark_executable(plan: &Plan, files: &std::path::Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    for bin in &plan.bins {
+        use std::os::unix::fs::PermissionsExt;
+        let path = bin
+            .archive_path
+            .split('/')
+            .fold(files.to_path_buf(), |p, c| p.join(c));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(
+            |source| extract::Error::Io {
+                op: "chmod",
+                path,
+                source,
+            },
+        )?;
+    }
+    #[cfg(not(unix))]
+    let _ = (plan, files);
+    Ok(())
 }

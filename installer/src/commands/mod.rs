@@ -1,7 +1,9 @@
 //! One module per subcommand; each takes parsed options and returns a result
 //! for `cli` to print.
 
+pub mod init;
 pub mod install;
+pub mod pin;
 pub mod which;
 
 use crate::error::Error;

@@ -1,0 +1,214 @@
+//! `postbin init`: turns a package.json with `bin` and `postbin` sections
+//! into an installable tool: writes a launcher per command, the
+//! `postinstall` script and the dependency on postbin. Idempotent: a second
+//! run changes nothing. Key order and everything else in package.json is kept.
+
+use crate::error::Error;
+use crate::link::LAUNCHER_MARKER;
+use crate::manifest::Manifest;
+use crate::plan;
+use serde_json::{Map, Value};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub launchers_written: Vec<PathBuf>,
+    pub package_json_changed: bool,
+}
+
+pub const POSTINSTALL: &str = "postbin install";
+
+pub fn run(package_dir: &Path) -> Result<Report, Error> {
+    let manifest = Manifest::load(package_dir)?;
+    let prefix = plan::env_prefix(&manifest);
+    if manifest.bin.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: package.json has no `bin`; declare the commands first, e.g. \"bin\": {{\"hello\": \"bin/hello\"}}",
+            package_dir.display()
+        )));
+    }
+    let mut report = Report::default();
+    for (command, rel) in &manifest.bin {
+        let path = package_dir.join(rel);
+        let content = launcher_source(command, rel, &prefix);
+        if fs::read_to_string(&path).is_ok_and(|old| old == content) {
+            continue;
+        }
+        if path.exists() && !crate::link::is_our_launcher(&path) {
+            return Err(Error::Usage(format!(
+                "{} exists and is not a postbin launcher; move it away or point `bin.{command}` at a new path",
+                path.display()
+            )));
+        }
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| io_usage(dir, e))?;
+        }
+        fs::write(&path, &content).map_err(|e| io_usage(&path, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                .map_err(|e| io_usage(&path, e))?;
+        }
+        report.launchers_written.push(path);
+    }
+
+    let json_path = package_dir.join("package.json");
+    let text = fs::read_to_string(&json_path).map_err(|e| io_usage(&json_path, e))?;
+    let mut root: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}: {e}", json_path.display())))?;
+    let obj = root
+        .as_object_mut()
+        .expect("Manifest::load checked it is an object");
+    let mut changed = false;
+
+    let scripts = object_entry(obj, "scripts");
+    match scripts.get("postinstall").and_then(Value::as_str) {
+        Some(s) if s.contains(POSTINSTALL) => {}
+        Some(other) => {
+            let combined = format!("{POSTINSTALL} && {other}");
+            scripts.insert("postinstall".into(), Value::String(combined));
+            changed = true;
+        }
+        None => {
+            scripts.insert("postinstall".into(), Value::String(POSTINSTALL.into()));
+            changed = true;
+        }
+    }
+    let deps = object_entry(obj, "dependencies");
+    if !deps.contains_key("postbin") {
+        deps.insert(
+            "postbin".into(),
+            Value::String(format!("^{}", env!("CARGO_PKG_VERSION"))),
+        );
+        changed = true;
+    }
+    // A `files` allow-list must ship the launchers.
+    if let Some(Value::Array(files)) = obj.get_mut("files") {
+        for rel in manifest.bin.values() {
+            let rel = rel.trim_start_matches("./");
+            let covered = files.iter().filter_map(Value::as_str).any(|f| {
+                let f = f.trim_start_matches("./").trim_end_matches('/');
+                rel == f || rel.starts_with(&format!("{f}/"))
+            });
+            if !covered {
+                files.push(Value::String(rel.to_string()));
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        let mut out = serde_json::to_string_pretty(&root).expect("a Value always serializes");
+        out.push('\n');
+        fs::write(&json_path, out).map_err(|e| io_usage(&json_path, e))?;
+    }
+    report.package_json_changed = changed;
+    Ok(report)
+}
+
+fn object_entry<'a>(obj: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    if !obj.get(key).is_some_and(Value::is_object) {
+        obj.insert(key.into(), Value::Object(Map::new()));
+    }
+    obj.get_mut(key)
+        .and_then(Value::as_object_mut)
+        .expect("inserted above")
+}
+
+/// The launcher: tiny, with the command and env prefix baked in so a run
+/// reads no package.json.
+pub fn launcher_source(command: &str, rel_path: &str, env_prefix: &str) -> String {
+    let depth = rel_path
+        .trim_start_matches("./")
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .count()
+        .saturating_sub(1);
+    let package_dir = if depth == 0 {
+        "__dirname".to_string()
+    } else {
+        format!(
+            "require(\"path\").join(__dirname{})",
+            ", \"..\"".repeat(depth)
+        )
+    };
+    format!(
+        "#!/usr/bin/env node\n\
+         // {LAUNCHER_MARKER}: written by `postbin init`; do not edit.\n\
+         // Runs the native `{command}`, installing it first if install scripts were skipped.\n\
+         require(\"postbin/launcher\").run({{\n  packageDir: {package_dir},\n  command: {},\n  envPrefix: {},\n}});\n",
+        serde_json::to_string(command).expect("string"),
+        serde_json::to_string(env_prefix).expect("string"),
+    )
+}
+
+fn io_usage(path: &Path, e: std::io::Error) -> Error {
+    Error::Usage(format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launcher_finds_the_package_dir_at_any_depth() {
+        assert!(launcher_source("hello", "bin/hello", "HELLO").contains("join(__dirname, \"..\")"));
+        assert!(launcher_source("hello", "hello.js", "HELLO").contains("packageDir: __dirname,"));
+        assert!(launcher_source("h", "./a/b/h", "H").contains("join(__dirname, \"..\", \"..\")"));
+    }
+
+    #[test]
+    fn init_is_idempotent_and_keeps_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let pj = r#"{"name":"hello-tool","version":"1.0.0","description":"x","bin":{"hello":"bin/hello"},
+            "scripts":{"postinstall":"node setup.js"},"files":["README.md"],
+            "postbin":{"url":"https://h/a","targets":{"t":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}}}"#;
+        fs::write(dir.path().join("package.json"), pj).unwrap();
+        let first = run(dir.path()).unwrap();
+        assert!(first.package_json_changed);
+        assert_eq!(first.launchers_written.len(), 1);
+        let text = fs::read_to_string(dir.path().join("package.json")).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["scripts"]["postinstall"],
+            "postbin install && node setup.js"
+        );
+        assert_eq!(
+            v["dependencies"]["postbin"],
+            format!("^{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(v["files"], serde_json::json!(["README.md", "bin/hello"]));
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys[..3], ["name", "version", "description"]);
+        assert!(crate::link::is_our_launcher(&dir.path().join("bin/hello")));
+        let second = run(dir.path()).unwrap();
+        assert!(!second.package_json_changed && second.launchers_written.is_empty());
+        assert_eq!(
+            fs::read_to_string(dir.path().join("package.json")).unwrap(),
+            text
+        );
+    }
+
+    #[test]
+    fn refuses_to_overwrite_a_foreign_bin_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("package.json"),
+            r#"{"name":"t","version":"1.0.0","bin":{"t":"cli.js"},"postbin":{"targets":{"x":{}}}}"#,
+        )
+        .unwrap();
+        fs::write(
+            dir.path().join("cli.js"),
+            "#!/usr/bin/env node\nconsole.log('mine')\n",
+        )
+        .unwrap();
+        let err = run(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not a postbin launcher"), "{err}");
+        assert!(
+            fs::read_to_string(dir.path().join("cli.js"))
+                .unwrap()
+                .contains("mine")
+        );
+    }
+}

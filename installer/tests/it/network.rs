@@ -1,0 +1,114 @@
+//! Quick network behaviours: a retried 503, a redirect loop, offline mode.
+//! (The deep retry, resume and proxy suite lives elsewhere.)
+
+use crate::archives::flat_tar;
+use crate::support::*;
+use server_fixture::{Fault, Host};
+
+const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
+
+fn published() -> World {
+    let world = World::new();
+    let sha = world.publish(ASSET, &flat_tar().gz());
+    world.package(world.section("tar.gz", &sha));
+    world
+}
+
+#[test]
+fn a_503_is_retried_and_the_install_succeeds() {
+    let world = published();
+    world
+        .fixture
+        .set_fault(&World::asset_path(ASSET), Fault::Status(503), Some(1));
+
+    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
+    assert_runs(&world.placed("hello"));
+    let hits = hits(&world.requests(), ASSET);
+    assert_eq!(
+        hits,
+        [(Host::Main, 503), (Host::Main, 302), (Host::Objects, 200)]
+    );
+    let attempts = hits.iter().filter(|(h, _)| *h == Host::Main).count();
+    assert_eq!(attempts, 2);
+}
+
+#[test]
+fn a_503_without_retries_exits_5_after_one_attempt() {
+    let world = published();
+    world
+        .fixture
+        .set_fault(&World::asset_path(ASSET), Fault::Status(503), None);
+
+    world
+        .install()
+        .assert_exit(exit::NETWORK)
+        .assert_stderr_has(&["503"]);
+    assert_eq!(hits(&world.requests(), ASSET), [(Host::Main, 503)]);
+    world.assert_nothing_installed();
+}
+
+#[test]
+fn a_redirect_loop_exits_5_after_a_bounded_number_of_hops() {
+    let world = published();
+    world
+        .fixture
+        .set_fault(&World::asset_path(ASSET), Fault::RedirectLoop, None);
+
+    world
+        .install()
+        .assert_exit(exit::NETWORK)
+        .assert_stderr_has(&["redirect"]);
+    let hops = hits(&world.requests(), ASSET).len();
+    assert_eq!(hops as u32, postbin::net::MAX_REDIRECTS + 1);
+    world.assert_nothing_installed();
+}
+
+#[test]
+fn offline_with_an_empty_cache_exits_9_without_a_request() {
+    let world = published();
+    let pkg = path_str(&world.pkg());
+
+    world
+        .postbin(&[
+            "install",
+            "--package",
+            &pkg,
+            "--target",
+            TARGET,
+            "--offline",
+        ])
+        .assert_exit(exit::OFFLINE_MISS)
+        .assert_stderr_has(&["offline", "postbin prefill", "POSTBIN_MIRROR"]);
+    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_nothing_installed();
+}
+
+#[test]
+fn offline_with_a_warm_cache_installs_a_fresh_package() {
+    let world = published();
+    world.install().assert_ok();
+    world.fixture.clear_requests();
+
+    let other = world.base().join("pkg2");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(world.pkg().join("package.json"), other.join("package.json")).unwrap();
+    let pkg = path_str(&other);
+    world
+        .postbin_env(
+            &["install", "--package", &pkg, "--target", TARGET],
+            &[("POSTBIN_OFFLINE", "1")],
+        )
+        .assert_ok();
+    assert_runs(&placed(&other, "hello"));
+    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+}
+
+#[test]
+fn npm_config_offline_is_honoured() {
+    let world = published();
+    world
+        .install_env(&[("npm_config_offline", "true")])
+        .assert_exit(exit::OFFLINE_MISS);
+    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_nothing_installed();
+}

@@ -1,0 +1,378 @@
+//! Shared by every test: a `World` (temp dirs, a running fixture, a package
+//! dir), the `postbin` binary run as a subprocess with a controlled
+//! environment, package.json writers, release publishing and assertions on
+//! what the cache and the package hold.
+
+#![allow(dead_code)] // Each theme uses a different subset.
+
+use serde_json::{Value, json};
+use server_fixture::{Fixture, Host, RequestRecord};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use postbin::error::exit;
+
+/// The target forced in most tests, so they do not depend on the host.
+pub const TARGET: &str = "x86_64-unknown-linux-musl";
+pub const WINDOWS: &str = "x86_64-pc-windows-msvc";
+/// The release directory inside the fixture root (tag v1.0.0).
+pub const RELEASE_DIR: &str = "acme/hello/releases/download/v1.0.0";
+/// The executable inside the archives: runs anywhere with a /bin/sh.
+pub const SCRIPT: &[u8] = b"#!/bin/sh\necho hello from postbin\n";
+pub const SCRIPT_OUTPUT: &str = "hello from postbin";
+
+/// Everything one test needs, all under one temp dir that is removed on drop:
+/// `releases/` (the fixture root), `cache/`, `home/`, `pkg/`.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub fixture: Fixture,
+}
+
+impl World {
+    pub fn new() -> World {
+        let dir = tempfile::Builder::new()
+            .prefix("postbin-it-")
+            .tempdir()
+            .unwrap();
+        for sub in ["releases", "cache", "home", "pkg"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("releases").join(RELEASE_DIR)).unwrap();
+        let fixture = Fixture::start(dir.path().join("releases")).unwrap();
+        World { dir, fixture }
+    }
+
+    /// The test's temp root (parent of cache, pkg, ...).
+    pub fn base(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.base().join("releases")
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.base().join("cache")
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.base().join("home")
+    }
+
+    pub fn pkg(&self) -> PathBuf {
+        self.base().join("pkg")
+    }
+
+    /// Publishes `bytes` as release asset `name`; returns its SHA-256 (hex).
+    pub fn publish(&self, name: &str, bytes: &[u8]) -> String {
+        Release::new(&self.root()).asset(name, bytes)
+    }
+
+    /// The publisher's URL template, pointing at the fixture's main host.
+    pub fn url_template(&self) -> String {
+        format!(
+            "{}/acme/hello/releases/download/v{{version}}/hello-{{target}}.{{format}}",
+            self.fixture.base_url()
+        )
+    }
+
+    /// URL path of asset `name`, as the fixture logs it (without the query).
+    pub fn asset_path(name: &str) -> String {
+        format!("/{RELEASE_DIR}/{name}")
+    }
+
+    /// A postbin section for one target with a pinned hash.
+    pub fn section(&self, format: &str, sha: &str) -> Value {
+        json!({
+            "url": self.url_template(),
+            "format": format,
+            "targets": { TARGET: { "sha256": sha } }
+        })
+    }
+
+    /// Writes the default package (`pkg/`) with this postbin section.
+    pub fn package(&self, section: Value) {
+        package(&self.pkg(), section);
+    }
+
+    /// `postbin ARGS` with the test's controlled environment.
+    pub fn postbin(&self, args: &[&str]) -> Run {
+        self.postbin_env(args, &[])
+    }
+
+    /// `postbin ARGS` with extra environment variables on top.
+    pub fn postbin_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut all: Vec<(String, String)> = vec![
+            ("HOME".into(), path_str(&self.home())),
+            (
+                "XDG_CACHE_HOME".into(),
+                path_str(&self.home().join(".cache")),
+            ),
+            (
+                "XDG_CONFIG_HOME".into(),
+                path_str(&self.home().join(".config")),
+            ),
+            ("POSTBIN_CACHE_DIR".into(), path_str(&self.cache())),
+            ("POSTBIN_RETRIES".into(), "0".into()),
+        ];
+        for (k, v) in env {
+            all.retain(|(name, _)| name != k);
+            all.push((k.to_string(), v.to_string()));
+        }
+        run_postbin(args, &all, self.base())
+    }
+
+    /// `postbin install --package pkg --target TARGET`.
+    pub fn install(&self) -> Run {
+        self.install_env(&[])
+    }
+
+    pub fn install_env(&self, env: &[(&str, &str)]) -> Run {
+        let pkg = path_str(&self.pkg());
+        self.postbin_env(&["install", "--package", &pkg, "--target", TARGET], env)
+    }
+
+    /// `postbin install` for another package dir, same cache.
+    pub fn install_pkg(&self, pkg: &Path) -> Run {
+        let pkg = path_str(pkg);
+        self.postbin(&["install", "--package", &pkg, "--target", TARGET])
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.fixture.requests()
+    }
+
+    /// Where the default package's executable `file_name` is placed.
+    pub fn placed(&self, file_name: &str) -> PathBuf {
+        placed(&self.pkg(), file_name)
+    }
+
+    /// Asserts the install left no archive, no tree, no executable and no
+    /// receipt behind.
+    pub fn assert_nothing_installed(&self) {
+        assert_nothing_cached(&self.cache());
+        assert_nothing_linked(&self.pkg());
+    }
+
+    /// Asserts no file or link named `name` exists anywhere under the test's
+    /// temp root, nor at `/tmp/<name>` (what an archive tried to escape to).
+    pub fn assert_no_escape(&self, name: &str) {
+        let found = find_named(self.base(), name);
+        assert!(found.is_empty(), "escaped entries were written: {found:?}");
+        assert!(
+            std::fs::symlink_metadata(Path::new("/tmp").join(name)).is_err(),
+            "/tmp/{name} was created"
+        );
+    }
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.to_str().expect("temp paths are UTF-8").to_string()
+}
+
+/// What one run of `postbin` did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        self.assert_exit(exit::OK)
+    }
+
+    /// Asserts stderr contains every one of `needles`.
+    #[track_caller]
+    pub fn assert_stderr_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+}
+
+/// Runs the real binary with a controlled environment: everything of the
+/// caller's environment that postbin reads is removed, then `env` is set.
+pub fn run_postbin(args: &[&str], env: &[(String, String)], cwd: &Path) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postbin"));
+    cmd.args(args).current_dir(cwd);
+    for (name, _) in std::env::vars_os() {
+        if should_scrub(&name) {
+            cmd.env_remove(&name);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run postbin");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn should_scrub(name: &OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("npm_config_")
+        || name.starts_with("POSTBIN_")
+        || lower.ends_with("_proxy")
+        || name.ends_with("_MIRROR")
+        || name.ends_with("_BINARY_PATH")
+        || matches!(
+            name,
+            "INIT_CWD"
+                | "GITHUB_TOKEN"
+                | "GH_TOKEN"
+                | "NODE_EXTRA_CA_CERTS"
+                | "SSL_CERT_FILE"
+                | "SSL_CERT_DIR"
+                | "XDG_CACHE_HOME"
+                | "XDG_CONFIG_HOME"
+        )
+}
+
+/// Writes release assets into `<root>/acme/hello/releases/download/v1.0.0/`.
+pub struct Release {
+    dir: PathBuf,
+}
+
+impl Release {
+    pub fn new(root: &Path) -> Release {
+        let dir = root.join(RELEASE_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        Release { dir }
+    }
+
+    /// Writes one asset; returns its SHA-256 (hex).
+    pub fn asset(&self, name: &str, bytes: &[u8]) -> String {
+        std::fs::write(self.dir.join(name), bytes).unwrap();
+        sha256(bytes)
+    }
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    postbin::hash::hash_bytes(bytes).hex()
+}
+
+/// Writes `dir/package.json` with `name` "hello", version "1.0.0", `bin`
+/// `{"hello": "bin/hello"}` and this `postbin` section.
+pub fn package(dir: &Path, section: Value) {
+    std::fs::create_dir_all(dir).unwrap();
+    let manifest = json!({
+        "name": "hello",
+        "version": "1.0.0",
+        "bin": { "hello": "bin/hello" },
+        "postbin": section,
+    });
+    std::fs::write(
+        dir.join("package.json"),
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+}
+
+pub fn placed(pkg: &Path, file_name: &str) -> PathBuf {
+    pkg.join(".postbin").join("bin").join(file_name)
+}
+
+/// No verified archive and no unpacked tree in the cache.
+#[track_caller]
+pub fn assert_nothing_cached(cache: &Path) {
+    let archives = list(&cache.join("v1").join("archives"));
+    assert!(archives.is_empty(), "archives were cached: {archives:?}");
+    let trees = list(&cache.join("v1").join("trees"));
+    assert!(trees.is_empty(), "trees were cached: {trees:?}");
+}
+
+/// No placed executable and no receipt in the package.
+#[track_caller]
+pub fn assert_nothing_linked(pkg: &Path) {
+    let bins = list(&pkg.join(".postbin").join("bin"));
+    assert!(bins.is_empty(), "executables were placed: {bins:?}");
+    let receipt = pkg.join(".postbin").join("receipt.json");
+    assert!(!receipt.exists(), "a receipt was written");
+}
+
+/// Entries of a directory (empty if it does not exist).
+pub fn list(dir: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Every path under `dir` (links not followed) whose file name is `name`.
+pub fn find_named(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_name() == name {
+                found.push(path.clone());
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Asserts `path` is an executable file that runs and prints the script's line.
+#[track_caller]
+pub fn assert_runs(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let meta =
+        std::fs::metadata(path).unwrap_or_else(|e| panic!("{} is not there: {e}", path.display()));
+    assert!(meta.is_file(), "{} is not a file", path.display());
+    assert_ne!(
+        meta.permissions().mode() & 0o111,
+        0,
+        "{} is not executable",
+        path.display()
+    );
+    let out = Command::new(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
+    assert!(out.status.success(), "{} failed", path.display());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), SCRIPT_OUTPUT);
+}
+
+/// The requests the fixture logged for asset `name`, as (host, status).
+pub fn hits(requests: &[RequestRecord], name: &str) -> Vec<(Host, u16)> {
+    let path = World::asset_path(name);
+    requests
+        .iter()
+        .filter(|r| r.path.split('?').next() == Some(path.as_str()))
+        .map(|r| (r.host, r.status))
+        .collect()
+}
