@@ -209,6 +209,11 @@ impl Cache {
         })
     }
 
+    /// True if a tree directory exists, complete or not.
+    pub fn has_tree_dir(&self, sha: &Sha256Hash) -> bool {
+        self.tree_dir(sha).exists()
+    }
+
     /// Removes a tree found corrupt: renamed into tmp first (atomic), then deleted.
     pub fn discard_tree(&self, sha: &Sha256Hash) {
         let dir = self.tree_dir(sha);

@@ -106,10 +106,7 @@ pub enum Error {
         available: Vec<String>,
     },
     /// A value in the postbin section is wrong; `field` names it.
-    Invalid {
-        field: String,
-        problem: String,
-    },
+    Invalid { field: String, problem: String },
     Template {
         field: String,
         source: UnknownVariable,
@@ -117,6 +114,7 @@ pub enum Error {
     MissingHash {
         package: String,
         target: String,
+        env_prefix: String,
     },
 }
 
@@ -148,7 +146,8 @@ impl fmt::Display for Error {
                 available,
             } => write!(
                 f,
-                "{package} offers no binary for the forced target {target} (POSTBIN_TARGET or --target); it offers: {}",
+                "{package} offers no binary for the forced target {target} (POSTBIN_TARGET or --target); it offers: {}. \
+                 Unset POSTBIN_TARGET to detect the host, or force one of these.",
                 available.join(", ")
             ),
             Error::Invalid { field, problem } => {
@@ -157,11 +156,15 @@ impl fmt::Display for Error {
             Error::Template { field, .. } => {
                 write!(f, "package.json: `{field}` has a bad template")
             }
-            Error::MissingHash { package, target } => write!(
+            Error::MissingHash {
+                package,
+                target,
+                env_prefix,
+            } => write!(
                 f,
                 "{package} pins no sha256 for {target} (`postbin.targets.{target}.sha256` is missing), \
                  so its download cannot be verified. Publisher: run `postbin pin` and republish. \
-                 User: ask the publisher, or set the package's _BINARY_PATH variable to a binary you trust."
+                 User: ask the publisher, or set {env_prefix}_BINARY_PATH to an executable you trust."
             ),
         }
     }
@@ -342,6 +345,7 @@ fn resolve_inner(
                 return Err(Error::MissingHash {
                     package: manifest.name.clone(),
                     target: target.to_string(),
+                    env_prefix: env_prefix(manifest),
                 });
             }
         },

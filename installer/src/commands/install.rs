@@ -251,6 +251,15 @@ fn usable_tree(
     locked: bool,
 ) -> Result<Option<Tree>, Error> {
     let Some(tree) = cache.tree(sha) else {
+        // A tree dir without a readable listing is debris; clear it so the
+        // fresh tree can be published in its place.
+        if locked && cache.has_tree_dir(sha) {
+            crate::warn!(
+                "cached files of {} are incomplete; unpacking again",
+                plan.asset_name
+            );
+            cache.discard_tree(sha);
+        }
         return Ok(None);
     };
     check_bins_present(plan, &tree.listing)?;

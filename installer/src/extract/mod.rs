@@ -186,15 +186,39 @@ impl<'a> Unpacker<'a> {
         path::normalize(name).map_err(|r| unsafe_entry(name, r.describe()))
     }
 
-    fn claim(&mut self, rel: &str, name: &str) -> Result<(), Error> {
-        let taken = self.listing.contains_key(rel)
-            || self.dirs.contains(rel)
-            || self.links.iter().any(|(l, _, _)| l == rel);
-        if taken {
+    /// Reserves `rel` for a file or link (or, with `is_dir`, a directory),
+    /// refusing duplicates and paths that clash with other entries: a path
+    /// under a file or link, or a file where entries need a directory. The
+    /// check is lexical, so a bad archive fails as unsafe, not as an I/O error.
+    fn claim(&mut self, rel: &str, name: &str, is_dir: bool) -> Result<(), Error> {
+        let is_file_or_link =
+            |p: &str| self.listing.contains_key(p) || self.links.iter().any(|(l, _, _)| l == p);
+        if is_file_or_link(rel) || (!is_dir && self.dirs.contains(rel)) {
             return Err(unsafe_entry(
                 name,
                 "it appears twice in the archive (duplicate entry)",
             ));
+        }
+        let mut ancestor = rel;
+        while let Some((parent, _)) = ancestor.rsplit_once('/') {
+            if is_file_or_link(parent) {
+                return Err(unsafe_entry(
+                    name,
+                    &format!(
+                        "its path runs through `{parent}`, which is a file or link in the archive"
+                    ),
+                ));
+            }
+            ancestor = parent;
+        }
+        // Every ancestor is now a directory, explicit or not.
+        let mut ancestor = rel;
+        while let Some((parent, _)) = ancestor.rsplit_once('/') {
+            self.dirs.insert(parent.to_string());
+            ancestor = parent;
+        }
+        if is_dir {
+            self.dirs.insert(rel.to_string());
         }
         Ok(())
     }
@@ -206,15 +230,9 @@ impl<'a> Unpacker<'a> {
             Err(Refusal::Empty) => return Ok(()), // the archive's `./`
             Err(r) => return Err(unsafe_entry(name, r.describe())),
         };
-        if self.listing.contains_key(&rel) || self.links.iter().any(|(l, _, _)| *l == rel) {
-            return Err(unsafe_entry(
-                name,
-                "it appears twice in the archive (duplicate entry)",
-            ));
-        }
+        self.claim(&rel, name, true)?;
         let full = self.dest.join(path::to_path(&rel));
         fs::create_dir_all(&full).map_err(|source| io_err("create directory", &full, source))?;
-        self.dirs.insert(rel);
         Ok(())
     }
 
@@ -226,7 +244,7 @@ impl<'a> Unpacker<'a> {
     ) -> Result<(), Error> {
         self.count_entry()?;
         let rel = self.normalize(name)?;
-        self.claim(&rel, name)?;
+        self.claim(&rel, name, false)?;
         let full = self.dest.join(path::to_path(&rel));
         if let Some(parent) = full.parent() {
             fs::create_dir_all(parent)
@@ -275,7 +293,7 @@ impl<'a> Unpacker<'a> {
     pub(crate) fn link(&mut self, name: &str, target: &str, hard: bool) -> Result<(), Error> {
         self.count_entry()?;
         let rel = self.normalize(name)?;
-        self.claim(&rel, name)?;
+        self.claim(&rel, name, false)?;
         let resolved = if hard {
             // Hard link targets are archive paths, not relative to the link.
             self.normalize(target).map_err(|_| {

@@ -105,6 +105,14 @@ impl fmt::Display for Error {
                     f,
                     "{url} answered {status}: access denied (a private repository needs GITHUB_TOKEN; GitHub rate limits too)"
                 ),
+                429 => write!(
+                    f,
+                    "{url} answered 429 Too Many Requests: rate limited; set GITHUB_TOKEN for GitHub's higher limit, or retry later"
+                ),
+                500..=599 => write!(
+                    f,
+                    "{url} answered HTTP {status}: the server is failing; retry later, raise POSTBIN_RETRIES, or use a mirror (POSTBIN_MIRROR)"
+                ),
                 _ => write!(f, "{url} answered HTTP {status}"),
             },
             Error::Connect {

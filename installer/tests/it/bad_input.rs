@@ -234,7 +234,6 @@ fn cache_dir_that_is_a_file_exits_8_naming_postbin_cache_dir() {
 /// The design: every failure names "the one thing to try (the env var to
 /// set...)". The package's prefix is known, so the variable can be named.
 #[test]
-#[ignore = "BUG: plan.rs Error::MissingHash Display says \"set the package's _BINARY_PATH variable\" instead of naming HELLO_BINARY_PATH (the variant carries no env prefix)"]
 fn missing_pinned_hash_names_the_package_binary_path_variable() {
     let world = World::new();
     world.package(json!({

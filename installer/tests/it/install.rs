@@ -224,7 +224,6 @@ fn tampered_placed_executable_is_replaced_from_the_cache() {
 /// half-restored CI cache) must be discarded and rebuilt, like a tree with a
 /// corrupt file, not break every later install of that archive.
 #[test]
-#[ignore = "BUG: cache.rs Cache::tree returns None for an unparsable listing.json, so commands/install.rs usable_tree never discards the tree dir; Cache::publish_tree's rename then fails with ENOTEMPTY: exit 8 'cannot publish ... set POSTBIN_CACHE_DIR to a writable directory' on every install until the cache is cleaned by hand"]
 fn unreadable_cache_listing_is_rebuilt() {
     let (world, sha) = published();
     world.install().assert_ok();

@@ -222,7 +222,6 @@ fn hardlink_inside_the_tree_to_the_executable_is_accepted() {
 /// An entry whose parent path is a regular file of the archive is a
 /// malformed archive (exit 7), not a file-system failure (exit 8).
 #[test]
-#[ignore = "BUG: extract/mod.rs Unpacker::file: a parent that is an archive file fails create_dir_all (EEXIST) and surfaces as extract::Error::Io, exit 8 with a cache-path message, instead of a refused entry (exit 7)"]
 fn file_nested_under_a_regular_file_is_refused_as_an_archive_error() {
     let world = World::new();
     assert_refused(
@@ -235,7 +234,6 @@ fn file_nested_under_a_regular_file_is_refused_as_an_archive_error() {
 /// A link at a path that other entries use as a directory is a malformed
 /// archive (exit 7), not a file-system failure (exit 8).
 #[test]
-#[ignore = "BUG: extract/mod.rs Unpacker::claim ignores implicit parent dirs, so Unpacker::finish fails creating the link over the directory (EEXIST): exit 8 with a cache-path message instead of a refused entry (exit 7)"]
 fn symlink_over_an_implicit_directory_is_refused_as_an_archive_error() {
     let world = World::new();
     assert_refused(
