@@ -2,7 +2,7 @@
 //! user typed, validated); running it is the commands' job; printing errors
 //! and choosing the exit code happen here, once.
 
-use crate::commands::{self, init, install, pin, which};
+use crate::commands::{self, cache_cmd, doctor, init, install, pin, prefill, which};
 use crate::error::{Error, exit};
 use lexopt::prelude::*;
 use std::path::PathBuf;
@@ -15,6 +15,9 @@ Usage:
   postbin which [--package DIR] [NAME]
   postbin init [--package DIR]
   postbin pin [--package DIR] [--checksums FILE|URL] [--download]
+  postbin prefill [PKG_DIR|PKG.tgz]... [--node-modules DIR]... [--targets all|T,T] [--out DIR]
+  postbin cache dir|list|verify|prune|clean|import [--older-than DAYS] [--max-size SIZE] [DIR]
+  postbin doctor [--package DIR] [--check]
   postbin --version | --help
 
 Commands:
@@ -23,6 +26,9 @@ Commands:
   which     print the absolute path of an installed executable (installs nothing; exit 1 if absent)
   init      publisher: write the bin launchers, the postinstall script and the postbin dependency
   pin       publisher: write each target's sha256 from a checksums file and/or by downloading
+  prefill   fill the cache (or, with --out, a portable mirror tree) for offline installs
+  cache     show, verify, prune, clean or import into the cache
+  doctor    show the platform, URLs, mirror/proxy/CA settings in force and the cache state
 
 Options:
   --package DIR     the npm package directory holding package.json (default: current directory)
@@ -50,6 +56,23 @@ pub enum Command {
         checksums: Option<String>,
         download: bool,
     },
+    Prefill {
+        inputs: Vec<PathBuf>,
+        node_modules: Vec<PathBuf>,
+        targets: Option<String>,
+        out: Option<PathBuf>,
+        offline: bool,
+    },
+    Cache {
+        action: String,
+        older_than_days: Option<u64>,
+        max_size: Option<String>,
+        path: Option<PathBuf>,
+    },
+    Doctor {
+        package: Option<PathBuf>,
+        check: bool,
+    },
     Which {
         package: Option<PathBuf>,
         name: Option<String>,
@@ -76,6 +99,12 @@ fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
     let mut cache_only = false;
     let mut checksums = None;
     let mut download = false;
+    let mut check = false;
+    let mut node_modules = Vec::new();
+    let mut targets = None;
+    let mut out = None;
+    let mut older_than_days = None;
+    let mut max_size = None;
     let mut positional: Vec<String> = Vec::new();
     while let Some(arg) = p.next()? {
         match arg {
@@ -85,6 +114,18 @@ fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
             Long("cache-only") if sub == "install" => cache_only = true,
             Long("checksums") if sub == "pin" => checksums = Some(p.value()?.string()?),
             Long("download") if sub == "pin" => download = true,
+            Long("check") if sub == "doctor" => check = true,
+            Long("node-modules") if sub == "prefill" => {
+                node_modules.push(PathBuf::from(p.value()?))
+            }
+            Long("targets") if sub == "prefill" => targets = Some(p.value()?.string()?),
+            Long("out") if sub == "prefill" => out = Some(PathBuf::from(p.value()?)),
+            Long("offline") if sub == "prefill" => offline = true,
+            Long("older-than") if sub == "cache" => older_than_days = Some(p.value()?.parse()?),
+            Long("max-size") if sub == "cache" => max_size = Some(p.value()?.string()?),
+            Value(v) if sub == "prefill" || (sub == "cache" && positional.len() < 2) => {
+                positional.push(v.string()?)
+            }
             Long("help") | Short('h') => return Ok(Command::Help),
             Value(v) if sub == "which" && positional.is_empty() => positional.push(v.string()?),
             other => return Err(other.unexpected()),
@@ -98,6 +139,28 @@ fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
             cache_only,
         }),
         "init" => Ok(Command::Init { package }),
+        "doctor" => Ok(Command::Doctor { package, check }),
+        "prefill" => Ok(Command::Prefill {
+            inputs: positional.into_iter().map(PathBuf::from).collect(),
+            node_modules,
+            targets,
+            out,
+            offline,
+        }),
+        "cache" => {
+            let mut rest = positional.into_iter();
+            let action = rest.next().ok_or_else(|| {
+                lexopt::Error::Custom(
+                    "cache needs an action: dir, list, verify, prune, clean or import".into(),
+                )
+            })?;
+            Ok(Command::Cache {
+                action,
+                older_than_days,
+                max_size,
+                path: rest.next().map(PathBuf::from),
+            })
+        }
         "pin" => Ok(Command::Pin {
             package,
             checksums,
@@ -206,6 +269,37 @@ fn run(command: Command) -> Result<i32, Error> {
             if !report.unpinned.is_empty() {
                 return Ok(exit::FAILURE);
             }
+        }
+        Command::Doctor { package, check } => {
+            return doctor::run(&doctor::Options { package, check });
+        }
+        Command::Prefill {
+            inputs,
+            node_modules,
+            targets,
+            out,
+            offline,
+        } => {
+            return prefill::run(&prefill::Options {
+                inputs,
+                node_modules,
+                targets,
+                out,
+                offline,
+            });
+        }
+        Command::Cache {
+            action,
+            older_than_days,
+            max_size,
+            path,
+        } => {
+            return cache_cmd::run(&cache_cmd::Options {
+                action,
+                older_than_days,
+                max_size,
+                path,
+            });
         }
         Command::Which { package, name } => {
             let path = which::run(&commands::package_dir(package), name.as_deref())?;

@@ -1,9 +1,12 @@
 //! One module per subcommand; each takes parsed options and returns a result
 //! for `cli` to print.
 
+pub mod cache_cmd;
+pub mod doctor;
 pub mod init;
 pub mod install;
 pub mod pin;
+pub mod prefill;
 pub mod which;
 
 use crate::error::Error;
