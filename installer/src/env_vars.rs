@@ -33,6 +33,10 @@ pub const POSTBIN_MAX_UNPACKED_SIZE: &str = "POSTBIN_MAX_UNPACKED_SIZE";
 /// Tests point it at the fixture; it only ever narrows who gets a token to
 /// hosts the user named, and tokens still require HTTPS.
 pub const POSTBIN_TEST_GITHUB_HOSTS: &str = "POSTBIN_TEST_GITHUB_HOSTS";
+/// Test-only: `1` sends loopback URLs through the configured proxy too
+/// (normally loopback is never proxied), so tests can route the fixture on
+/// 127.0.0.1 through a real proxy. It only ever adds a hop the user configured.
+pub const POSTBIN_TEST_PROXY_LOOPBACK: &str = "POSTBIN_TEST_PROXY_LOOPBACK";
 
 pub const NODE_EXTRA_CA_CERTS: &str = "NODE_EXTRA_CA_CERTS";
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";

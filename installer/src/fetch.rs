@@ -96,12 +96,18 @@ impl fmt::Display for Error {
                 f,
                 "cannot write the download to the cache (is the disk full?)"
             ),
-            Error::Exhausted { attempts, last } => {
-                write!(f, "download failed after {} attempt(s):", attempts.len())?;
+            // Each attempt on its own line, causes included; the last one
+            // carries the advice. Nothing is repeated after the list.
+            Error::Exhausted { attempts, .. } => {
+                write!(f, "download failed after {} attempts:", attempts.len())?;
                 for (i, a) in attempts.iter().enumerate() {
-                    write!(f, "\n  {}. {}: {}", i + 1, a.url, a.error)?;
+                    if a.error.contains(&a.url) {
+                        write!(f, "\n  {}. {}", i + 1, a.error)?;
+                    } else {
+                        write!(f, "\n  {}. {}: {}", i + 1, a.url, a.error)?;
+                    }
                 }
-                write!(f, "\n{last}")
+                Ok(())
             }
         }
     }
@@ -112,8 +118,8 @@ impl std::error::Error for Error {
         match self {
             Error::Net(e) => e.source(),
             Error::LocalFile { source, .. } | Error::Write { source } => Some(source),
-            Error::Exhausted { last, .. } => last.source(),
-            Error::ChecksumMismatch { .. } => None,
+            // The attempt lines already hold every cause.
+            Error::Exhausted { .. } | Error::ChecksumMismatch { .. } => None,
         }
     }
 }
@@ -244,6 +250,17 @@ fn fetch_remote(
     if have > 0 {
         if response.status == 206 && response.range_start == Some(have) {
             crate::debug!("resuming {url} at byte {have}");
+        } else if response.status == 206 {
+            // Bytes from elsewhere in the file: neither appendable nor a
+            // whole file. Start over on the next attempt.
+            restart(sink)?;
+            return Err(Error::Net(net::Error::Transfer {
+                url,
+                source: io::Error::other(format!(
+                    "asked to resume at byte {have}, got a range starting at {:?}",
+                    response.range_start
+                )),
+            }));
         } else {
             crate::debug!("{url} ignored the Range request; restarting from byte 0");
             restart(sink)?;

@@ -71,6 +71,8 @@ pub struct Settings {
     pub github_token: Option<Setting<Secret>>,
     /// Hosts that count as GitHub for the token (github.com, api.github.com).
     pub github_hosts: Vec<String>,
+    /// Test-only: proxy loopback URLs too (`POSTBIN_TEST_PROXY_LOOPBACK`).
+    pub proxy_loopback: bool,
     pub retries: u32,
     pub stall_timeout: Duration,
     pub connect_timeout: Duration,
@@ -179,6 +181,8 @@ impl Settings {
             strict_ssl,
             github_token,
             github_hosts,
+            proxy_loopback: (env)(ev::POSTBIN_TEST_PROXY_LOOPBACK)
+                .is_some_and(|v| ev::is_truthy(&v)),
             retries: number(ev::POSTBIN_RETRIES, 3).min(20) as u32,
             stall_timeout: Duration::from_secs_f64(
                 (env)(ev::POSTBIN_STALL_TIMEOUT)

@@ -13,10 +13,12 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 APT_UPDATED=0
-# ensure_apt CMD PACKAGE: installs PACKAGE unless CMD is already on PATH.
+# ensure_apt CMD PACKAGE: installs PACKAGE unless CMD is already installed
+# (on PATH or in an sbin directory a non-root PATH may lack).
 ensure_apt() {
-  local cmd=$1 pkg=$2
+  local cmd=$1 pkg=$2 d
   command -v "$cmd" >/dev/null 2>&1 && return 0
+  for d in /usr/sbin /sbin /usr/local/sbin; do [ -x "$d/$cmd" ] && return 0; done
   command -v apt-get >/dev/null 2>&1 || die "$cmd is missing and apt-get is not available; install $pkg"
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -26,7 +28,16 @@ ensure_apt() {
     APT_UPDATED=1
   fi
   say "installing $pkg"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$pkg" >/dev/null
+  # Daemons (nginx, tinyproxy) are only run by the tests, on 127.0.0.1:
+  # forbid the package scripts from starting a system service on 0.0.0.0.
+  local policy=/usr/sbin/policy-rc.d added=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && added=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
+  local rc=$?
+  [ "$added" = 1 ] && $sudo rm -f "$policy"
+  return $rc
 }
 
 ensure_rust_target() {

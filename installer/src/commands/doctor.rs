@@ -1,15 +1,397 @@
-//! `postbin doctor`: what postbin would do here, and why.
+//! `postbin doctor`: what postbin would do here, and why. The host's targets;
+//! the package's plan (target, every URL in the order it would be tried and
+//! the route to it, where the hash comes from); every setting in force with
+//! where it came from; the cache state. With `--check`, one HEAD per source.
+//!
+//! Reads only: it creates no cache directory and installs nothing. It prints
+//! no secret: URLs lose their credentials and the token is only "set".
 
-use crate::error::Error;
-use std::path::PathBuf;
+use crate::cache::{Cache, LAYOUT};
+use crate::error::{Error, exit};
+use crate::hash::Sha256Hash;
+use crate::link;
+use crate::manifest::Manifest;
+use crate::net::url::{file_url_to_path, redact};
+use crate::net::{Client, proxy, url::Url};
+use crate::plan::{self, Integrity, Plan, Source};
+use crate::platform;
+use crate::settings::{Origin, Setting, Settings};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 pub struct Options {
     pub package: Option<PathBuf>,
     pub check: bool,
 }
 
-/// Prints the report; returns the exit code.
+/// Prints the report; returns the exit code: 0, or 5 when `--check` found a
+/// source that did not answer 2xx, or the code of the error that stopped the
+/// package's plan (e.g. 4 for an unsupported platform).
 pub fn run(options: &Options) -> Result<i32, Error> {
-    let _ = (&options.package, options.check);
-    Err(Error::Usage("doctor is not implemented yet".into()))
+    let dir = super::package_dir(options.package.clone());
+    // Without --package, a directory that is not a postbin package is fine:
+    // doctor then reports the host and the settings only.
+    let manifest = if options.package.is_some() || declares_postbin(&dir) {
+        Some(Manifest::load(&dir)?)
+    } else {
+        None
+    };
+    let prefix = manifest.as_ref().map(plan::env_prefix);
+    let settings = Settings::load(prefix.as_deref());
+
+    println!("postbin {}", env!("CARGO_PKG_VERSION"));
+    let candidates = platform::host_candidates();
+    println!("host: {}", platform::host_description());
+    println!("host targets: {}", list_or(&candidates, "none known"));
+    if let Some(t) = &settings.target {
+        println!("forced target: {} {}", t.value, from(&t.origin));
+    }
+
+    let mut code = exit::OK;
+    let mut plan = None;
+    println!();
+    match &manifest {
+        None => println!(
+            "package: none ({} has no package.json with a postbin section; pass --package DIR)",
+            dir.display()
+        ),
+        Some(m) => match resolve(m, &settings, &candidates) {
+            Ok(p) => {
+                print_plan(&p, &settings);
+                plan = Some(p);
+            }
+            Err(e) => {
+                println!("package: {} {}", m.name, m.version);
+                println!("package dir: {}", dir.display());
+                println!("env prefix: {}", plan::env_prefix(m));
+                println!("problem: {}", one_line(&e));
+                code = e.exit_code();
+            }
+        },
+    }
+
+    println!();
+    print_settings(&settings);
+    print_cache(&settings, plan.as_ref());
+
+    if options.check
+        && let Some(plan) = &plan
+    {
+        println!();
+        if !check(&settings, plan) && code == exit::OK {
+            code = exit::NETWORK;
+        }
+    }
+    Ok(code)
+}
+
+/// True if `dir/package.json` exists and has a `postbin` key.
+fn declares_postbin(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|v| v.get("postbin").is_some())
+}
+
+fn resolve(m: &Manifest, settings: &Settings, candidates: &[String]) -> Result<Plan, Error> {
+    let forced = settings.target.as_ref().map(|s| s.value.as_str());
+    let target = plan::choose_target(m, candidates, forced)?;
+    Ok(plan::resolve(m, settings, &target)?)
+}
+
+fn print_plan(plan: &Plan, settings: &Settings) {
+    println!("package: {} {}", plan.name, plan.version);
+    println!("package dir: {}", plan.package_dir.display());
+    println!("env prefix: {}", plan.env_prefix);
+    println!("target: {}", plan.target);
+    println!("format: {}", plan.format.as_str());
+    println!("url: {}", redact(&plan.origin_url));
+    println!("sources (tried in order):");
+    print_sources(&plan.sources, settings);
+    match &plan.integrity {
+        Integrity::Pinned(sha) => println!("hash: pinned in package.json (sha256 {sha})"),
+        Integrity::ChecksumsFile(sources) => {
+            println!(
+                "hash: not pinned; taken from the checksums file, served by the release host (weaker than a pinned hash):"
+            );
+            print_sources(sources, settings);
+        }
+    }
+    let bins: Vec<String> = plan
+        .bins
+        .iter()
+        .map(|b| format!("{} = {}", b.name, b.archive_path))
+        .collect();
+    println!("executables: {}", bins.join(", "));
+    if let Some(path) = &settings.binary_path {
+        println!(
+            "binary override: {} {}: nothing is downloaded",
+            path.value.display(),
+            from(&path.origin)
+        );
+    }
+}
+
+fn print_sources(sources: &[Source], settings: &Settings) {
+    for (i, source) in sources.iter().enumerate() {
+        println!(
+            "  {}. {} ({})",
+            i + 1,
+            redact(&source.url),
+            route(source, settings)
+        );
+    }
+}
+
+/// How a source is reached: a local directory, directly, or via which proxy.
+fn route(source: &Source, settings: &Settings) -> String {
+    if file_url_to_path(&source.url).is_some() {
+        return "local file".into();
+    }
+    let Ok(url) = Url::parse(&source.url) else {
+        return "not a valid URL".into();
+    };
+    match proxy::choose(&url, settings) {
+        Some(p) => format!("via proxy {} {}", redact(&p.url), from(&p.origin)),
+        None => "direct".into(),
+    }
+}
+
+fn print_settings(s: &Settings) {
+    println!("settings:");
+    match &s.mirrors {
+        Some(m) => {
+            let list: Vec<String> = m.value.iter().map(|u| redact(u)).collect();
+            println!("mirror: {} {}", list.join(", "), from(&m.origin));
+        }
+        None => println!("mirror: none (the publisher's URL)"),
+    }
+    let url = |s: &Option<Setting<String>>| {
+        s.as_ref()
+            .map(|p| format!("{} {}", redact(&p.value), from(&p.origin)))
+            .unwrap_or_else(|| "none".into())
+    };
+    println!("https proxy: {}", url(&s.https_proxy));
+    println!("http proxy: {}", url(&s.http_proxy));
+    println!("no proxy: {}", url(&s.no_proxy));
+    if s.ca_files.is_empty() {
+        println!("ca file: none");
+    }
+    for file in &s.ca_files {
+        let state = if file.value.is_file() {
+            ""
+        } else {
+            " (missing!)"
+        };
+        println!(
+            "ca file: {}{state} {}",
+            file.value.display(),
+            from(&file.origin)
+        );
+    }
+    match &s.ca_inline {
+        Some(ca) => println!("ca inline: set {}", from(&ca.origin)),
+        None => println!("ca inline: none"),
+    }
+    println!(
+        "strict-ssl: {} {}",
+        s.strict_ssl.value,
+        from(&s.strict_ssl.origin)
+    );
+    println!("offline: {} {}", s.offline.value, from(&s.offline.origin));
+    match &s.github_token {
+        Some(t) => println!(
+            "github token: set {} (sent only over HTTPS to {})",
+            from(&t.origin),
+            s.github_hosts.join(", ")
+        ),
+        None => println!("github token: not set"),
+    }
+    println!(
+        "network: {} retries, connect timeout {}s, stall timeout {}s",
+        s.retries,
+        s.connect_timeout.as_secs_f32(),
+        s.stall_timeout.as_secs_f32()
+    );
+    println!(
+        "cache dir: {} {}",
+        s.cache_dir.value.display(),
+        from(&s.cache_dir.origin)
+    );
+}
+
+/// The cache state, read only: nothing is created when the cache is absent.
+fn print_cache(settings: &Settings, plan: Option<&Plan>) {
+    let dir = &settings.cache_dir.value;
+    if !dir.join(LAYOUT).is_dir() {
+        println!("cache: empty (not created yet)");
+        return;
+    }
+    let Some(plan) = plan else {
+        println!("cache: present");
+        return;
+    };
+    let sha: Option<Sha256Hash> = match &plan.integrity {
+        Integrity::Pinned(sha) => Some(*sha),
+        Integrity::ChecksumsFile(_) => link::read_receipt(&plan.package_dir).map(|r| r.archive),
+    };
+    let Some(sha) = sha else {
+        println!("cache: the archive's hash is not known until the checksums file is read");
+        return;
+    };
+    let Ok(cache) = Cache::open(dir) else {
+        println!("cache: cannot be opened");
+        return;
+    };
+    let archive = cache.archive_path(&sha);
+    println!(
+        "cache archive: {} ({})",
+        if archive.is_file() {
+            "cached"
+        } else {
+            "not cached"
+        },
+        archive.display()
+    );
+    println!(
+        "cache tree: {}",
+        if cache.tree(&sha).is_some() {
+            "unpacked"
+        } else {
+            "not unpacked"
+        }
+    );
+    println!(
+        "installed in the package: {}",
+        if link::is_current(plan, &sha) {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+}
+
+/// One HEAD per source (and per checksums-file source); true if every one
+/// answered 2xx (a `file://` source: the file exists).
+fn check(settings: &Settings, plan: &Plan) -> bool {
+    let client = Client::new(settings);
+    let mut sources: Vec<&Source> = plan.sources.iter().collect();
+    if let Integrity::ChecksumsFile(more) = &plan.integrity {
+        sources.extend(more);
+    }
+    println!("check:");
+    let mut ok = 0;
+    for (i, source) in sources.iter().enumerate() {
+        let url = redact(&source.url);
+        let started = Instant::now();
+        let outcome = match file_url_to_path(&source.url) {
+            Some(path) => match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => Ok(format!("present ({} bytes)", m.len())),
+                _ => Err(format!("missing: {}", path.display())),
+            },
+            None => match client.request(&source.url, source.explicit, None, true) {
+                Ok(r) => Ok(format!("HTTP {}", r.status)),
+                Err(e) => Err(one_line(&e)),
+            },
+        };
+        let ms = started.elapsed().as_millis();
+        match outcome {
+            Ok(what) => {
+                ok += 1;
+                println!("  {}. {url}: ok, {what} in {ms} ms", i + 1);
+            }
+            Err(why) => println!("  {}. {url}: FAILED in {ms} ms: {why}", i + 1),
+        }
+    }
+    let all = ok == sources.len();
+    println!(
+        "check: {}",
+        if all {
+            "every source answered".to_string()
+        } else {
+            format!("{} of {} sources failed", sources.len() - ok, sources.len())
+        }
+    );
+    all
+}
+
+/// `(from env X)`, `(from /p/.npmrc)`, `(default)`.
+fn from(origin: &Origin) -> String {
+    match origin {
+        Origin::Default => "(default)".into(),
+        other => format!("(from {other})"),
+    }
+}
+
+fn list_or(items: &[String], none: &str) -> String {
+    if items.is_empty() {
+        none.to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// An error and its causes on one line.
+fn one_line(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text.replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::npmrc::{Entry, Npmrc};
+
+    fn settings(env: &[(&str, &str)], rc: &[(&str, &str)]) -> Settings {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let npmrc = Npmrc::from_entries(
+            rc.iter()
+                .map(|(k, v)| Entry {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                    file: "/proj/.npmrc".into(),
+                })
+                .collect(),
+        );
+        Settings::resolve(
+            &move |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()),
+            &npmrc,
+            None,
+        )
+    }
+
+    #[test]
+    fn origins_read_naturally() {
+        assert_eq!(from(&Origin::Default), "(default)");
+        assert_eq!(from(&Origin::Env("GH_TOKEN".into())), "(from env GH_TOKEN)");
+        assert_eq!(from(&Origin::Npmrc("/p/.npmrc".into())), "(from /p/.npmrc)");
+    }
+
+    #[test]
+    fn routes_name_the_redacted_proxy_or_say_direct() {
+        let s = settings(
+            &[("HTTPS_PROXY", "http://u:secret@proxy.corp:3128")],
+            &[("noproxy", "internal.corp")],
+        );
+        let src = |url: &str| Source {
+            url: url.into(),
+            explicit: false,
+        };
+        let via = route(&src("https://github.com/a"), &s);
+        assert_eq!(
+            via,
+            "via proxy http://***@proxy.corp:3128 (from env HTTPS_PROXY)"
+        );
+        assert_eq!(route(&src("https://m.internal.corp/a"), &s), "direct");
+        assert_eq!(route(&src("file:///srv/m/a"), &s), "local file");
+    }
 }

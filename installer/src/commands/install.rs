@@ -104,7 +104,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         });
     }
 
-    let cache = Cache::open(&settings.cache_dir.value)?;
+    let cache = Cache::open_or_temp(&settings.cache_dir.value, options.cache_only)?;
     let sha = match known.filter(|_| matches!(plan.integrity, Integrity::Pinned(_))) {
         Some(sha) => sha,
         None => hash_from_checksums_file(&client, &plan)?,
@@ -239,6 +239,15 @@ pub fn ensure_tree(
         cache.publish_archive(temp, sha)?;
     }
     let tree = cache.publish_tree(staging, sha, listing)?;
+    cache.record_meta(
+        sha,
+        &crate::cache::EntryMeta {
+            package: plan.name.clone(),
+            version: plan.version.clone(),
+            target: plan.target.clone(),
+            asset: plan.asset_name.clone(),
+        },
+    );
     Ok((tree, downloaded_bytes))
 }
 

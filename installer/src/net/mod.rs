@@ -44,6 +44,13 @@ pub enum Error {
         via_proxy: Option<String>,
         source: ureq::Error,
     },
+    /// The proxy refused the tunnel for want of (valid) credentials.
+    ProxyAuth {
+        url: String,
+        /// The redacted proxy URL and the setting it came from.
+        proxy: String,
+        source: ureq::Error,
+    },
     Tls {
         url: String,
         source: ureq::Error,
@@ -68,6 +75,7 @@ impl Error {
             Error::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             Error::Connect { .. } | Error::Stalled { .. } | Error::Transfer { .. } => true,
             Error::Offline { .. }
+            | Error::ProxyAuth { .. }
             | Error::Insecure { .. }
             | Error::TooManyRedirects { .. }
             | Error::BadUrl { .. }
@@ -131,6 +139,12 @@ impl fmt::Display for Error {
                 f,
                 "cannot connect to {url}; behind a firewall set HTTPS_PROXY, or point POSTBIN_MIRROR at a mirror you can reach"
             ),
+            Error::ProxyAuth { url, proxy, .. } => write!(
+                f,
+                "the proxy {proxy} refused to tunnel to {url}: it wants credentials, \
+                 or rejected the ones given. Put them in that setting: http://USER:PASSWORD@HOST:PORT \
+                 (percent-encode special characters)"
+            ),
             Error::Tls { url, .. } => write!(
                 f,
                 "TLS failed for {url}. If a corporate proxy inspects TLS, give postbin its CA certificate: \
@@ -152,7 +166,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Connect { source, .. } | Error::Tls { source, .. } => Some(source),
+            Error::Connect { source, .. }
+            | Error::ProxyAuth { source, .. }
+            | Error::Tls { source, .. } => Some(source),
             Error::Transfer { source, .. } => Some(source),
             Error::BadUrl { source } => Some(source),
             Error::TlsSetup(e) => e.source(),
@@ -177,6 +193,8 @@ pub struct Client<'s> {
     offline: bool,
     agents: RefCell<Vec<(Option<String>, ureq::Agent)>>,
     tls: RefCell<Option<ureq::tls::TlsConfig>>,
+    /// Plain-HTTP mirror origins already noted (one line each per run).
+    noted_http: RefCell<Vec<String>>,
 }
 
 impl<'s> Client<'s> {
@@ -186,6 +204,7 @@ impl<'s> Client<'s> {
             offline: settings.offline.value,
             agents: RefCell::new(Vec::new()),
             tls: RefCell::new(None),
+            noted_http: RefCell::new(Vec::new()),
         }
     }
 
@@ -195,7 +214,8 @@ impl<'s> Client<'s> {
 
     /// GET (or HEAD) `url`, following redirects under postbin's rules.
     /// `explicit` marks a URL the user configured (a mirror): plain HTTP is
-    /// then allowed to that origin. `range_from` asks for `bytes=N-`.
+    /// then allowed to that origin, and the GitHub token is never sent, at
+    /// any hop. `range_from` asks for `bytes=N-`.
     pub fn request(
         &self,
         url: &str,
@@ -206,6 +226,12 @@ impl<'s> Client<'s> {
         let mut url = Url::parse(url).map_err(|source| Error::BadUrl { source })?;
         let trusted_http_origin = (explicit && url.scheme == "http").then(|| url.origin());
         check_scheme(&url, trusted_http_origin.as_deref())?;
+        if let Some(note) = plain_http_note(&url, explicit)
+            && !self.noted_http.borrow().contains(&url.origin())
+        {
+            crate::info!("{note}");
+            self.noted_http.borrow_mut().push(url.origin());
+        }
         for _ in 0..=MAX_REDIRECTS {
             if self.offline {
                 return Err(Error::Offline {
@@ -223,7 +249,7 @@ impl<'s> Client<'s> {
             if let Some(from) = range_from {
                 req = req.header("Range", format!("bytes={from}-"));
             }
-            if let Some(token) = self.token_for(&url) {
+            if let Some(token) = self.token_for(&url, explicit) {
                 req = req.header("Authorization", format!("Bearer {token}"));
             }
             crate::debug!(
@@ -236,7 +262,7 @@ impl<'s> Client<'s> {
             );
             let response = req
                 .call()
-                .map_err(|e| classify(e, &url, route.as_ref().map(|r| url::redact(&r.url))))?;
+                .map_err(|e| classify(e, &url, route.as_ref(), self.settings.stall_timeout))?;
             let status = response.status().as_u16();
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
                 let location = response
@@ -297,8 +323,12 @@ impl<'s> Client<'s> {
         })
     }
 
-    /// The GitHub token, only for HTTPS requests to GitHub's own hosts.
-    fn token_for(&self, url: &Url) -> Option<&str> {
+    /// The GitHub token, only for HTTPS requests to GitHub's own hosts, and
+    /// never on the way to or from a mirror (`explicit`), whatever its host.
+    fn token_for(&self, url: &Url, explicit: bool) -> Option<&str> {
+        if explicit {
+            return None;
+        }
         let token = self.settings.github_token.as_ref()?;
         let github = self
             .settings
@@ -367,6 +397,18 @@ fn check_scheme(url: &Url, trusted_http_origin: Option<&str>) -> Result<(), Erro
     }
 }
 
+/// The one note line for a plain-HTTP mirror the user configured (loopback
+/// needs none): allowed, and said so.
+fn plain_http_note(url: &Url, explicit: bool) -> Option<String> {
+    (explicit && url.scheme == "http" && !url.is_loopback()).then(|| {
+        format!(
+            "note: downloading over plain HTTP from the mirror {} you configured; \
+             the pinned SHA-256 still verifies every byte",
+            url.origin()
+        )
+    })
+}
+
 /// `bytes 100-199/1000` → 100.
 fn parse_content_range_start(value: &str) -> Option<u64> {
     value
@@ -379,8 +421,23 @@ fn parse_content_range_start(value: &str) -> Option<u64> {
         .ok()
 }
 
-fn classify(error: ureq::Error, url: &Url, via_proxy: Option<String>) -> Error {
+fn classify(
+    error: ureq::Error,
+    url: &Url,
+    route: Option<&proxy::ProxyChoice>,
+    stall: Duration,
+) -> Error {
     let url_text = url.to_string();
+    let via_proxy = route.map(|r| url::redact(&r.url));
+    if let (ureq::Error::ConnectProxyFailed(reason), Some(route)) = (&error, route)
+        && refuses_credentials(reason)
+    {
+        return Error::ProxyAuth {
+            url: url_text,
+            proxy: format!("{} (set by {})", url::redact(&route.url), route.origin),
+            source: error,
+        };
+    }
     if is_tls_error(&error) {
         return Error::Tls {
             url: url_text,
@@ -388,9 +445,11 @@ fn classify(error: ureq::Error, url: &Url, via_proxy: Option<String>) -> Error {
         };
     }
     match error {
-        ureq::Error::Timeout(ureq::Timeout::RecvBody | ureq::Timeout::PerRead) => Error::Stalled {
+        ureq::Error::Timeout(
+            ureq::Timeout::RecvResponse | ureq::Timeout::RecvBody | ureq::Timeout::PerRead,
+        ) => Error::Stalled {
             url: url_text,
-            after: Duration::ZERO,
+            after: stall,
         },
         ureq::Error::Io(e) if is_midstream(&e) => Error::Transfer {
             url: url_text,
@@ -402,6 +461,11 @@ fn classify(error: ureq::Error, url: &Url, via_proxy: Option<String>) -> Error {
             source: other,
         },
     }
+}
+
+/// ureq's "proxy server responded 407/..." (tinyproxy answers 401).
+fn refuses_credentials(reason: &str) -> bool {
+    reason.contains("responded 407") || reason.contains("responded 401")
 }
 
 fn is_midstream(e: &std::io::Error) -> bool {
@@ -435,6 +499,64 @@ mod tests {
         assert!(check_scheme(&u("http://m.corp/x"), Some("http://m.corp")).is_ok());
         assert!(check_scheme(&u("http://other.corp/x"), Some("http://m.corp")).is_err());
         assert!(check_scheme(&u("ftp://h/x"), None).is_err());
+    }
+
+    #[test]
+    fn an_explicit_plain_http_mirror_gets_one_note_and_nothing_else_does() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let note = plain_http_note(&u("http://u:p@mirror.corp:8080/gh/a.tgz"), true).unwrap();
+        assert!(note.contains("http://mirror.corp:8080"), "{note}");
+        assert!(!note.contains("u:p"), "{note}");
+        assert_eq!(plain_http_note(&u("http://mirror.corp/a"), false), None);
+        assert_eq!(plain_http_note(&u("https://mirror.corp/a"), true), None);
+        assert_eq!(plain_http_note(&u("http://127.0.0.1:8/a"), true), None);
+    }
+
+    #[test]
+    fn an_explicit_http_mirror_may_not_redirect_to_another_plain_http_host() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let mirror = u("http://mirror.corp/gh/a.tgz");
+        let trusted = Some(mirror.origin());
+        assert!(check_scheme(&mirror, trusted.as_deref()).is_ok());
+        assert!(check_scheme(&u("http://mirror.corp:81/a"), trusted.as_deref()).is_err());
+        assert!(check_scheme(&u("http://cdn.corp/a"), trusted.as_deref()).is_err());
+        assert!(check_scheme(&u("https://cdn.corp/a"), trusted.as_deref()).is_ok());
+    }
+
+    #[test]
+    fn the_token_goes_only_to_github_over_https_and_never_to_a_mirror() {
+        let env = |n: &str| (n == "GITHUB_TOKEN").then(|| "t0k".to_string());
+        let settings = Settings::resolve(&env, &crate::npmrc::Npmrc::default(), None);
+        let client = Client::new(&settings);
+        let u = |s: &str| Url::parse(s).unwrap();
+        let gh = u("https://github.com/o/r/releases/download/v1/a.tgz");
+        assert_eq!(client.token_for(&gh, false), Some("t0k"));
+        assert_eq!(
+            client.token_for(&u("https://api.github.com/x"), false),
+            Some("t0k")
+        );
+        assert_eq!(client.token_for(&gh, true), None, "a mirror");
+        assert_eq!(client.token_for(&u("http://github.com/x"), false), None);
+        assert_eq!(
+            client.token_for(&u("https://objects.githubusercontent.com/x"), false),
+            None
+        );
+        assert_eq!(
+            client.token_for(&u("https://github.com.evil/x"), false),
+            None
+        );
+        assert_eq!(
+            client.token_for(&u("https://u:p@github.com/x"), false),
+            None
+        );
+    }
+
+    #[test]
+    fn a_proxy_refusing_credentials_is_told_apart() {
+        assert!(refuses_credentials("proxy server responded 407/407"));
+        assert!(refuses_credentials("proxy server responded 401/401"));
+        assert!(!refuses_credentials("proxy server responded 502/502"));
+        assert!(!refuses_credentials("proxy server did not respond"));
     }
 
     #[test]

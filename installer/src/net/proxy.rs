@@ -15,7 +15,7 @@ pub struct ProxyChoice {
 
 /// The proxy for `url`, or `None` to connect directly.
 pub fn choose(url: &Url, settings: &Settings) -> Option<ProxyChoice> {
-    if url.is_loopback() {
+    if url.is_loopback() && !settings.proxy_loopback {
         // Nobody proxies their own machine; npm and curl agree.
         return None;
     }
@@ -164,5 +164,29 @@ mod tests {
         assert_eq!(choose(&url("https://a.internal/"), &s), None);
         assert_eq!(choose(&url("http://127.0.0.1:9/"), &s), None);
         assert_eq!(choose(&url("file:///x"), &s), None);
+    }
+
+    #[test]
+    fn the_test_knob_proxies_loopback_but_no_proxy_still_wins() {
+        let env = [
+            ("HTTP_PROXY", "http://p:1"),
+            ("POSTBIN_TEST_PROXY_LOOPBACK", "1"),
+        ];
+        let lookup = |n: &str| {
+            env.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        };
+        let s = Settings::resolve(&lookup, &crate::npmrc::Npmrc::default(), None);
+        assert_eq!(
+            choose(&url("http://127.0.0.1:9/"), &s).unwrap().url,
+            "http://p:1"
+        );
+        let mut s = s;
+        s.no_proxy = Some(Setting {
+            value: "127.0.0.1".into(),
+            origin: crate::settings::Origin::Default,
+        });
+        assert_eq!(choose(&url("http://127.0.0.1:9/"), &s), None);
     }
 }

@@ -216,8 +216,10 @@ fn unknown_option_exits_2_and_points_at_help() {
         .assert_stderr_has(&["--frobnicate", "postbin --help"]);
 }
 
+/// An unwritable cache must not block the install: the installer falls back
+/// to a private temporary cache, says so, and names the variable to fix it.
 #[test]
-fn cache_dir_that_is_a_file_exits_8_naming_postbin_cache_dir() {
+fn cache_dir_that_is_a_file_falls_back_and_names_postbin_cache_dir() {
     let world = World::new();
     let sha = world.publish(ASSET, &flat_tar().gz());
     world.package(world.section("tar.gz", &sha));
@@ -226,9 +228,14 @@ fn cache_dir_that_is_a_file_exits_8_naming_postbin_cache_dir() {
 
     world
         .install_env(&[("POSTBIN_CACHE_DIR", &path_str(&file))])
-        .assert_exit(exit::FILESYSTEM)
-        .assert_stderr_has(&["POSTBIN_CACHE_DIR"]);
-    assert_nothing_linked(&world.pkg());
+        .assert_ok()
+        .assert_stderr_has(&["cannot write to the cache", "POSTBIN_CACHE_DIR"]);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        b"x",
+        "the blocking file is untouched"
+    );
+    assert_runs(&world.placed("hello"));
 }
 
 /// The design: every failure names "the one thing to try (the env var to

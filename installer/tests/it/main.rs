@@ -4,8 +4,21 @@
 
 mod archives;
 mod bad_input;
+mod cache_cmds;
+mod cache_concurrency;
+mod cache_crash;
+mod cache_hostile;
+mod cache_support;
 mod formats;
 mod install;
+mod net_doctor;
+mod net_faults;
+mod net_mirrors;
+mod net_real;
+mod net_servers;
+mod net_support;
+mod net_tls;
 mod network;
+mod offline_prefill;
 mod support;
 mod unsafe_archives;

@@ -1,5 +1,6 @@
 //! Quick network behaviours: a retried 503, a redirect loop, offline mode.
-//! (The deep retry, resume and proxy suite lives elsewhere.)
+//! The deep suites: `net_faults` (retries, resume, stalls, redirects, the
+//! token), `net_real` (tinyproxy, nginx), `net_tls`, `net_mirrors`, `net_doctor`.
 
 use crate::archives::flat_tar;
 use crate::support::*;

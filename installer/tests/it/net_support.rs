@@ -1,0 +1,96 @@
+//! Worlds for the network suites: a published asset big enough to be cut
+//! mid-body, the fixture switched to HTTPS with its CA on disk, the package
+//! pointed at `localhost` instead of `127.0.0.1`, and small log queries.
+
+#![allow(dead_code)] // Each theme uses a different subset.
+
+use crate::archives::{Tar, flat_tar};
+use crate::support::*;
+use server_fixture::{Fixture, Host, Options, RequestRecord};
+use std::path::PathBuf;
+
+pub const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
+
+/// A tar.gz of about 1 MiB: the runnable `hello` plus incompressible filler,
+/// so a body cut after a few KiB is really cut mid-way.
+pub fn big_archive() -> Vec<u8> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let filler: Vec<u8> = (0..1 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    Tar::new()
+        .file("hello", 0o755, SCRIPT)
+        .file("filler.bin", 0o644, &filler)
+        .gz()
+}
+
+/// A world with `bytes` published as ASSET and the package pinned to them.
+pub fn published_with(bytes: &[u8]) -> (World, String) {
+    let world = World::new();
+    let sha = world.publish(ASSET, bytes);
+    world.package(world.section("tar.gz", &sha));
+    (world, sha)
+}
+
+/// The small flat archive, published and pinned.
+pub fn published() -> (World, String) {
+    published_with(&flat_tar().gz())
+}
+
+/// Replaces the world's fixture with an HTTPS one serving the same tree,
+/// rewrites the package for it, and writes the fixture's CA to `ca.pem`.
+pub fn to_https(world: &mut World, sha: &str) -> PathBuf {
+    world.fixture = Fixture::start_with(Options {
+        root: world.root(),
+        https: true,
+    })
+    .unwrap();
+    world.package(world.section("tar.gz", sha));
+    let ca = world.base().join("ca.pem");
+    world.fixture.write_ca_pem(&ca).unwrap();
+    ca
+}
+
+/// Points the package at `localhost` rather than `127.0.0.1` (the fixture's
+/// certificate covers both); its redirects still go to `127.0.0.1`, so the
+/// main host and the objects host have different host names.
+pub fn use_localhost(world: &World, sha: &str) {
+    let mut section = world.section("tar.gz", sha);
+    let url = world.url_template().replacen("127.0.0.1", "localhost", 1);
+    section["url"] = url.into();
+    world.package(section);
+}
+
+/// Requests for ASSET, in order.
+pub fn asset_requests(world: &World) -> Vec<RequestRecord> {
+    let path = World::asset_path(ASSET);
+    world
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.split('?').next() == Some(path.as_str()))
+        .collect()
+}
+
+/// How many requests for ASSET reached `host`.
+pub fn count(world: &World, host: Host) -> usize {
+    asset_requests(world)
+        .iter()
+        .filter(|r| r.host == host)
+        .count()
+}
+
+/// Asserts that `secret` appears in neither stdout nor stderr.
+#[track_caller]
+pub fn assert_not_printed(run: &Run, secret: &str) {
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "{secret:?} was printed:\n--- stdout:\n{}\n--- stderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
