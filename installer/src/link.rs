@@ -22,6 +22,8 @@ pub enum Error {
         path: PathBuf,
         source: io::Error,
     },
+    /// A cached file did not match its recorded hash while being copied.
+    CorruptCache { path: PathBuf },
 }
 
 impl fmt::Display for Error {
@@ -32,6 +34,11 @@ impl fmt::Display for Error {
                 "cannot {op} {} inside the package (a read-only node_modules? the launcher runs the tool from the cache then)",
                 path.display()
             ),
+            Error::CorruptCache { path } => write!(
+                f,
+                "the cached file {} does not match its recorded SHA-256",
+                path.display()
+            ),
         }
     }
 }
@@ -40,6 +47,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
+            Error::CorruptCache { .. } => None,
         }
     }
 }
@@ -76,15 +84,26 @@ pub struct Receipt {
     pub bins: Vec<PlacedBin>,
 }
 
+/// Whether a tree's files are re-hashed as they are copied out of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Source {
+    /// Made (and hashed) by this run a moment ago.
+    Fresh,
+    /// A cache hit not verified yet: every copy is checked against the
+    /// tree's listing, and `Error::CorruptCache` stops the placement.
+    Cached,
+}
+
 /// Copies each declared executable from the tree into the package.
-pub fn place(plan: &Plan, tree: &Tree) -> Result<Receipt, Error> {
+pub fn place(plan: &Plan, tree: &Tree, source: Source) -> Result<Receipt, Error> {
     let bin_dir = plan.package_dir.join(INSTALL_DIR).join("bin");
     fs::create_dir_all(&bin_dir).map_err(io_err("create", &bin_dir))?;
     let mut bins = Vec::new();
     for bin in &plan.bins {
         let record = &tree.listing[&bin.archive_path];
         let dest = installed_path(&plan.package_dir, &bin.file_name);
-        replace_with_copy(&tree.path_of(&bin.archive_path), &dest)?;
+        let check = (source == Source::Cached).then_some((record.size, record.sha256));
+        replace_with_checked_copy(&tree.path_of(&bin.archive_path), &dest, check)?;
         bins.push(PlacedBin {
             name: bin.name.clone(),
             path: dest,
@@ -105,12 +124,39 @@ pub fn place(plan: &Plan, tree: &Tree) -> Result<Receipt, Error> {
 /// temp file beside it, chmod 755, rename. Never writes `dest` in place
 /// (bun and pnpm hard-link package files from their stores).
 pub fn replace_with_copy(src: &Path, dest: &Path) -> Result<(), Error> {
+    replace_with_checked_copy(src, dest, None)
+}
+
+/// `replace_with_copy`, and with `check` = (size, SHA-256) the source is
+/// hashed on a second thread while the kernel copies it (copy_file_range,
+/// a reflink on btrfs/XFS); the copy is kept only if the source matched.
+fn replace_with_checked_copy(
+    src: &Path,
+    dest: &Path,
+    check: Option<(u64, Sha256Hash)>,
+) -> Result<(), Error> {
     let dir = dest.parent().expect("dest has a parent");
     let temp = tempfile::Builder::new()
         .prefix(".postbin-")
         .tempfile_in(dir)
         .map_err(io_err("create a temp file in", dir))?;
-    fs::copy(src, temp.path()).map_err(io_err("copy into", temp.path()))?;
+    let (copied, hashed) = std::thread::scope(|scope| {
+        let hashing = check.map(|_| scope.spawn(|| hash::hash_file(src)));
+        let copied = fs::copy(src, temp.path());
+        (copied, hashing.map(|h| h.join()))
+    });
+    let copied = copied.map_err(io_err("copy into", temp.path()))?;
+    if let Some((size, sha)) = check {
+        let (actual, len) = hashed
+            .expect("spawned when checking")
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .map_err(io_err("read", src))?;
+        if actual != sha || len != size || copied != size {
+            return Err(Error::CorruptCache {
+                path: src.to_path_buf(),
+            });
+        }
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -234,10 +280,31 @@ pub fn expose_native(
         if !is_our_launcher(&launcher) {
             continue;
         }
-        replace_with_copy(native, &launcher)?;
+        replace_with_link_or_copy(native, &launcher)?;
         replaced.push(launcher);
     }
     Ok(replaced)
+}
+
+/// Replaces `dest` (a launcher) by a hard link to `src` (the executable
+/// placed in the same package), or by a copy where links are not possible.
+/// Both files are the package's own and never written in place, so sharing
+/// the inode is safe and saves copying the executable a second time.
+fn replace_with_link_or_copy(src: &Path, dest: &Path) -> Result<(), Error> {
+    let dir = dest.parent().expect("dest has a parent");
+    let temp = tempfile::Builder::new()
+        .prefix(".postbin-")
+        .make_in(dir, |path| fs::hard_link(src, path));
+    match temp {
+        Ok(temp) => temp
+            .persist(dest)
+            .map(|_| ())
+            .map_err(|e| io_err("replace", dest)(e.error)),
+        Err(e) => {
+            crate::debug!("cannot hard-link {}: {e}; copying", src.display());
+            replace_with_copy(src, dest)
+        }
+    }
 }
 
 pub fn is_our_launcher(path: &Path) -> bool {

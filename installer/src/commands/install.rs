@@ -7,12 +7,13 @@ use crate::checksums;
 use crate::error::Error;
 use crate::extract::{self, Limits};
 use crate::fetch::{self, Expect};
+use crate::follow::{FinishOnDrop, Follower, Progress};
 use crate::hash::Sha256Hash;
 use crate::link;
 use crate::net::{Client, url::file_url_to_path};
 use crate::plan::{Integrity, Plan};
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub struct Options {
@@ -109,9 +110,16 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         Some(sha) => sha,
         None => hash_from_checksums_file(&client, &plan)?,
     };
-    let (tree, downloaded) = ensure_tree(&cache, &client, &plan, &sha)?;
+    // Paths handed out of the cache are verified first; a placement verifies
+    // a cache hit while copying it, reading the file once instead of twice.
+    let hits = if options.cache_only {
+        HitCheck::Hash
+    } else {
+        HitCheck::WhileCopying
+    };
+    let ensured = ensure_tree(&cache, &client, &plan, &sha, hits)?;
     cache.touch(&sha);
-    let outcome = match downloaded {
+    let outcome = match ensured.downloaded {
         Some(bytes) => Outcome::Downloaded { bytes },
         None => Outcome::FromCache,
     };
@@ -119,7 +127,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         let placed = plan
             .bins
             .iter()
-            .map(|b| tree.path_of(&b.archive_path))
+            .map(|b| ensured.tree.path_of(&b.archive_path))
             .collect();
         return Ok(Report {
             outcome,
@@ -129,7 +137,22 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             elapsed: started.elapsed(),
         });
     }
-    let receipt = link::place(&plan, &tree)?;
+    let receipt = match link::place(&plan, &ensured.tree, ensured.source()) {
+        Err(link::Error::CorruptCache { path }) => {
+            crate::warn!(
+                "cached files of {} are corrupt ({}); unpacking again",
+                plan.asset_name,
+                path.display()
+            );
+            {
+                let _lock = cache.lock(&sha)?;
+                cache.discard_tree(&sha);
+            }
+            let again = ensure_tree(&cache, &client, &plan, &sha, HitCheck::Hash)?;
+            link::place(&plan, &again.tree, link::Source::Fresh)?
+        }
+        placed => placed?,
+    };
     let exposed = expose(&manifest, &plan)?;
     Ok(Report {
         outcome,
@@ -161,28 +184,71 @@ fn expose(manifest: &crate::manifest::Manifest, plan: &Plan) -> Result<Vec<PathB
     Ok(link::expose_native(&plan.package_dir, &launchers)?)
 }
 
-/// The unpacked, verified tree for `sha`, from the cache or made now.
-/// Returns the number of bytes downloaded, if a download happened.
+/// How a cache hit's executables are verified.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HitCheck {
+    /// Re-hashed now, before the tree is returned.
+    Hash,
+    /// By the caller, as it copies them out (`link::place` with
+    /// `link::Source::Cached`); only their presence is checked here.
+    WhileCopying,
+}
+
+pub struct Ensured {
+    pub tree: Tree,
+    /// Unpacked by this call (hashed as it was written) rather than found.
+    pub made: bool,
+    /// Bytes downloaded, if a download happened.
+    pub downloaded: Option<u64>,
+}
+
+impl Ensured {
+    /// What `link::place` must still verify.
+    pub fn source(&self) -> link::Source {
+        if self.made {
+            link::Source::Fresh
+        } else {
+            link::Source::Cached
+        }
+    }
+}
+
+/// The unpacked tree for `sha`, from the cache or made now.
 pub fn ensure_tree(
     cache: &Cache,
     client: &Client<'_>,
     plan: &Plan,
     sha: &Sha256Hash,
-) -> Result<(Tree, Option<u64>), Error> {
-    if let Some(tree) = usable_tree(cache, plan, sha, false)? {
-        return Ok((tree, None));
+    hits: HitCheck,
+) -> Result<Ensured, Error> {
+    let found = |tree| Ensured {
+        tree,
+        made: false,
+        downloaded: None,
+    };
+    if let Some(tree) = usable_tree(cache, plan, sha, false, hits)? {
+        return Ok(found(tree));
     }
     let _lock = cache.lock(sha)?;
     // Another process may have finished while we waited for the lock.
-    if let Some(tree) = usable_tree(cache, plan, sha, true)? {
-        return Ok((tree, None));
+    if let Some(tree) = usable_tree(cache, plan, sha, true, hits)? {
+        return Ok(found(tree));
     }
+    let staging = cache.temp_dir()?;
+    let files = staging.path().join("files");
+    create_dir(&files)?;
+    let limits = Limits {
+        max_unpacked: client.settings().max_unpacked_size,
+        ..Limits::default()
+    };
+    let raw_name = &plan.bins[0].archive_path;
+
     let cached_archive = cache.archive_path(sha);
     let mut download = None;
     let mut downloaded_bytes = None;
-    let archive_path = if cached_archive.is_file() && cache.verify_archive(sha) {
+    let listing = if cached_archive.is_file() && cache.verify_archive(sha) {
         crate::debug!("unpacking cached archive {}", sha.short());
-        cached_archive
+        extract::unpack(plan.format, &cached_archive, &files, limits, raw_name)?
     } else {
         let offline = client.settings().offline.value;
         if offline
@@ -199,38 +265,12 @@ pub fn ensure_tree(
         }
         cache.sweep_temp(Duration::from_secs(3600));
         let mut temp = cache.temp_file()?;
-        let done = fetch::download(
-            client,
-            &plan.sources,
-            Expect::Sha256(*sha),
-            temp.as_file_mut(),
-            &plan.asset_name,
-        )?;
+        let (done, listing) = download_and_unpack(client, plan, sha, &mut temp, &files, limits)?;
         crate::debug!("downloaded {} bytes from {}", done.size, done.url);
         downloaded_bytes = Some(done.size);
-        let path = temp.path().to_path_buf();
         download = Some(temp);
-        path
+        listing
     };
-
-    let staging = cache.temp_dir()?;
-    let files = staging.path().join("files");
-    std::fs::create_dir(&files).map_err(|source| extract::Error::Io {
-        op: "create",
-        path: files.clone(),
-        source,
-    })?;
-    let limits = Limits {
-        max_unpacked: client.settings().max_unpacked_size,
-        ..Limits::default()
-    };
-    let listing = extract::unpack(
-        plan.format,
-        &archive_path,
-        &files,
-        limits,
-        &plan.bins[0].archive_path,
-    )?;
     check_bins_present(plan, &listing)?;
     mark_executable(plan, &files)?;
 
@@ -248,7 +288,95 @@ pub fn ensure_tree(
             asset: plan.asset_name.clone(),
         },
     );
-    Ok((tree, downloaded_bytes))
+    Ok(Ensured {
+        tree,
+        made: true,
+        downloaded: downloaded_bytes,
+    })
+}
+
+/// Downloads the archive into `temp` and unpacks it into `files`. Formats
+/// that stream are unpacked on a second thread while the bytes arrive (the
+/// decompressor no longer waits for the network, nor the network for it);
+/// that tree counts only if the download then matched the pinned hash and
+/// never restarted, otherwise the verified file is unpacked again.
+fn download_and_unpack(
+    client: &Client<'_>,
+    plan: &Plan,
+    sha: &Sha256Hash,
+    temp: &mut tempfile::NamedTempFile,
+    files: &Path,
+    limits: Limits,
+) -> Result<(fetch::Downloaded, extract::Listing), Error> {
+    let raw_name = &plan.bins[0].archive_path;
+    let path = temp.path().to_path_buf();
+    let fetch = |file: &mut std::fs::File, committed: &dyn Fn(u64)| {
+        fetch::download_observed(
+            client,
+            &plan.sources,
+            Expect::Sha256(*sha),
+            file,
+            &plan.asset_name,
+            committed,
+        )
+    };
+    if !plan.format.streams() {
+        let done = fetch(temp.as_file_mut(), &|_| {})?;
+        let listing = extract::unpack(plan.format, &path, files, limits, raw_name)?;
+        return Ok((done, listing));
+    }
+    let progress = Progress::default();
+    let (done, streamed) = std::thread::scope(|scope| {
+        let unpacking = scope.spawn(|| {
+            let mut source =
+                Follower::open(&path, &progress).map_err(|source| extract::Error::Io {
+                    op: "open",
+                    path: path.clone(),
+                    source,
+                })?;
+            extract::unpack_stream(plan.format, &mut source, files, limits, raw_name)
+        });
+        let done = {
+            let _finish = FinishOnDrop(&progress);
+            fetch(temp.as_file_mut(), &|n| progress.commit(n))
+        };
+        let streamed = unpacking
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (done, streamed)
+    });
+    let done = done?;
+    match streamed {
+        Ok(listing) if !progress.restarted() => Ok((done, listing)),
+        streamed => {
+            if let Err(e) = streamed {
+                crate::debug!(
+                    "unpacking during the download stopped ({e}); unpacking the verified file"
+                );
+            }
+            std::fs::remove_dir_all(files).map_err(|source| extract::Error::Io {
+                op: "clear",
+                path: files.to_path_buf(),
+                source,
+            })?;
+            create_dir(files)?;
+            Ok((
+                done,
+                extract::unpack(plan.format, &path, files, limits, raw_name)?,
+            ))
+        }
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir(dir).map_err(|source| {
+        extract::Error::Io {
+            op: "create",
+            path: dir.to_path_buf(),
+            source,
+        }
+        .into()
+    })
 }
 
 /// The published tree if every declared executable in it verifies. A tree
@@ -258,6 +386,7 @@ fn usable_tree(
     plan: &Plan,
     sha: &Sha256Hash,
     locked: bool,
+    hits: HitCheck,
 ) -> Result<Option<Tree>, Error> {
     let Some(tree) = cache.tree(sha) else {
         // A tree dir without a readable listing is debris; clear it so the
@@ -272,10 +401,11 @@ fn usable_tree(
         return Ok(None);
     };
     check_bins_present(plan, &tree.listing)?;
-    let intact = plan
-        .bins
-        .iter()
-        .all(|b| tree.verify_file(&b.archive_path).unwrap_or(false));
+    let intact = hits == HitCheck::WhileCopying
+        || plan
+            .bins
+            .iter()
+            .all(|b| tree.verify_file(&b.archive_path).unwrap_or(false));
     if intact {
         crate::debug!("cache hit {}", sha.short());
         return Ok(Some(tree));

@@ -13,7 +13,7 @@
 //!   (`postbin-prefill.json`) that `cache import` uses to label entries.
 
 use super::cache_cmd::{PREFILL_INDEX, Status, human_size};
-use super::install::ensure_tree;
+use super::install::{HitCheck, ensure_tree};
 use crate::cache::Cache;
 use crate::checksums;
 use crate::error::{Error, exit};
@@ -311,7 +311,7 @@ fn prefill_one(
                 plan.name
             );
         }
-        let (_, downloaded) = ensure_tree(&cache, client, &plan, &sha)?;
+        let downloaded = ensure_tree(&cache, client, &plan, &sha, HitCheck::Hash)?.downloaded;
         cache.touch(&sha);
         return Ok(match downloaded {
             Some(bytes) => Done::Written(bytes, None),

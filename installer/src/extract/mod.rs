@@ -4,21 +4,22 @@
 //! ever written through a link), unknown entry types refused, duplicate
 //! entries refused, total size and entry count capped, only the exec bit kept.
 //!
-//! Every regular file is hashed while it is written; the resulting listing is
-//! what later cache hits re-verify against.
+//! Every regular file is hashed while it is written (on a second thread, see
+//! `writer`); the resulting listing is what later cache hits re-verify against.
 
 mod path;
 mod tar_format;
+mod writer;
 mod zip_format;
 
 pub use path::Refusal;
 
-use crate::hash::{HashingWriter, Sha256Hash};
+use crate::hash::Sha256Hash;
 use crate::plan::Format;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fmt;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug)]
@@ -117,13 +118,33 @@ pub fn unpack(
     limits: Limits,
     raw_name: &str,
 ) -> Result<Listing, Error> {
-    let mut unpacker = Unpacker::new(dest, limits);
+    if format == Format::Zip {
+        let mut unpacker = Unpacker::new(dest, limits)?;
+        zip_format::unpack(archive, &mut unpacker)?;
+        return unpacker.finish();
+    }
     let file = File::open(archive).map_err(|source| Error::Io {
         op: "open",
         path: archive.to_path_buf(),
         source,
     })?;
-    let reader = io::BufReader::with_capacity(256 * 1024, file);
+    unpack_stream(format, &mut { file }, dest, limits, raw_name)
+}
+
+/// Unpacks a stream of a format that needs no seeking (every format but
+/// zip; see `Format::streams`), e.g. a download while it arrives.
+///
+/// `source` is a trait object on purpose: the decoders are compiled once,
+/// not once per source type (each copy costs ~40 KiB of the size budget).
+pub fn unpack_stream(
+    format: Format,
+    source: &mut dyn Read,
+    dest: &Path,
+    limits: Limits,
+    raw_name: &str,
+) -> Result<Listing, Error> {
+    let mut unpacker = Unpacker::new(dest, limits)?;
+    let reader = io::BufReader::with_capacity(256 * 1024, source);
     match format {
         Format::TarGz => {
             tar_format::unpack(flate2::read::GzDecoder::new(reader), format, &mut unpacker)?
@@ -141,8 +162,8 @@ pub fn unpack(
                 })?;
             tar_format::unpack(decoder, format, &mut unpacker)?
         }
-        Format::Zip => zip_format::unpack(archive, &mut unpacker)?,
-        Format::Raw => unpacker.file(raw_name, true, reader)?,
+        Format::Raw => unpacker.file(raw_name, true, &mut { reader })?,
+        Format::Zip => unreachable!("zip needs seeking; `unpack` handles it"),
     }
     unpacker.finish()
 }
@@ -153,23 +174,37 @@ pub(crate) struct Unpacker<'a> {
     limits: Limits,
     entries: u64,
     unpacked: u64,
+    /// Finished files. A file enters when the writer thread reports it.
     listing: Listing,
+    /// Every file path claimed so far, finished or not.
+    files: HashSet<String>,
+    /// Files handed to the writer and not yet reported, in order.
+    pending: VecDeque<(String, bool)>,
+    writer: writer::Writer,
     dirs: std::collections::BTreeSet<String>,
     /// (link path, resolved target, is hard link), created after all files.
     links: Vec<(String, String, bool)>,
 }
 
 impl<'a> Unpacker<'a> {
-    fn new(dest: &'a Path, limits: Limits) -> Self {
-        Self {
+    fn new(dest: &'a Path, limits: Limits) -> Result<Self, Error> {
+        let writer = writer::Writer::start().map_err(|source| Error::Io {
+            op: "start a writer thread for",
+            path: dest.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
             dest,
             limits,
             entries: 0,
             unpacked: 0,
             listing: Listing::new(),
+            files: HashSet::new(),
+            pending: VecDeque::new(),
+            writer,
             dirs: Default::default(),
             links: Vec::new(),
-        }
+        })
     }
 
     fn count_entry(&mut self) -> Result<(), Error> {
@@ -192,7 +227,7 @@ impl<'a> Unpacker<'a> {
     /// check is lexical, so a bad archive fails as unsafe, not as an I/O error.
     fn claim(&mut self, rel: &str, name: &str, is_dir: bool) -> Result<(), Error> {
         let is_file_or_link =
-            |p: &str| self.listing.contains_key(p) || self.links.iter().any(|(l, _, _)| l == p);
+            |p: &str| self.files.contains(p) || self.links.iter().any(|(l, _, _)| l == p);
         if is_file_or_link(rel) || (!is_dir && self.dirs.contains(rel)) {
             return Err(unsafe_entry(
                 name,
@@ -240,7 +275,7 @@ impl<'a> Unpacker<'a> {
         &mut self,
         name: &str,
         executable: bool,
-        mut content: impl Read,
+        content: &mut dyn Read,
     ) -> Result<(), Error> {
         self.count_entry()?;
         let rel = self.normalize(name)?;
@@ -252,41 +287,56 @@ impl<'a> Unpacker<'a> {
         }
         let file =
             create_file(&full, executable).map_err(|source| io_err("create", &full, source))?;
-        let mut out = HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, file));
-        let mut buf = vec![0u8; 128 * 1024];
+        self.files.insert(rel.clone());
+        let stopped = |source| io_err("write", &full, source);
+        self.writer.open(file, full.clone()).map_err(stopped)?;
         loop {
-            let n = match content.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(Error::Corrupt {
-                        format: Format::Raw,
-                        detail: format!("reading `{}`: {e}", name.escape_debug()),
-                    });
-                }
-            };
+            let mut buf = self.writer.buffer().map_err(stopped)?;
+            let n = fill(content, &mut buf).map_err(|e| Error::Corrupt {
+                format: Format::Raw,
+                detail: format!("reading `{}`: {e}", name.escape_debug()),
+            })?;
             self.unpacked += n as u64;
             if self.unpacked > self.limits.max_unpacked {
                 return Err(Error::TooLarge {
                     limit: self.limits.max_unpacked,
                 });
             }
-            out.write_all(&buf[..n])
-                .map_err(|source| io_err("write", &full, source))?;
+            buf.truncate(n);
+            self.writer.data(buf).map_err(stopped)?;
+            if n < writer::CHUNK {
+                break;
+            }
         }
-        let (writer, sha256, size) = out.finish();
-        writer
-            .into_inner()
-            .map_err(|e| io_err("write", &full, e.into_error()))?;
-        self.listing.insert(
-            rel,
-            FileRecord {
-                size,
-                sha256,
-                executable,
-            },
-        );
+        self.writer.close().map_err(stopped)?;
+        self.pending.push_back((rel, executable));
+        self.collect(false)
+    }
+
+    /// Moves the files the writer has finished into the listing; with
+    /// `wait`, all of them. A write error (disk full) surfaces here.
+    fn collect(&mut self, wait: bool) -> Result<(), Error> {
+        while !self.pending.is_empty() {
+            let written = self
+                .writer
+                .next_written(wait)
+                .map_err(|source| io_err("write", self.dest, source))?;
+            let Some(written) = written else {
+                return Ok(());
+            };
+            let (rel, executable) = self.pending.pop_front().expect("checked non-empty");
+            let (sha256, size) = written
+                .result
+                .map_err(|source| io_err("write", &written.path, source))?;
+            self.listing.insert(
+                rel,
+                FileRecord {
+                    size,
+                    sha256,
+                    executable,
+                },
+            );
+        }
         Ok(())
     }
 
@@ -309,6 +359,7 @@ impl<'a> Unpacker<'a> {
     /// Creates the links, each as a copy of the regular file it reaches (a
     /// link to a directory or to nothing is refused), then returns the listing.
     fn finish(mut self) -> Result<Listing, Error> {
+        self.collect(true)?;
         let links = std::mem::take(&mut self.links);
         for (rel, target, hard) in &links {
             let record = self.follow(target, &links, 0).ok_or_else(|| {
@@ -369,6 +420,20 @@ fn create_link(
     }
     let _ = (target_rel, link_rel, hard);
     fs::copy(from, to).map(|_| ())
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+fn fill(content: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match content.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn create_file(path: &Path, executable: bool) -> io::Result<File> {

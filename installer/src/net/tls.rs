@@ -63,10 +63,10 @@ pub fn config(settings: &Settings) -> Result<TlsConfig, Error> {
         );
         return Ok(TlsConfig::builder().disable_verification(true).build());
     }
-    let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()))
-        .collect();
+    let mut roots = Roots::default();
+    for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+        roots.add(Certificate::from_der(der.as_ref()));
+    }
     if let Some(bundle) = SYSTEM_BUNDLES
         .iter()
         .find(|p| std::path::Path::new(p).is_file())
@@ -105,8 +105,31 @@ pub fn config(settings: &Settings) -> Result<TlsConfig, Error> {
         roots.extend(certs);
     }
     Ok(TlsConfig::builder()
-        .root_certs(RootCerts::new_with_certs(&roots))
+        .root_certs(RootCerts::new_with_certs(&roots.certs))
         .build())
+}
+
+/// The trust store, each certificate once: the system bundle mostly repeats
+/// the built-in Mozilla roots (and NODE_EXTRA_CA_CERTS often names that same
+/// bundle), and every root is parsed again when the TLS config is built.
+#[derive(Default)]
+struct Roots {
+    certs: Vec<Certificate<'static>>,
+    seen: std::collections::HashSet<crate::hash::Sha256Hash>,
+}
+
+impl Roots {
+    fn add(&mut self, cert: Certificate<'static>) {
+        if self.seen.insert(crate::hash::hash_bytes(cert.der())) {
+            self.certs.push(cert);
+        }
+    }
+
+    fn extend(&mut self, certs: Vec<Certificate<'static>>) {
+        for cert in certs {
+            self.add(cert);
+        }
+    }
 }
 
 fn parse_certs(pem: &[u8]) -> Vec<Certificate<'static>> {
