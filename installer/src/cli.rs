@@ -313,9 +313,20 @@ fn run(command: Command) -> Result<i32, Error> {
 pub fn print_error(e: &Error) {
     let mut text = format!("postbin: error: {e}");
     let mut source = std::error::Error::source(e);
+    let mut disk_full = false;
     while let Some(s) = source {
         text.push_str(&format!("\n  caused by: {s}"));
+        disk_full |= s
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull);
         source = s.source();
+    }
+    if disk_full {
+        // Which directory filled up is in the message; the way out is not.
+        text.push_str(
+            "\n  hint: the disk is full. Free some space, or set POSTBIN_CACHE_DIR to a \
+             directory on a disk with room; nothing half-written was kept.",
+        );
     }
     eprintln!("{text}");
 }

@@ -27,6 +27,8 @@ pub enum Error {
         package: String,
         target: String,
         asset: String,
+        /// Where `file://` mirrors were looked in too.
+        mirrors: Vec<String>,
     },
     NotInstalled {
         package: String,
@@ -114,11 +116,17 @@ impl fmt::Display for Error {
                 package,
                 target,
                 asset,
+                mirrors,
             } => write!(
                 f,
-                "offline mode, and the cache has no {asset} ({package}, {target}). \
+                "offline mode: {asset} ({package}, {target}) is not in the cache{}. \
                  On a connected machine run `postbin prefill --out DIR` and carry DIR over, then \
-                 `postbin cache import DIR` or set POSTBIN_MIRROR=file:///DIR; or unset POSTBIN_OFFLINE."
+                 `postbin cache import DIR` or set POSTBIN_MIRROR=file:///DIR; or unset POSTBIN_OFFLINE.",
+                if mirrors.is_empty() {
+                    String::new()
+                } else {
+                    format!(", nor at {}", mirrors.join(", "))
+                }
             ),
             Error::NotInstalled { package, command } => write!(
                 f,

@@ -46,6 +46,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the final attempt found no file at a `file://` mirror (an
+    /// offline install's equivalent of a cache miss).
+    pub fn is_missing_local_file(&self) -> bool {
+        match self {
+            Error::LocalFile { source, .. } => source.kind() == io::ErrorKind::NotFound,
+            Error::Exhausted { last, .. } => last.is_missing_local_file(),
+            _ => false,
+        }
+    }
+
     /// Whether any attempt saw bytes that did not match the pinned hash.
     pub fn is_integrity_failure(&self) -> bool {
         match self {

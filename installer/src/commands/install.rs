@@ -251,21 +251,34 @@ pub fn ensure_tree(
         extract::unpack(plan.format, &cached_archive, &files, limits, raw_name)?
     } else {
         let offline = client.settings().offline.value;
+        let offline_miss = || Error::OfflineMiss {
+            package: plan.name.clone(),
+            target: plan.target.clone(),
+            asset: plan.asset_name.clone(),
+            mirrors: plan
+                .sources
+                .iter()
+                .filter_map(|s| file_url_to_path(&s.url))
+                .map(|p| p.display().to_string())
+                .collect(),
+        };
         if offline
             && plan
                 .sources
                 .iter()
                 .all(|s| file_url_to_path(&s.url).is_none())
         {
-            return Err(Error::OfflineMiss {
-                package: plan.name.clone(),
-                target: plan.target.clone(),
-                asset: plan.asset_name.clone(),
-            });
+            return Err(offline_miss());
         }
         cache.sweep_temp(Duration::from_secs(3600));
         let mut temp = cache.temp_file()?;
-        let (done, listing) = download_and_unpack(client, plan, sha, &mut temp, &files, limits)?;
+        let (done, listing) =
+            match download_and_unpack(client, plan, sha, &mut temp, &files, limits) {
+                Err(Error::Fetch(e)) if offline && e.is_missing_local_file() => {
+                    return Err(offline_miss());
+                }
+                result => result?,
+            };
         crate::debug!("downloaded {} bytes from {}", done.size, done.url);
         downloaded_bytes = Some(done.size);
         download = Some(temp);

@@ -154,6 +154,7 @@ fn a_full_disk_is_a_clear_error_and_publishes_nothing() {
             "{what}: {}",
             run.stderr
         );
+        run.assert_stderr_has(&["disk is full", "POSTBIN_CACHE_DIR"]);
         eprintln!("disk full during the {what}: {}", run.stderr.trim());
         assert_nothing_cached(&small);
         assert_nothing_linked(&world.pkg());

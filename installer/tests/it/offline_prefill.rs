@@ -437,19 +437,15 @@ fn offline_prefill_without_a_mirror_fails_with_exit_9_and_no_request() {
 }
 
 #[test]
-fn offline_with_a_file_mirror_lacking_the_asset_opens_no_socket() {
+fn offline_with_a_file_mirror_lacking_the_asset_exits_9_and_opens_no_socket() {
     let (world, _) = published();
     let empty = world.base().join("empty-mirror");
     std::fs::create_dir_all(&empty).unwrap();
     let mirror = format!("file://{}", path_str(&empty));
     let run = offline_install(&world, &world.pkg(), &[("POSTBIN_MIRROR", &mirror)]);
-    assert_ne!(run.code, Some(0), "{run:?}");
-    eprintln!(
-        "offline, file mirror without the asset: exit {:?}: {}",
-        run.code,
-        run.stderr.trim()
-    );
-    run.assert_stderr_has(&[&path_str(&empty)]);
+    // An offline miss, whether the cache or the local mirror lacks it.
+    run.assert_exit(exit::OFFLINE_MISS)
+        .assert_stderr_has(&[&path_str(&empty), "prefill"]);
     assert!(world.requests().is_empty(), "{:#?}", world.requests());
     world.assert_nothing_installed();
 }
