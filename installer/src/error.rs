@@ -72,6 +72,8 @@ impl Error {
             Error::Checksums { .. } => exit::INTEGRITY,
             Error::Fetch(e) if e.is_offline() => exit::OFFLINE_MISS,
             Error::Fetch(fetch::Error::Write { .. }) => exit::FILESYSTEM,
+            // A CA file or `ca` setting that cannot be used is configuration.
+            Error::Fetch(fetch::Error::Net(net::Error::TlsSetup(_))) => exit::CONFIG,
             Error::Fetch(_) => exit::NETWORK,
             Error::Extract(extract::Error::Io { .. }) => exit::FILESYSTEM,
             Error::Extract(_) | Error::MissingBin { .. } => exit::ARCHIVE,

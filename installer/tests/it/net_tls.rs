@@ -72,14 +72,14 @@ fn an_inline_ca_in_npmrc_is_accepted() {
 }
 
 #[test]
-fn a_ca_file_that_is_not_there_is_named_in_the_error() {
+fn a_ca_file_that_is_not_there_exits_3_and_is_named_in_the_error() {
     let (mut world, sha) = published();
     to_https(&mut world, &sha);
     let missing = world.base().join("no-such-ca.pem");
 
     world
         .install_env(&[("NODE_EXTRA_CA_CERTS", &path_str(&missing))])
-        .assert_exit(exit::NETWORK)
+        .assert_exit(exit::CONFIG)
         .assert_stderr_has(&["no-such-ca.pem", "NODE_EXTRA_CA_CERTS"]);
 }
 
