@@ -297,8 +297,7 @@ impl<'s> Client<'s> {
             };
             if !(200..300).contains(&status) {
                 let retry_after = header("retry-after")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                    .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now()));
                 return Err(Error::Status {
                     url: url.to_string(),
                     status,
@@ -373,6 +372,41 @@ impl<'s> Client<'s> {
         self.agents.borrow_mut().push((key, agent.clone()));
         Ok(agent)
     }
+}
+
+/// `Retry-After`: delta-seconds, or an HTTP-date (IMF-fixdate, e.g.
+/// `Wed, 21 Oct 2015 07:28:00 GMT`) turned into the wait from `now`.
+fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_weekday, day, month, year, time, "GMT"] = parts[..] else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, sec] = hms[..] else { return None };
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+    // days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let at = days * 86_400 + h * 3600 + m * 60 + sec;
+    let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    // A date in the past means "now".
+    Some(Duration::from_secs(at.saturating_sub(now).max(0) as u64))
 }
 
 fn install_crypto_provider() {
@@ -489,6 +523,30 @@ fn is_tls_error(error: &ureq::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        use std::time::UNIX_EPOCH;
+        // 2015-10-21T07:28:00Z
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let at = |s: &str| parse_retry_after(s, now);
+        assert_eq!(at(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            at("Wed, 21 Oct 2015 07:28:30 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            at("Thu, 22 Oct 2015 07:28:00 GMT"),
+            Some(Duration::from_secs(86_400))
+        );
+        assert_eq!(
+            at("Tue, 01 Mar 2016 00:00:00 GMT"),
+            Some(Duration::from_secs(11_377_920))
+        );
+        assert_eq!(at("Wed, 21 Oct 2015 07:00:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(at("soon"), None);
+        assert_eq!(at("Wed, 21 Foo 2015 07:28:30 GMT"), None);
+    }
 
     #[test]
     fn scheme_rules() {
