@@ -163,28 +163,10 @@ pub fn download(
     file: &mut File,
     label: &str,
 ) -> Result<Downloaded, Error> {
-    download_observed(client, sources, expect, file, label, &|_| {})
-}
-
-/// `download`, calling `committed(n)` whenever the first `n` bytes of the
-/// file are written (n goes back to 0 when a download restarts), so another
-/// thread can read the file as it grows (`follow`).
-pub fn download_observed(
-    client: &Client<'_>,
-    sources: &[Source],
-    expect: Expect,
-    file: &mut File,
-    label: &str,
-    committed: &dyn Fn(u64),
-) -> Result<Downloaded, Error> {
     let mut attempts = Vec::new();
     let mut last = None;
     for source in sources {
-        let mut sink = Sink {
-            file: HashingWriter::new(&mut *file),
-            committed,
-        };
-        match try_source(client, source, expect, &mut sink, label, &mut attempts) {
+        match try_source(client, source, expect, file, label, &mut attempts) {
             Ok(done) => return Ok(done),
             Err(e) => last = Some(e),
         }
@@ -199,53 +181,29 @@ pub fn download_observed(
     })
 }
 
-/// The temp file being downloaded into, hashed as it is written, and who
-/// to tell how much of it is on disk.
-struct Sink<'a, 'f> {
-    file: HashingWriter<&'f mut File>,
-    committed: &'a dyn Fn(u64),
-}
-
-impl Sink<'_, '_> {
-    fn written(&self) -> u64 {
-        self.file.written()
-    }
-}
-
-impl Write for Sink<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        (self.committed)(self.file.written());
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
-
 /// All attempts at one source; each failure is recorded in `attempts`.
 fn try_source(
     client: &Client<'_>,
     source: &Source,
     expect: Expect,
-    sink: &mut Sink<'_, '_>,
+    file: &mut File,
     label: &str,
     attempts: &mut Vec<Attempt>,
 ) -> Result<Downloaded, Error> {
     let retries = client.settings().retries;
     let url = redact(&source.url);
-    restart(sink)?;
+    let mut sink = HashingWriter::new(file);
+    restart(&mut sink)?;
     let mut attempt = 0;
     loop {
         let result = match file_url_to_path(&source.url) {
-            Some(path) => copy_local(&path, sink),
-            None => fetch_remote(client, source, sink, label),
+            Some(path) => copy_local(&path, &mut sink),
+            None => fetch_remote(client, source, &mut sink, label),
         };
         let error = match result {
             Ok(()) => {
                 sink.flush().map_err(|source| Error::Write { source })?;
-                let (actual, size) = sink.file.digest();
+                let (_, actual, size) = sink.finish();
                 let error = match expect {
                     Expect::Sha256(expected) if expected != actual => Error::ChecksumMismatch {
                         url: url.clone(),
@@ -288,7 +246,7 @@ fn try_source(
 fn fetch_remote(
     client: &Client<'_>,
     source: &Source,
-    sink: &mut Sink<'_, '_>,
+    sink: &mut HashingWriter<&mut File>,
     label: &str,
 ) -> Result<(), Error> {
     let have = sink.written();
@@ -360,7 +318,7 @@ fn body_error(e: io::Error, url: &str, stall: Duration) -> Error {
     }
 }
 
-fn copy_local(path: &std::path::Path, sink: &mut Sink<'_, '_>) -> Result<(), Error> {
+fn copy_local(path: &std::path::Path, sink: &mut HashingWriter<&mut File>) -> Result<(), Error> {
     let local = |source| Error::LocalFile {
         path: path.to_path_buf(),
         source,
@@ -377,12 +335,20 @@ fn copy_local(path: &std::path::Path, sink: &mut Sink<'_, '_>) -> Result<(), Err
     Ok(())
 }
 
-fn restart(sink: &mut Sink<'_, '_>) -> Result<(), Error> {
-    (sink.committed)(0);
-    let file = sink.file.get_mut();
-    file.set_len(0).map_err(|source| Error::Write { source })?;
+fn restart(sink: &mut HashingWriter<&mut File>) -> Result<(), Error> {
+    let file = sink.get_mut();
+    // Only when there is something to drop: ext4 marks a file truncated to
+    // zero for a full flush on close (replace-via-truncate), which costs
+    // ~100 ms per 100 MiB downloaded after it.
+    let len = file
+        .metadata()
+        .map_err(|source| Error::Write { source })?
+        .len();
+    if len > 0 {
+        file.set_len(0).map_err(|source| Error::Write { source })?;
+    }
     file.rewind().map_err(|source| Error::Write { source })?;
-    sink.file.reset();
+    sink.reset();
     Ok(())
 }
 

@@ -79,14 +79,6 @@ impl<W: Write> HashingWriter<W> {
         &mut self.inner
     }
 
-    /// The hash and length of everything written so far.
-    pub fn digest(&self) -> (Sha256Hash, u64) {
-        (
-            Sha256Hash(self.hasher.clone().finalize().into()),
-            self.written,
-        )
-    }
-
     pub fn finish(self) -> (W, Sha256Hash, u64) {
         (
             self.inner,

@@ -18,7 +18,6 @@ pub mod env_vars;
 pub mod error;
 pub mod extract;
 pub mod fetch;
-pub mod follow;
 pub mod hash;
 pub mod link;
 pub mod manifest;

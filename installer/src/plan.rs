@@ -35,12 +35,6 @@ impl Format {
         })
     }
 
-    /// Whether the format can be unpacked front to back as it downloads
-    /// (zip keeps its directory at the end).
-    pub fn streams(self) -> bool {
-        self != Format::Zip
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Format::TarGz => "tar.gz",

@@ -7,7 +7,6 @@ use crate::checksums;
 use crate::error::Error;
 use crate::extract::{self, Limits};
 use crate::fetch::{self, Expect};
-use crate::follow::{FinishOnDrop, Follower, Progress};
 use crate::hash::Sha256Hash;
 use crate::link;
 use crate::net::{Client, url::file_url_to_path};
@@ -308,11 +307,10 @@ pub fn ensure_tree(
     })
 }
 
-/// Downloads the archive into `temp` and unpacks it into `files`. Formats
-/// that stream are unpacked on a second thread while the bytes arrive (the
-/// decompressor no longer waits for the network, nor the network for it);
-/// that tree counts only if the download then matched the pinned hash and
-/// never restarted, otherwise the verified file is unpacked again.
+/// Downloads the archive into `temp`, verifying it against the pinned hash
+/// as it arrives, then unpacks it into `files`. Nothing reads the archive
+/// before it is verified (DESIGN, security rules): a decompressor and a tar
+/// parser never see bytes an attacker could have chosen.
 fn download_and_unpack(
     client: &Client<'_>,
     plan: &Plan,
@@ -321,64 +319,16 @@ fn download_and_unpack(
     files: &Path,
     limits: Limits,
 ) -> Result<(fetch::Downloaded, extract::Listing), Error> {
+    let done = fetch::download(
+        client,
+        &plan.sources,
+        Expect::Sha256(*sha),
+        temp.as_file_mut(),
+        &plan.asset_name,
+    )?;
     let raw_name = &plan.bins[0].archive_path;
-    let path = temp.path().to_path_buf();
-    let fetch = |file: &mut std::fs::File, committed: &dyn Fn(u64)| {
-        fetch::download_observed(
-            client,
-            &plan.sources,
-            Expect::Sha256(*sha),
-            file,
-            &plan.asset_name,
-            committed,
-        )
-    };
-    if !plan.format.streams() {
-        let done = fetch(temp.as_file_mut(), &|_| {})?;
-        let listing = extract::unpack(plan.format, &path, files, limits, raw_name)?;
-        return Ok((done, listing));
-    }
-    let progress = Progress::default();
-    let (done, streamed) = std::thread::scope(|scope| {
-        let unpacking = scope.spawn(|| {
-            let mut source =
-                Follower::open(&path, &progress).map_err(|source| extract::Error::Io {
-                    op: "open",
-                    path: path.clone(),
-                    source,
-                })?;
-            extract::unpack_stream(plan.format, &mut source, files, limits, raw_name)
-        });
-        let done = {
-            let _finish = FinishOnDrop(&progress);
-            fetch(temp.as_file_mut(), &|n| progress.commit(n))
-        };
-        let streamed = unpacking
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (done, streamed)
-    });
-    let done = done?;
-    match streamed {
-        Ok(listing) if !progress.restarted() => Ok((done, listing)),
-        streamed => {
-            if let Err(e) = streamed {
-                crate::debug!(
-                    "unpacking during the download stopped ({e}); unpacking the verified file"
-                );
-            }
-            std::fs::remove_dir_all(files).map_err(|source| extract::Error::Io {
-                op: "clear",
-                path: files.to_path_buf(),
-                source,
-            })?;
-            create_dir(files)?;
-            Ok((
-                done,
-                extract::unpack(plan.format, &path, files, limits, raw_name)?,
-            ))
-        }
-    }
+    let listing = extract::unpack(plan.format, temp.path(), files, limits, raw_name)?;
+    Ok((done, listing))
 }
 
 fn create_dir(dir: &Path) -> Result<(), Error> {

@@ -131,12 +131,11 @@ pub fn unpack(
     unpack_stream(format, &mut { file }, dest, limits, raw_name)
 }
 
-/// Unpacks a stream of a format that needs no seeking (every format but
-/// zip; see `Format::streams`), e.g. a download while it arrives.
+/// Unpacks a stream of a format that needs no seeking (every format but zip).
 ///
 /// `source` is a trait object on purpose: the decoders are compiled once,
 /// not once per source type (each copy costs ~40 KiB of the size budget).
-pub fn unpack_stream(
+fn unpack_stream(
     format: Format,
     source: &mut dyn Read,
     dest: &Path,
