@@ -363,6 +363,18 @@ impl Cache {
         }
     }
 
+    /// A shared hold on an entry while its files are copied out: `prune`,
+    /// `clean` and `verify` take entry locks without waiting and skip an
+    /// entry while any reader holds it. Waits while an exclusive holder (an
+    /// install making the entry, a removal) works. Best effort: `None` when
+    /// the entry has no lock file (a cache prefilled elsewhere, read-only),
+    /// where nothing of ours could remove the entry either.
+    pub fn read_hold(&self, sha: &Sha256Hash) -> Option<File> {
+        let file = File::open(self.lock_path(sha)).ok()?;
+        file.lock_shared().ok()?;
+        Some(file)
+    }
+
     /// The lock of one archive if nobody holds it now; `None` if it is busy.
     pub fn try_lock(&self, sha: &Sha256Hash) -> Result<Option<Lock>, Error> {
         let path = self.lock_path(sha);

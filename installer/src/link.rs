@@ -24,6 +24,9 @@ pub enum Error {
     },
     /// A cached file did not match its recorded hash while being copied.
     CorruptCache { path: PathBuf },
+    /// A cached file was removed (`postbin cache clean` from another shell)
+    /// before it could be copied.
+    GoneFromCache { path: PathBuf },
 }
 
 impl fmt::Display for Error {
@@ -39,6 +42,11 @@ impl fmt::Display for Error {
                 "the cached file {} does not match its recorded SHA-256",
                 path.display()
             ),
+            Error::GoneFromCache { path } => write!(
+                f,
+                "the cached file {} was removed while it was being installed",
+                path.display()
+            ),
         }
     }
 }
@@ -47,7 +55,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
-            Error::CorruptCache { .. } => None,
+            Error::CorruptCache { .. } | Error::GoneFromCache { .. } => None,
         }
     }
 }
@@ -140,7 +148,12 @@ fn replace_with_checked_copy(
         .prefix(".postbin-")
         .tempfile_in(dir)
         .map_err(io_err("create a temp file in", dir))?;
-    let mut source = fs::File::open(src).map_err(io_err("open", src))?;
+    let mut source = fs::File::open(src).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => Error::GoneFromCache {
+            path: src.to_path_buf(),
+        },
+        _ => io_err("open", src)(e),
+    })?;
     let (copied, hashed) = std::thread::scope(|scope| {
         let hashing = check.map(|_| scope.spawn(|| hash::hash_file(src)));
         // Into the open temp file, not `fs::copy(src, temp path)`: that

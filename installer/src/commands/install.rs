@@ -136,13 +136,15 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             elapsed: started.elapsed(),
         });
     }
-    let receipt = match link::place(&plan, &ensured.tree, ensured.source()) {
-        Err(link::Error::CorruptCache { path }) => {
-            crate::warn!(
-                "cached files of {} are corrupt ({}); unpacking again",
-                plan.asset_name,
-                path.display()
-            );
+    let placed = {
+        // Held while copying out of the tree, so a concurrent `cache prune`
+        // or `clean` skips this entry instead of deleting it mid-copy.
+        let _reading = cache.read_hold(&sha);
+        link::place(&plan, &ensured.tree, ensured.source())
+    };
+    let receipt = match placed {
+        Err(e @ (link::Error::CorruptCache { .. } | link::Error::GoneFromCache { .. })) => {
+            crate::warn!("{e}; unpacking {} again", plan.asset_name);
             {
                 let _lock = cache.lock(&sha)?;
                 cache.discard_tree(&sha);

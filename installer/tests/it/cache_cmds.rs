@@ -315,6 +315,35 @@ fn prune_and_clean_skip_an_entry_whose_lock_is_held() {
     assert!(list(&locks).is_empty(), "{:?}", list(&locks));
 }
 
+/// An install copying an executable out of the cache holds the entry's
+/// lock shared (`Cache::read_hold`); prune and clean must skip the entry
+/// then, not delete the file under the copy.
+#[test]
+fn prune_and_clean_skip_an_entry_being_copied_out() {
+    let world = World::new();
+    let (a, busy) = tool(&world, "alpha", 8 << 10, 1);
+    world.install_pkg(&a).assert_ok();
+    let path = v1(&world).join("locks").join(format!("{busy}.lock"));
+    let reader = File::open(&path).expect("an install leaves the entry's lock file");
+    reader.lock_shared().unwrap();
+
+    cache_cmd(&world, &["prune", "--older-than", "0"])
+        .assert_ok()
+        .assert_stderr_has(&["kept alpha 1.0.0", "an install is using it"]);
+    cache_cmd(&world, &["clean"])
+        .assert_ok()
+        .assert_stderr_has(&["kept alpha 1.0.0"]);
+    assert!(entry_exists(&world, &busy));
+
+    // A second reader is not blocked by the first: installs share.
+    let other = File::open(&path).unwrap();
+    assert!(other.try_lock_shared().is_ok());
+
+    drop((reader, other));
+    cache_cmd(&world, &["clean"]).assert_ok();
+    assert!(!entry_exists(&world, &busy));
+}
+
 #[test]
 fn clean_removes_everything_including_stale_temp_debris() {
     let world = World::new();

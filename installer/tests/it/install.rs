@@ -188,6 +188,39 @@ fn corrupted_cache_tree_is_detected_and_unpacked_again() {
     assert_eq!(std::fs::read(&cached).unwrap(), SCRIPT);
 }
 
+/// The tree's listing is there but the executable was deleted (another
+/// shell ran `postbin cache clean` between the lookup and the copy): the
+/// install unpacks the cached archive again instead of failing.
+#[test]
+fn a_cached_executable_removed_before_the_copy_is_unpacked_again() {
+    let (world, sha) = published();
+    world.install().assert_ok();
+    let requests = world.requests().len();
+    let cached = world
+        .cache()
+        .join("v1/trees")
+        .join(&sha)
+        .join("files/hello");
+    std::fs::remove_file(&cached).unwrap();
+    std::fs::remove_dir_all(world.pkg().join(".postbin")).unwrap();
+
+    world
+        .install()
+        .assert_ok()
+        .assert_stderr_has(&["was removed while it was being installed"]);
+    assert_runs(&world.placed("hello"));
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        SCRIPT,
+        "the cache was repaired"
+    );
+    assert_eq!(
+        world.requests().len(),
+        requests,
+        "unpacked from the cached archive, not downloaded"
+    );
+}
+
 #[test]
 fn corrupted_cached_archive_and_tree_are_downloaded_again() {
     let (world, sha) = published();
