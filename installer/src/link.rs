@@ -106,6 +106,7 @@ pub enum Source {
 pub fn place(plan: &Plan, tree: &Tree, source: Source) -> Result<Receipt, Error> {
     let bin_dir = plan.package_dir.join(INSTALL_DIR).join("bin");
     fs::create_dir_all(&bin_dir).map_err(io_err("create", &bin_dir))?;
+    sweep_stale_temps(&bin_dir);
     let mut bins = Vec::new();
     for bin in &plan.bins {
         let record = &tree.listing[&bin.archive_path];
@@ -126,6 +127,26 @@ pub fn place(plan: &Plan, tree: &Tree, source: Source) -> Result<Receipt, Error>
     };
     write_receipt(&plan.package_dir, &receipt)?;
     Ok(receipt)
+}
+
+/// Temp files of a placement that was killed midway are never mistaken for
+/// an executable (they are not at its path and the receipt does not name
+/// them), but they take disk space: remove those old enough that no running
+/// install can still own them.
+fn sweep_stale_temps(dir: &Path) {
+    const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE));
+        if old && entry.file_name().to_string_lossy().starts_with(".postbin-") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Atomically replaces `dest` with an executable copy of `src`: copy to a
@@ -339,6 +360,34 @@ pub fn is_our_launcher(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sweeps_only_old_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |n: &str| dir.path().join(n);
+        for name in [".postbin-old", ".postbin-new", "hello"] {
+            fs::write(path(name), b"x").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for name in [".postbin-old", "hello"] {
+            fs::File::options()
+                .write(true)
+                .open(path(name))
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        sweep_stale_temps(dir.path());
+        assert!(
+            !path(".postbin-old").exists(),
+            "a killed placement's temp file is removed"
+        );
+        assert!(
+            path(".postbin-new").exists(),
+            "a running placement's temp file is kept"
+        );
+        assert!(path("hello").exists(), "only temp files are touched");
+    }
 
     fn blocker(vars: &[(&str, &str)]) -> Option<&'static str> {
         speed_path_blocker(&|n: &str| {
