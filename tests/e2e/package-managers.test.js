@@ -9,7 +9,8 @@
 // skip dependency install scripts by default, so the launcher installs on
 // first run (once); with the allow-list the postinstall runs and the bin
 // file becomes the native executable (the speed path), which each manager's
-// `.bin` entry then reaches; bun's hard-linked cache is never written through.
+// `.bin` entry then reaches (or, under yarn PnP, `yarn hello` runs); bun's
+// hard-linked cache is never written through.
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
@@ -171,12 +172,12 @@ test("pnpm 10 with onlyBuiltDependencies: postinstall installs, .bin reaches the
 
 // ------------------------------------------------------------- yarn berry
 
-function berry(exe, args, { cwd, env, pmCache }) {
+function berry(exe, args, { cwd, env, pmCache, linker = "node-modules" }) {
   return run(process.execPath, [exe, ...args], {
     cwd,
     env: {
       ...env,
-      YARN_NODE_LINKER: "node-modules",
+      YARN_NODE_LINKER: linker,
       YARN_ENABLE_TELEMETRY: "0",
       YARN_ENABLE_GLOBAL_CACHE: "false",
       YARN_CACHE_FOLDER: path.join(pmCache, "cache"),
@@ -208,6 +209,43 @@ test("yarn berry with dependenciesMeta.built: .bin/hello is the native executabl
   assert.equal((await downloads(fixture)).length, 1, `the postinstall downloaded the archive\n${explain(add)}`);
   assert.ok(isElf(fs.realpathSync(binOf(project))), ".bin/hello resolves to the native executable");
   assertHelloRan(run(binOf(project), [], { cwd: project, env }));
+});
+
+// Plug'n'Play: no node_modules, packages stay in zip files unless unplugged.
+// postbin and every tool `postbin init` sets up declare preferUnplugged, so
+// the native installer can run and the executable can be placed on disk.
+test("yarn berry PnP: `yarn hello` installs on first run, once; the packages are unplugged", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const exe = tool(t, "berry");
+  if (!exe) return;
+  const { fixture, env, project, pmCache } = await setup(t, "berry-pnp");
+  fs.writeFileSync(path.join(project, "yarn.lock"), "");
+  const opts = { cwd: project, env, pmCache, linker: "pnp" };
+  assertOk(berry(exe, ["add", `hello-tool@file:${s.tgz}`], opts));
+  assert.ok(!fs.existsSync(path.join(project, "node_modules")), "PnP: no node_modules");
+  const unplugged = fs.readdirSync(path.join(project, ".yarn", "unplugged"));
+  for (const name of ["postbin", "hello-tool"]) {
+    assert.ok(unplugged.some((d) => d.startsWith(`${name}-`)), `${name} is unplugged: ${unplugged}`);
+  }
+  await assertLazyInstallOnce(fixture, (arg) => berry(exe, ["hello", arg], opts));
+});
+
+test("yarn berry PnP with dependenciesMeta.built: `yarn hello` runs the native executable", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const exe = tool(t, "berry");
+  if (!exe) return;
+  const { fixture, env, project, pmCache } = await setup(t, "berry-pnp-built", {
+    dependenciesMeta: { "hello-tool": { built: true } },
+  });
+  fs.writeFileSync(path.join(project, "yarn.lock"), "");
+  const opts = { cwd: project, env, pmCache, linker: "pnp" };
+  const add = berry(exe, ["add", `hello-tool@file:${s.tgz}`], opts);
+  assertOk(add);
+  assert.equal((await downloads(fixture)).length, 1, `the postinstall downloaded the archive\n${explain(add)}`);
+  const dir = fs.readdirSync(path.join(project, ".yarn", "unplugged")).find((d) => d.startsWith("hello-tool-"));
+  const file = path.join(project, ".yarn", "unplugged", dir, "node_modules", "hello-tool", "bin", "hello");
+  assert.ok(isElf(file), `${file} is the native executable (speed path)`);
+  const hello = berry(exe, ["hello"], opts);
+  assertHelloRan(hello);
+  assert.equal(hello.stdout.match(/executable:\s*(.+)/)[1].trim(), fs.realpathSync(file), "yarn ran the ELF itself");
 });
 
 // ----------------------------------------------------------------- yarn 1

@@ -1,6 +1,7 @@
 //! `postbin init`: turns a package.json with `bin` and `postbin` sections
 //! into an installable tool: writes a launcher per command, the
-//! `postinstall` script and the dependency on postbin. Idempotent: a second
+//! `postinstall` script, the dependency on postbin and `preferUnplugged`
+//! (for yarn PnP). Idempotent: a second
 //! run changes nothing. Key order and everything else in package.json is kept.
 
 use crate::error::Error;
@@ -82,6 +83,14 @@ pub fn run(package_dir: &Path) -> Result<Report, Error> {
             "postbin".into(),
             Value::String(format!("^{}", env!("CARGO_PKG_VERSION"))),
         );
+        changed = true;
+    }
+    // Yarn PnP keeps packages inside zip files, where the native installer
+    // can neither read package.json nor place the executable; unplugged, the
+    // package lives on disk (esbuild's packages do the same). A publisher's
+    // explicit `false` is kept.
+    if !obj.contains_key("preferUnplugged") {
+        obj.insert("preferUnplugged".into(), Value::Bool(true));
         changed = true;
     }
     // A `files` allow-list must ship the launchers.
@@ -179,6 +188,7 @@ mod tests {
             format!("^{}", env!("CARGO_PKG_VERSION"))
         );
         assert_eq!(v["files"], serde_json::json!(["README.md", "bin/hello"]));
+        assert_eq!(v["preferUnplugged"], true);
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys[..3], ["name", "version", "description"]);
         assert!(crate::link::is_our_launcher(&dir.path().join("bin/hello")));
