@@ -73,7 +73,7 @@ impl Error {
             Error::Fetch(e) if e.is_offline() => exit::OFFLINE_MISS,
             Error::Fetch(fetch::Error::Write { .. }) => exit::FILESYSTEM,
             // A CA file or `ca` setting that cannot be used is configuration.
-            Error::Fetch(fetch::Error::Net(net::Error::TlsSetup(_))) => exit::CONFIG,
+            Error::Fetch(e) if e.is_tls_setup() => exit::CONFIG,
             Error::Fetch(_) => exit::NETWORK,
             Error::Extract(extract::Error::Io { .. }) => exit::FILESYSTEM,
             Error::Extract(_) | Error::MissingBin { .. } => exit::ARCHIVE,

@@ -56,6 +56,16 @@ impl Error {
         }
     }
 
+    /// Whether the TLS configuration itself (a CA file, the `ca` setting)
+    /// could not be used: a configuration error, whichever source it hit.
+    pub fn is_tls_setup(&self) -> bool {
+        match self {
+            Error::Net(net::Error::TlsSetup(_)) => true,
+            Error::Exhausted { last, .. } => last.is_tls_setup(),
+            _ => false,
+        }
+    }
+
     /// Whether any attempt saw bytes that did not match the pinned hash.
     pub fn is_integrity_failure(&self) -> bool {
         match self {

@@ -83,6 +83,25 @@ fn a_ca_file_that_is_not_there_exits_3_and_is_named_in_the_error() {
         .assert_stderr_has(&["no-such-ca.pem", "NODE_EXTRA_CA_CERTS"]);
 }
 
+/// With several mirrors every source fails the same way; the exit code
+/// still says "configuration", not "network".
+#[test]
+fn a_ca_file_that_is_not_there_exits_3_with_several_mirrors_too() {
+    let (mut world, sha) = published();
+    to_https(&mut world, &sha);
+    let missing = world.base().join("no-such-ca.pem");
+    let base = world.fixture.base_url();
+    let mirrors = format!("{base},{base}");
+
+    world
+        .install_env(&[
+            ("NODE_EXTRA_CA_CERTS", &path_str(&missing)),
+            ("POSTBIN_MIRROR", &mirrors),
+        ])
+        .assert_exit(exit::CONFIG)
+        .assert_stderr_has(&["no-such-ca.pem"]);
+}
+
 #[test]
 fn strict_ssl_false_works_with_a_warning_and_still_checks_the_hash() {
     let (mut world, sha) = published();
