@@ -187,11 +187,16 @@ pub struct Response {
     pub body: ureq::Body,
 }
 
+/// An agent per (proxy URL, TLS needed).
+type AgentKey = (Option<String>, bool);
+
 /// Builds and reuses agents; opens no connection until asked to.
 pub struct Client<'s> {
     settings: &'s Settings,
     offline: bool,
-    agents: RefCell<Vec<(Option<String>, ureq::Agent)>>,
+    /// Keyed by (proxy, whether TLS is needed): a plain-HTTP hop (loopback, an
+    /// `http://` mirror) never pays for loading and parsing the trust store.
+    agents: RefCell<Vec<(AgentKey, ureq::Agent)>>,
     tls: RefCell<Option<ureq::tls::TlsConfig>>,
     /// Plain-HTTP mirror origins already noted (one line each per run).
     noted_http: RefCell<Vec<String>>,
@@ -239,7 +244,9 @@ impl<'s> Client<'s> {
                 });
             }
             let route = proxy::choose(&url, self.settings);
-            let agent = self.agent(route.as_ref().map(|r| r.url.as_str()))?;
+            let proxy_url = route.as_ref().map(|r| r.url.as_str());
+            let tls = url.scheme == "https" || proxy_url.is_some_and(|p| p.starts_with("https:"));
+            let agent = self.agent(proxy_url, tls)?;
             let target = url.to_string_with_credentials();
             let mut req = if head {
                 agent.head(&target)
@@ -338,12 +345,12 @@ impl<'s> Client<'s> {
             .then_some(token.value.0.as_str())
     }
 
-    fn agent(&self, proxy: Option<&str>) -> Result<ureq::Agent, Error> {
-        let key = proxy.map(str::to_string);
+    fn agent(&self, proxy: Option<&str>, tls: bool) -> Result<ureq::Agent, Error> {
+        let key = (proxy.map(str::to_string), tls);
         if let Some((_, agent)) = self.agents.borrow().iter().find(|(k, _)| *k == key) {
             return Ok(agent.clone());
         }
-        if self.tls.borrow().is_none() {
+        if tls && self.tls.borrow().is_none() {
             install_crypto_provider();
             *self.tls.borrow_mut() = Some(tls::config(self.settings).map_err(Error::TlsSetup)?);
         }
@@ -366,7 +373,12 @@ impl<'s> Client<'s> {
             .timeout_recv_response(Some(s.stall_timeout + s.connect_timeout))
             .timeout_per_read(Some(s.stall_timeout))
             .user_agent(USER_AGENT)
-            .tls_config(self.tls.borrow().clone().expect("built above"))
+            // A plain-HTTP agent gets ureq's default TLS settings, never used:
+            // redirects are followed hop by hop, each hop choosing its agent.
+            .tls_config(match tls {
+                true => self.tls.borrow().clone().expect("built above"),
+                false => ureq::tls::TlsConfig::default(),
+            })
             .build()
             .into();
         self.agents.borrow_mut().push((key, agent.clone()));
