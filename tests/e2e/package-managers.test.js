@@ -1,5 +1,5 @@
 "use strict";
-// End to end with pnpm, yarn berry, yarn 1 and bun: the sample tool from its
+// End to end with pnpm 10 and 12, yarn berry, yarn 1 and bun: the sample tool from its
 // packed tarball (it depends on postbin through a file: tarball, so nothing
 // comes from a registry), its release archives from server-fixture on
 // 127.0.0.1 through POSTBIN_MIRROR. The package managers themselves are
@@ -57,7 +57,8 @@ function ensureTool(dir, spec, entry) {
     return { skip: `cannot install ${spec} from the npm registry\n${explain(r)}` };
   }
   // bun is a native binary that needs CPU features a VM may lack.
-  const probe = target.endsWith(".js") || target.endsWith(".cjs") ? run(process.execPath, [target, "--version"]) : run(target, ["--version"]);
+  const clean = { env: testEnv({}) }; // without NODE_TEST_CONTEXT, which changes a child node's output
+  const probe = /\.[cm]?js$/.test(target) ? run(process.execPath, [target, "--version"], clean) : run(target, ["--version"], clean);
   if (probe.error || probe.status !== 0) return { skip: `${spec} does not run here\n${explain(probe)}` };
   fs.writeFileSync(stamp, spec + "\n");
   return { path: target };
@@ -68,6 +69,7 @@ const tools = {};
 before(() => {
   s = sample();
   tools.pnpm = ensureTool("pnpm-10", "pnpm@10", "pnpm/bin/pnpm.cjs");
+  tools.pnpm12 = ensureTool("pnpm-12", "pnpm@12", "pnpm/bin/pnpm.mjs");
   tools.berry = ensureTool("yarn-4", "@yarnpkg/cli-dist@4", "@yarnpkg/cli-dist/bin/yarn.js");
   tools.yarn1 = ensureTool("yarn-1", "yarn@1", "yarn/bin/yarn.js");
   tools.bun = ensureTool("bun-1", "bun@1", "bun/bin/bun.exe");
@@ -167,6 +169,37 @@ test("pnpm 10 with onlyBuiltDependencies: postinstall installs, .bin reaches the
   assertHelloRan(hello);
   // pnpm's .bin entry is a shell shim, linked after the build from the ELF
   // file: it execs the executable directly (a `node <ELF>` would fail).
+  assert.equal(hello.stderr, "", explain(hello));
+});
+
+// pnpm 12: ignored builds make `pnpm add` exit 1 (the package is installed
+// all the same); `allowBuilds` in pnpm-workspace.yaml allows them, and the
+// .bin shim, written as `exec node <file>` before the build, is rewritten
+// from the ELF after it.
+test("pnpm 12 fails the add on ignored builds, and the tool still installs on first run", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const exe = tool(t, "pnpm12");
+  if (!exe) return;
+  const { fixture, env, project, pmCache } = await setup(t, "pnpm12-lazy");
+  const add = pnpm(exe, ["add", s.tgz], { cwd: project, env, pmCache });
+  assert.equal(add.status, 1, `pnpm 12 exits 1 on ignored builds\n${explain(add)}`);
+  assert.match(add.stdout + add.stderr, /Ignored build scripts: hello-tool/, explain(add));
+  await assertLazyInstallOnce(fixture, (arg) => run(binOf(project), [arg], { cwd: project, env }));
+});
+
+test("pnpm 12 with allowBuilds: the .bin shim execs the native executable, no node", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const exe = tool(t, "pnpm12");
+  if (!exe) return;
+  const { fixture, env, project, pmCache } = await setup(t, "pnpm12-built");
+  const key = `hello-tool@file:${path.relative(project, s.tgz)}`;
+  fs.writeFileSync(path.join(project, "pnpm-workspace.yaml"), `allowBuilds:\n  hello-tool: true\n  ${JSON.stringify(key)}: true\n`);
+  const add = pnpm(exe, ["add", s.tgz], { cwd: project, env, pmCache });
+  assertOk(add);
+  assert.equal((await downloads(fixture)).length, 1, `the postinstall downloaded the archive\n${explain(add)}`);
+  assert.ok(isElf(fs.realpathSync(packageBinOf(project))), "the bin file is the native executable");
+  const shim = fs.readFileSync(binOf(project), "utf8");
+  assert.ok(!/exec node /.test(shim), `the shim no longer starts node:\n${shim}`);
+  const hello = run(binOf(project), [], { cwd: project, env });
+  assertHelloRan(hello);
   assert.equal(hello.stderr, "", explain(hello));
 });
 
