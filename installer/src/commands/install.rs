@@ -150,6 +150,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
                 cache.discard_tree(&sha);
             }
             let again = ensure_tree(&cache, &client, &plan, &sha, HitCheck::Hash)?;
+            let _reading = cache.read_hold(&sha);
             link::place(&plan, &again.tree, link::Source::Fresh)?
         }
         placed => placed?,
