@@ -5,21 +5,37 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS="$ROOT/target/tools"
 
-# The static installers that are built and shipped in the npm package.
-# Keep in step with shim-js/platform.js (the host -> installer table).
-INSTALLER_TARGETS=(x86_64-unknown-linux-musl)
+# The static installers that are built and shipped in the npm package, read
+# from shim-js/installers.json: the one list, also read by platform.js.
+mapfile -t INSTALLER_TARGETS < <(node -e 'for (const t of require(process.argv[1]).installers) console.log(t)' "$ROOT/shim-js/installers.json")
+HOST_TARGET=x86_64-unknown-linux-musl
+
+# Pinned versions of the cross-build tools, installed under target/tools.
+ZIG_VERSION=0.17.1
+CARGO_ZIGBUILD_VERSION=0.24.1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 APT_UPDATED=0
 # ensure_apt CMD PACKAGE: installs PACKAGE unless CMD is already installed
-# (on PATH or in an sbin directory a non-root PATH may lack).
+# (on PATH, in an sbin directory a non-root PATH may lack, or, for an
+# absolute CMD, at that path).
 ensure_apt() {
   local cmd=$1 pkg=$2 d
-  command -v "$cmd" >/dev/null 2>&1 && return 0
-  for d in /usr/sbin /sbin /usr/local/sbin; do [ -x "$d/$cmd" ] && return 0; done
-  command -v apt-get >/dev/null 2>&1 || die "$cmd is missing and apt-get is not available; install $pkg"
+  case "$cmd" in
+    /*) [ -x "$cmd" ] && return 0 ;;
+    *)
+      command -v "$cmd" >/dev/null 2>&1 && return 0
+      for d in /usr/sbin /sbin /usr/local/sbin; do [ -x "$d/$cmd" ] && return 0; done ;;
+  esac
+  apt_install "$pkg"
+}
+
+# apt_install PACKAGE...: installs Debian packages (the scripts assume a
+# Debian-based machine, as CI is).
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get is not available; install $* yourself"
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   if [ "$APT_UPDATED" = 0 ]; then
@@ -27,15 +43,15 @@ ensure_apt() {
     $sudo apt-get update -qq >/dev/null
     APT_UPDATED=1
   fi
-  say "installing $pkg"
+  say "installing $*"
   # Daemons (nginx, tinyproxy) are only run by the tests, on 127.0.0.1:
   # forbid the package scripts from starting a system service on 0.0.0.0.
-  local policy=/usr/sbin/policy-rc.d added=0
+  local policy=/usr/sbin/policy-rc.d added=0 rc=0
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && added=1
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
-  local rc=$?
+  # `|| rc=$?` keeps going under `set -e`, so the policy file is always removed.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null || rc=$?
   [ "$added" = 1 ] && $sudo rm -f "$policy"
   return $rc
 }
@@ -46,6 +62,30 @@ ensure_rust_target() {
 
 ensure_rust_src() {
   rustup component list --installed 2>/dev/null | grep -q '^rust-src' || { say "rustup component add rust-src"; rustup component add rust-src >/dev/null; }
+}
+
+# Puts zig (PyPI `ziglang`) and cargo-zigbuild (crates.io) on PATH, installing
+# them under target/tools once per version.
+ensure_zigbuild() {
+  local zig_dir="$TOOLS/ziglang-$ZIG_VERSION" czb_dir="$TOOLS/cargo-zigbuild-$CARGO_ZIGBUILD_VERSION"
+  if [ ! -x "$zig_dir/ziglang/zig" ]; then
+    say "installing zig $ZIG_VERSION (PyPI ziglang)"
+    ensure_python_pip
+    rm -rf "$zig_dir.tmp"
+    python3 -m pip install -q --disable-pip-version-check --no-deps --target "$zig_dir.tmp" "ziglang==$ZIG_VERSION" >&2
+    rm -rf "$zig_dir" && mv "$zig_dir.tmp" "$zig_dir"
+  fi
+  if [ ! -x "$czb_dir/bin/cargo-zigbuild" ]; then
+    say "installing cargo-zigbuild $CARGO_ZIGBUILD_VERSION"
+    cargo install -q --locked --root "$czb_dir" "cargo-zigbuild@$CARGO_ZIGBUILD_VERSION" >&2
+  fi
+  PATH="$zig_dir/ziglang:$czb_dir/bin:$PATH"
+  export PATH
+}
+
+ensure_python_pip() {
+  ensure_apt python3 python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
 }
 
 # Prints the path of target/release/server-fixture, building it if needed.

@@ -5,7 +5,16 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { spawnSync } = require("child_process");
-const { resolveExecutable, nativePath } = require("../launcher");
+const {
+  resolveExecutable,
+  nativePath,
+  retryBusy,
+  isBusy,
+  spawnRetrying,
+  spawnSyncRetrying,
+  oneLine,
+  RETRY_DELAYS_MS,
+} = require("../launcher");
 
 const LAUNCHER = path.join(__dirname, "..", "launcher.js");
 
@@ -46,11 +55,41 @@ function launcherFile(pkg) {
   return file;
 }
 
+/** The environment without any postbin or HELLO_ setting from outside. */
+function cleanEnv(extra = {}) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(POSTBIN_|HELLO_|npm_)/.test(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
 function runLauncher(pkg, args, env = {}) {
   return spawnSync(process.execPath, [launcherFile(pkg), ...args], {
     encoding: "utf8",
-    env: { ...process.env, ...env },
+    env: cleanEnv(env),
   });
+}
+
+/** Runs `source` as a node script (a tool's launcher gone wrong); returns spawnSync's result. */
+function runScript(dir, source, env = {}) {
+  const file = path.join(dir, "script.js");
+  fs.writeFileSync(file, source);
+  return spawnSync(process.execPath, [file], { encoding: "utf8", env: cleanEnv(env) });
+}
+
+/** Asserts stderr is exactly one `postbin: ` line and holds no stack frame. */
+function assertOneLine(stderr) {
+  const lines = stderr.split("\n").filter(Boolean);
+  assert.strictEqual(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0], /^postbin: /);
+  assert.doesNotMatch(stderr, /^\s+at /m, "a stack frame leaked");
+  assert.doesNotMatch(stderr, /node:internal|\.js:\d+/, "a source location leaked");
+  return lines[0];
+}
+
+function busyError(code = "ETXTBSY") {
+  return Object.assign(new Error(`spawn ${code}`), { code, syscall: "spawn" });
 }
 
 test("an installed executable is used as is", () => {
@@ -81,15 +120,205 @@ test("a missing executable is installed lazily, once", () => {
   assert.match(fs.readFileSync(log, "utf8"), /^install --package /);
 });
 
-test("a failing lazy install exits non-zero and leaves nothing to run", () => {
+test("a failing lazy install exits with the installer's code, one line after its message", () => {
   const pkg = tempPackage();
   const installer = path.join(pkg, "failing-postbin");
   writeExecutable(installer, "echo 'postbin: error: boom' >&2; exit 5");
   const r = runLauncher(pkg, [], { POSTBIN_INSTALLER_PATH: installer });
-  assert.strictEqual(r.status, 1);
-  assert.match(r.stderr, /boom/);
-  assert.match(r.stderr, /installing hello failed \(exit 5\)/);
+  assert.strictEqual(r.status, 5);
+  const lines = r.stderr.trim().split("\n");
+  assert.strictEqual(lines.length, 3, r.stderr); // the notice, the installer's line, ours
+  assert.match(lines[0], /not installed yet/);
+  assert.strictEqual(lines[1], "postbin: error: boom");
+  assert.match(lines[2], /^postbin: installing hello failed \(exit 5, see the message above\); .*HELLO_BINARY_PATH/);
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
   assert.ok(!fs.existsSync(nativePath(pkg, "hello")));
+});
+
+test("a missing installer is one line naming the tool's variable", () => {
+  const pkg = tempPackage();
+  const r = runLauncher(pkg, [], { POSTBIN_INSTALLER_PATH: path.join(pkg, "no-such-postbin") });
+  assert.strictEqual(r.status, 1);
+  const lines = r.stderr.trim().split("\n");
+  assert.strictEqual(lines.length, 2, r.stderr);
+  assert.match(lines[1], /^postbin: cannot run the postbin installer .*no-such-postbin: it does not exist.*\(ENOENT\); .*POSTBIN_INSTALLER_PATH.*HELLO_BINARY_PATH/);
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
+});
+
+test("an unsupported host is one line naming the host and HELLO_BINARY_PATH", () => {
+  const pkg = tempPackage();
+  const r = runScript(
+    pkg,
+    `Object.defineProperty(process, "platform", { value: "aix" });
+Object.defineProperty(process, "arch", { value: "ppc64" });
+require(${JSON.stringify(LAUNCHER)}).run({ packageDir: ${JSON.stringify(pkg)}, command: "hello", envPrefix: "HELLO" });`
+  );
+  assert.strictEqual(r.status, 1);
+  const line = assertOneLine(r.stderr);
+  assert.match(line, /aix ppc64/);
+  assert.match(line, /HELLO_BINARY_PATH/);
+  assert.match(line, /POSTBIN_INSTALLER_PATH/);
+  assert.doesNotMatch(line, /<TOOL>|cargo install postbin/);
+});
+
+test("a <PREFIX>_BINARY_PATH that does not exist is one line, exit 1", () => {
+  const pkg = tempPackage();
+  const r = runLauncher(pkg, [], { HELLO_BINARY_PATH: path.join(pkg, "nope") });
+  assert.strictEqual(r.status, 1);
+  const line = assertOneLine(r.stderr);
+  assert.match(line, /cannot run hello .*nope: .*ENOENT.*point HELLO_BINARY_PATH at a working hello executable, or unset it/);
+});
+
+test("an unexpected exception while resolving is one line without a stack trace", () => {
+  const pkg = tempPackage();
+  const r = runScript(
+    pkg,
+    `require("fs").existsSync = () => { throw new TypeError("disk on fire\\nsecond line"); };
+require(${JSON.stringify(LAUNCHER)}).run({ packageDir: ${JSON.stringify(pkg)}, command: "hello", envPrefix: "HELLO" });`
+  );
+  assert.strictEqual(r.status, 1);
+  const line = assertOneLine(r.stderr);
+  assert.match(line, /unexpected error: disk on fire second line; this is a postbin bug.*HELLO_BINARY_PATH/);
+});
+
+test("an exception thrown later in the process is one line too", () => {
+  const pkg = tempPackage();
+  writeExecutable(nativePath(pkg, "hello"), "sleep 0.5");
+  const r = runScript(
+    pkg,
+    `require(${JSON.stringify(LAUNCHER)}).run({ packageDir: ${JSON.stringify(pkg)}, command: "hello", envPrefix: "HELLO" });
+setTimeout(() => { throw new Error("late"); }, 10);
+Promise.reject(new Error("rejected")).catch(() => {});`
+  );
+  assert.strictEqual(r.status, 1);
+  assert.match(assertOneLine(r.stderr), /unexpected error: late/);
+});
+
+test("busy errors: ETXTBSY everywhere, EBUSY and EPERM on Windows only", () => {
+  assert.ok(isBusy(busyError("ETXTBSY"), "linux"));
+  assert.ok(isBusy(busyError("ETXTBSY"), "win32"));
+  assert.ok(isBusy(busyError("EBUSY"), "win32"));
+  assert.ok(isBusy(busyError("EPERM"), "win32"));
+  assert.ok(!isBusy(busyError("EBUSY"), "linux"));
+  assert.ok(!isBusy(busyError("EPERM"), "linux"));
+  assert.ok(!isBusy(busyError("ENOENT"), "win32"));
+  assert.ok(!isBusy(undefined));
+});
+
+test("retryBusy retries ETXTBSY with short sleeps, then succeeds", () => {
+  const slept = [];
+  let calls = 0;
+  const got = retryBusy(
+    () => {
+      calls++;
+      if (calls <= 3) throw busyError();
+      return "child";
+    },
+    { platform: "linux", sleep: (ms) => slept.push(ms) }
+  );
+  assert.strictEqual(got, "child");
+  assert.strictEqual(calls, 4);
+  assert.deepStrictEqual(slept, RETRY_DELAYS_MS.slice(0, 3));
+});
+
+test("retryBusy gives up after about 2 s of sleeps and throws the busy error", () => {
+  const slept = [];
+  let calls = 0;
+  assert.throws(
+    () => retryBusy(() => { calls++; throw busyError(); }, { platform: "linux", sleep: (ms) => slept.push(ms) }),
+    (e) => e.code === "ETXTBSY"
+  );
+  const total = slept.reduce((a, b) => a + b, 0);
+  assert.ok(total >= 1500 && total <= 2500, `slept ${total} ms`);
+  assert.strictEqual(calls, slept.length + 1);
+});
+
+test("retryBusy does not retry other errors, nor EPERM off Windows", () => {
+  for (const [code, platform] of [["ENOENT", "linux"], ["EACCES", "linux"], ["EPERM", "linux"]]) {
+    let calls = 0;
+    assert.throws(() => retryBusy(() => { calls++; throw busyError(code); }, { platform, sleep: () => assert.fail("slept") }), (e) => e.code === code);
+    assert.strictEqual(calls, 1, code);
+  }
+  let calls = 0;
+  retryBusy(() => { if (++calls < 3) throw busyError("EBUSY"); }, { platform: "win32", sleep: () => {} });
+  assert.strictEqual(calls, 3);
+});
+
+test("spawnRetrying retries the synchronous spawn ETXTBSY that Node throws", () => {
+  let calls = 0;
+  const child = spawnRetrying("/x/hello", ["a"], { stdio: "inherit" }, {
+    platform: "linux",
+    sleep: () => {},
+    spawn: (file, args, options) => {
+      calls++;
+      if (calls < 3) throw busyError();
+      return { file, args, options };
+    },
+  });
+  assert.strictEqual(calls, 3);
+  assert.deepStrictEqual(child, { file: "/x/hello", args: ["a"], options: { stdio: "inherit" } });
+});
+
+test("spawnSyncRetrying retries an ETXTBSY result and returns other errors as results", () => {
+  let calls = 0;
+  const r = spawnSyncRetrying("/x/postbin", [], {}, {
+    platform: "linux",
+    sleep: () => {},
+    spawnSync: () => (++calls < 4 ? { error: busyError(), status: null } : { status: 0 }),
+  });
+  assert.strictEqual(calls, 4);
+  assert.strictEqual(r.status, 0);
+  const enoent = spawnSyncRetrying("/x/postbin", [], {}, { sleep: () => assert.fail("slept"), spawnSync: () => ({ error: busyError("ENOENT"), status: null }) });
+  assert.strictEqual(enoent.error.code, "ENOENT");
+  const busy = spawnSyncRetrying("/x/postbin", [], {}, { platform: "linux", sleep: () => {}, spawnSync: () => ({ error: busyError(), status: null }) });
+  assert.strictEqual(busy.error.code, "ETXTBSY");
+});
+
+test("a tool still open for writing (real ETXTBSY) is run once it is closed", { skip: process.platform !== "linux" }, async () => {
+  const pkg = tempPackage();
+  const tool = nativePath(pkg, "hello");
+  fs.mkdirSync(path.dirname(tool), { recursive: true });
+  const fd = fs.openSync(tool, "w", 0o755);
+  fs.writeSync(fd, "#!/bin/sh\necho ran \"$@\"\n");
+  // Exec of a file open for writing fails with ETXTBSY: check this kernel does that.
+  const probe = spawnSync(tool, []);
+  assert.strictEqual(probe.error && probe.error.code, "ETXTBSY");
+  const child = require("child_process").spawn(process.execPath, [launcherFile(pkg), "x"], {
+    env: cleanEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  fs.closeSync(fd);
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  assert.strictEqual(stderr, "");
+  assert.strictEqual(code, 0);
+  assert.strictEqual(stdout, "ran x\n");
+});
+
+test("a tool that stays busy is one line telling to run it again", { skip: process.platform !== "linux" }, () => {
+  const pkg = tempPackage();
+  const tool = nativePath(pkg, "hello");
+  fs.mkdirSync(path.dirname(tool), { recursive: true });
+  const fd = fs.openSync(tool, "w", 0o755);
+  try {
+    const started = Date.now();
+    const r = runLauncher(pkg, []);
+    const took = Date.now() - started;
+    assert.strictEqual(r.status, 1);
+    assert.match(assertOneLine(r.stderr), /cannot run hello .*busy.*\(ETXTBSY\); run hello again/);
+    assert.ok(took >= 1500, `gave up after ${took} ms`);
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+
+test("oneLine joins lines and adds the prefix once", () => {
+  assert.strictEqual(oneLine("a\n  b\r\nc"), "postbin: a b c");
+  assert.strictEqual(oneLine("postbin: x"), "postbin: x");
 });
 
 test("exit codes pass through", () => {
@@ -106,18 +335,32 @@ test("a signal that kills the tool kills the launcher the same way", () => {
   assert.strictEqual(r.signal, "SIGTERM");
 });
 
-test("SIGTERM sent to the launcher reaches the tool", () => {
+test("SIGTERM sent to the launcher reaches the tool", (t) => {
   const pkg = tempPackage();
   const marker = path.join(pkg, "got-term");
-  writeExecutable(nativePath(pkg, "hello"), `trap 'echo term > "${marker}"; exit 3' TERM; echo ready; while :; do sleep 0.05; done`);
-  const child = require("child_process").spawn(process.execPath, [launcherFile(pkg)], { stdio: ["ignore", "pipe", "inherit"] });
+  const pidFile = path.join(pkg, "tool.pid");
+  writeExecutable(
+    nativePath(pkg, "hello"),
+    `echo $$ > "${pidFile}"; trap 'echo term > "${marker}"; exit 3' TERM; echo ready; while :; do sleep 0.05; done`
+  );
+  // Should the tool outlive a failed test, it would hold the test's pipe open forever.
+  t.after(() => {
+    try {
+      process.kill(Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  });
+  const child = require("child_process").spawn(process.execPath, [launcherFile(pkg)], { stdio: ["ignore", "pipe", "inherit"], env: cleanEnv() });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error("tool never became ready")); }, 10000);
+    // Sent as soon as the tool runs: the launcher may not be past spawn() yet.
     child.stdout.once("data", () => child.kill("SIGTERM"));
-    child.on("exit", (code) => {
+    child.on("exit", (code, signal) => {
       clearTimeout(timer);
+      child.stdout.destroy();
       try {
-        assert.strictEqual(code, 3);
+        assert.strictEqual(code, 3, `launcher exit ${code} ${signal}`);
         assert.strictEqual(fs.readFileSync(marker, "utf8"), "term\n");
         resolve();
       } catch (e) {
@@ -125,4 +368,42 @@ test("SIGTERM sent to the launcher reaches the tool", () => {
       }
     });
   });
+});
+
+test("eight concurrent first runs all succeed while installs still hold the file open", { skip: process.platform !== "linux" }, async () => {
+  const pkg = tempPackage();
+  const installer = path.join(pkg, "slow-postbin");
+  // Like a real install racing others: write, rename into place, and only
+  // then close, so the placed file is open for writing for a moment.
+  writeExecutable(
+    installer,
+    `pkg="$3"
+mkdir -p "$pkg/.postbin/bin"
+tmp="$pkg/.postbin/bin/hello.$$"
+exec 3>"$tmp"
+printf '#!/bin/sh\\necho ok\\n' >&3
+chmod 755 "$tmp"
+mv "$tmp" "$pkg/.postbin/bin/hello"
+sleep 0.3
+exec 3>&-`
+  );
+  const file = launcherFile(pkg);
+  const runs = Array.from({ length: 8 }, () =>
+    new Promise((resolve) => {
+      const child = require("child_process").spawn(process.execPath, [file], {
+        env: cleanEnv({ POSTBIN_INSTALLER_PATH: installer }),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    })
+  );
+  for (const r of await Promise.all(runs)) {
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.strictEqual(r.stdout, "ok\n");
+    assert.doesNotMatch(r.stderr, /ETXTBSY|^\s+at /m);
+  }
 });
