@@ -1,7 +1,9 @@
 //! Reads a package's `package.json`: its name, version, `bin` and the
 //! publisher's `postbin` section, checked for shape only. Values are judged
-//! later, when the plan is resolved; every error names the offending field.
+//! later, when the plan is resolved, except a target's `glibc`, which decides
+//! the target and so is judged here; every error names the offending field.
 
+use crate::platform::{GlibcVersion, is_gnu_linux};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,6 +39,9 @@ pub struct TargetEntry {
     pub format: Option<String>,
     pub bin: Option<BTreeMap<String, String>>,
     pub sha256: Option<String>,
+    /// `-gnu` Linux targets: the oldest glibc the build runs on. A host
+    /// with an older one (or an unknown one) takes the `-musl` build.
+    pub glibc: Option<GlibcVersion>,
 }
 
 #[derive(Debug)]
@@ -230,7 +235,7 @@ impl Fields<'_> {
         let mut targets = BTreeMap::new();
         for (triple, entry) in self.object(targets_value, "postbin.targets")? {
             let field = format!("postbin.targets.{triple}");
-            targets.insert(triple.clone(), self.target(entry, &field)?);
+            targets.insert(triple.clone(), self.target(entry, triple, &field)?);
         }
         if targets.is_empty() {
             return Err(self.err("postbin.targets", "is empty: add at least one target"));
@@ -249,9 +254,9 @@ impl Fields<'_> {
         })
     }
 
-    fn target(&self, v: &Value, field: &str) -> Result<TargetEntry, Error> {
+    fn target(&self, v: &Value, triple: &str, field: &str) -> Result<TargetEntry, Error> {
         let obj = self.object(v, field)?;
-        const KNOWN: &[&str] = &["url", "format", "bin", "sha256"];
+        const KNOWN: &[&str] = &["url", "format", "bin", "sha256", "glibc"];
         if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(self.err(
                 &format!("{field}.{unknown}"),
@@ -266,6 +271,52 @@ impl Fields<'_> {
                 .map(|b| self.string_map(b, &format!("{field}.bin")))
                 .transpose()?,
             sha256: self.optional_string(obj, "sha256", &format!("{field}.sha256"))?,
+            glibc: self.glibc(obj, triple, &format!("{field}.glibc"))?,
+        })
+    }
+
+    /// A target's minimum glibc, `"MAJOR.MINOR"`. Judged here rather than
+    /// when the plan is resolved: it decides which target is chosen, so a
+    /// typo must fail on the publisher's machine, whatever its platform.
+    fn glibc(
+        &self,
+        obj: &Map<String, Value>,
+        triple: &str,
+        field: &str,
+    ) -> Result<Option<GlibcVersion>, Error> {
+        let text = match obj.get("glibc") {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(text)) => text,
+            // 2.30 as a JSON number is 2.3: never guess which was meant.
+            Some(Value::Number(n)) => {
+                return Err(self.err(
+                    field,
+                    format!("must be a string such as \"2.28\", found the number {n}: quote it"),
+                ));
+            }
+            Some(other) => {
+                return Err(self.err(
+                    field,
+                    format!("must be a string such as \"2.28\", found {}", kind(other)),
+                ));
+            }
+        };
+        if !is_gnu_linux(triple) {
+            return Err(self.err(
+                field,
+                "applies only to -gnu Linux targets (those linked against glibc); remove it here",
+            ));
+        }
+        GlibcVersion::parse(text).map(Some).ok_or_else(|| {
+            let found = if text.trim().is_empty() {
+                "is empty".to_string()
+            } else {
+                format!("is `{text}`")
+            };
+            self.err(
+                field,
+                format!("{found}; write the oldest glibc the build runs on as MAJOR.MINOR, e.g. \"2.28\""),
+            )
         })
     }
 }
@@ -348,6 +399,55 @@ mod tests {
         for (text, field) in cases {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains(&format!("`{field}`")), "{text}: {err}");
+        }
+    }
+
+    fn with_target(triple: &str, entry: &str) -> Result<Manifest, Error> {
+        parse(&format!(
+            r#"{{"name":"a","version":"1","postbin":{{"targets":{{"{triple}":{entry}}}}}}}"#
+        ))
+    }
+
+    #[test]
+    fn a_gnu_target_may_declare_its_minimum_glibc() {
+        let gnu = "x86_64-unknown-linux-gnu";
+        let m = with_target(gnu, r#"{"glibc":"2.28"}"#).unwrap();
+        assert_eq!(m.postbin.targets[gnu].glibc, Some(GlibcVersion::new(2, 28)));
+        let m = with_target("armv7-unknown-linux-gnueabihf", r#"{"glibc":"2.17"}"#).unwrap();
+        assert_eq!(
+            m.postbin.targets["armv7-unknown-linux-gnueabihf"].glibc,
+            Some(GlibcVersion::new(2, 17))
+        );
+        let m = with_target(gnu, r#"{"glibc":null}"#).unwrap();
+        assert_eq!(m.postbin.targets[gnu].glibc, None);
+    }
+
+    #[test]
+    fn a_bad_glibc_value_names_the_field_and_the_fix() {
+        let cases = [
+            ("x86_64-unknown-linux-gnu", r#""2.28.1""#, "MAJOR.MINOR"),
+            ("x86_64-unknown-linux-gnu", r#""glibc 2.28""#, "MAJOR.MINOR"),
+            ("x86_64-unknown-linux-gnu", r#""""#, "MAJOR.MINOR"),
+            ("x86_64-unknown-linux-gnu", "2.3", "quote it"),
+            ("x86_64-unknown-linux-gnu", "[2, 28]", "found an array"),
+            (
+                "x86_64-unknown-linux-musl",
+                r#""2.28""#,
+                "only to -gnu Linux targets",
+            ),
+            (
+                "x86_64-pc-windows-gnu",
+                r#""2.28""#,
+                "only to -gnu Linux targets",
+            ),
+        ];
+        for (triple, value, hint) in cases {
+            let err = with_target(triple, &format!(r#"{{"glibc":{value}}}"#))
+                .unwrap_err()
+                .to_string();
+            let field = format!("`postbin.targets.{triple}.glibc`");
+            assert!(err.contains(&field), "{value}: {err}");
+            assert!(err.contains(hint), "{value}: {err}");
         }
     }
 

@@ -5,7 +5,7 @@
 use crate::hash::Sha256Hash;
 use crate::manifest::{Manifest, unscoped};
 use crate::net::url::{Url, apply_mirror};
-use crate::platform;
+use crate::platform::{self, Candidates, Unrunnable};
 use crate::settings::Settings;
 use crate::template::{self, UnknownVariable};
 use std::fmt;
@@ -91,15 +91,58 @@ pub struct Plan {
     pub bins: Vec<BinPlan>,
 }
 
+/// An offered target the host was found unable to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skipped {
+    pub target: String,
+    pub reason: Unrunnable,
+}
+
+/// No offered target runs on this host: what was looked for and why each
+/// offered host target was passed over.
+#[derive(Debug)]
+pub struct Unsupported {
+    pub package: String,
+    pub detected: Vec<String>,
+    pub host: String,
+    pub available: Vec<String>,
+    pub env_prefix: String,
+    /// Offered host targets passed over, and why (say, glibc too old).
+    pub skipped: Vec<Skipped>,
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Unsupported {
+            package,
+            detected,
+            host,
+            available,
+            env_prefix,
+            skipped,
+        } = self;
+        write!(
+            f,
+            "{package} has no prebuilt binary for this platform ({host}; looked for {}).\n\
+             {}\
+             The package offers: {}.\n\
+             Build the tool yourself and set {env_prefix}_BINARY_PATH=/path/to/executable, \
+             or set POSTBIN_TARGET to one of the offered targets if this host can run it.",
+            if detected.is_empty() {
+                "no known target".to_string()
+            } else {
+                detected.join(", ")
+            },
+            skipped_lines(skipped, detected),
+            available.join(", "),
+        )
+    }
+}
+
 #[derive(Debug)]
 pub enum Error {
-    UnsupportedPlatform {
-        package: String,
-        detected: Vec<String>,
-        host: String,
-        available: Vec<String>,
-        env_prefix: String,
-    },
+    /// Boxed: every `Result` in the installer carries this enum.
+    UnsupportedPlatform(Box<Unsupported>),
     ForcedTargetNotOffered {
         package: String,
         target: String,
@@ -121,25 +164,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::UnsupportedPlatform {
-                package,
-                detected,
-                host,
-                available,
-                env_prefix,
-            } => write!(
-                f,
-                "{package} has no prebuilt binary for this platform ({host}; looked for {}).\n\
-                 The package offers: {}.\n\
-                 Build the tool yourself and set {env_prefix}_BINARY_PATH=/path/to/executable, \
-                 or set POSTBIN_TARGET to one of the offered targets if this host can run it.",
-                if detected.is_empty() {
-                    "no known target".to_string()
-                } else {
-                    detected.join(", ")
-                },
-                available.join(", "),
-            ),
+            Error::UnsupportedPlatform(unsupported) => unsupported.fmt(f),
             Error::ForcedTargetNotOffered {
                 package,
                 target,
@@ -179,6 +204,34 @@ impl std::error::Error for Error {
     }
 }
 
+/// Why the offered host targets were passed over, as one line ending in a
+/// newline (empty when none was). Only `-gnu` builds are ever passed over,
+/// and the error means none of the host's `-musl` candidates was offered:
+/// naming them tells the user what to ask the publisher for.
+fn skipped_lines(skipped: &[Skipped], detected: &[String]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let reasons: Vec<String> = skipped
+        .iter()
+        .map(|s| format!("{} {}", s.target, s.reason))
+        .collect();
+    let musl: Vec<&str> = detected
+        .iter()
+        .filter(|t| t.contains("-linux-musl"))
+        .map(String::as_str)
+        .collect();
+    let musl = if musl.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", musl.join(" or "))
+    };
+    format!(
+        "{}; the publisher offers no -musl build for this host{musl}.\n",
+        reasons.join("; ")
+    )
+}
+
 /// `@acme/hello-tool` → `HELLO_TOOL`, unless `postbin.envPrefix` says otherwise.
 pub fn env_prefix(manifest: &Manifest) -> String {
     match &manifest.postbin.env_prefix {
@@ -196,11 +249,14 @@ pub fn env_prefix(manifest: &Manifest) -> String {
     }
 }
 
-/// Picks the target: the forced one if any, else the first host candidate
-/// the package offers.
+/// Picks the target: the forced one if any (the user's word beats
+/// detection, which can be wrong), else the first host candidate the
+/// package offers and the host can run: a `-gnu` build is passed over when
+/// the host lacks glibc's loader or has an older glibc than the build
+/// declares, so the `-musl` build is taken instead.
 pub fn choose_target(
     manifest: &Manifest,
-    candidates: &[String],
+    candidates: &Candidates,
     forced: Option<&str>,
 ) -> Result<String, Error> {
     let available: Vec<String> = manifest.postbin.targets.keys().cloned().collect();
@@ -215,17 +271,27 @@ pub fn choose_target(
             })
         };
     }
-    candidates
-        .iter()
-        .find(|c| manifest.postbin.targets.contains_key(c.as_str()))
-        .cloned()
-        .ok_or_else(|| Error::UnsupportedPlatform {
-            package: manifest.name.clone(),
-            detected: candidates.to_vec(),
-            host: platform::host_description(),
-            available,
-            env_prefix: env_prefix(manifest),
-        })
+    let mut skipped = Vec::new();
+    for candidate in candidates.iter() {
+        let Some(entry) = manifest.postbin.targets.get(candidate) else {
+            continue;
+        };
+        match candidates.host.cannot_run(candidate, entry.glibc) {
+            None => return Ok(candidate.clone()),
+            Some(reason) => skipped.push(Skipped {
+                target: candidate.clone(),
+                reason,
+            }),
+        }
+    }
+    Err(Error::UnsupportedPlatform(Box::new(Unsupported {
+        package: manifest.name.clone(),
+        detected: candidates.to_vec(),
+        host: candidates.host.description(),
+        available,
+        env_prefix: env_prefix(manifest),
+        skipped,
+    })))
 }
 
 /// Where one target's asset lives, before any hash is considered (what
@@ -449,6 +515,7 @@ pub fn sources_for(
 mod tests {
     use super::*;
     use crate::npmrc::Npmrc;
+    use crate::platform::{GlibcVersion, Host, Libc};
     use std::path::Path;
 
     const HASH: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -529,12 +596,144 @@ mod tests {
         assert!(plan.sources.iter().all(|s| s.explicit));
     }
 
+    /// A glibc Linux x86_64 host with this glibc (None: unknown).
+    fn glibc_host(glibc: Option<(u32, u32)>) -> Host {
+        Host {
+            os: "linux",
+            arch: "x86_64",
+            libc: Some(Libc::Gnu),
+            glibc: glibc.map(|(major, minor)| GlibcVersion::new(major, minor)),
+            ..Host::default()
+        }
+    }
+
+    fn choose(m: &Manifest, host: Host) -> Result<String, Error> {
+        choose_target(m, &Candidates::for_host(host), None)
+    }
+
+    /// A section offering these targets, each `(triple, extra JSON fields)`.
+    fn offering(targets: &[(&str, &str)]) -> Manifest {
+        let entries: Vec<String> = targets
+            .iter()
+            .map(|(t, extra)| format!(r#""{t}":{{"sha256":"{HASH}"{extra}}}"#))
+            .collect();
+        manifest(&format!(
+            r#"{{"url":"https://h/{{target}}","targets":{{{}}}}}"#,
+            entries.join(",")
+        ))
+    }
+
+    const GNU: &str = "x86_64-unknown-linux-gnu";
+    const MUSL: &str = "x86_64-unknown-linux-musl";
+
+    #[test]
+    fn a_gnu_build_needing_a_newer_glibc_gives_way_to_musl() {
+        let m = offering(&[(GNU, r#","glibc":"2.39""#), (MUSL, "")]);
+        assert_eq!(choose(&m, glibc_host(Some((2, 31)))).unwrap(), MUSL);
+        assert_eq!(choose(&m, glibc_host(Some((2, 39)))).unwrap(), GNU);
+        assert_eq!(choose(&m, glibc_host(Some((2, 40)))).unwrap(), GNU);
+        // Unknown version: a declared minimum cannot be trusted to hold.
+        assert_eq!(choose(&m, glibc_host(None)).unwrap(), MUSL);
+    }
+
+    #[test]
+    fn a_gnu_build_with_no_declared_minimum_is_taken_as_before() {
+        let m = offering(&[(GNU, ""), (MUSL, "")]);
+        assert_eq!(choose(&m, glibc_host(Some((2, 17)))).unwrap(), GNU);
+        assert_eq!(choose(&m, glibc_host(None)).unwrap(), GNU);
+    }
+
+    #[test]
+    fn without_the_standard_loader_no_gnu_build_is_taken() {
+        let m = offering(&[(GNU, ""), (MUSL, "")]);
+        let nixos = Host {
+            gnu_loader_missing: true,
+            ..glibc_host(Some((2, 40)))
+        };
+        assert_eq!(choose(&m, nixos.clone()).unwrap(), MUSL);
+
+        let err = choose(&offering(&[(GNU, "")]), nixos)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "{GNU} cannot run here: this host has no /lib64/ld-linux-x86-64.so.2"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "the publisher offers no -musl build for this host ({MUSL})."
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn with_nothing_left_the_error_says_why_each_build_was_passed_over() {
+        let m = offering(&[(GNU, r#","glibc":"2.39""#)]);
+        let err = choose(&m, glibc_host(Some((2, 31)))).unwrap_err();
+        assert!(matches!(err, Error::UnsupportedPlatform { .. }));
+        let text = err.to_string();
+        assert_eq!(
+            text.lines().take(2).collect::<Vec<_>>(),
+            [
+                format!(
+                    "@acme/hello-tool has no prebuilt binary for this platform \
+                     (linux x86_64, glibc 2.31; looked for {GNU}, {MUSL})."
+                ),
+                format!(
+                    "{GNU} needs glibc 2.39, this host has 2.31; \
+                     the publisher offers no -musl build for this host ({MUSL})."
+                ),
+            ]
+        );
+        assert!(text.contains("HELLO_TOOL_BINARY_PATH"), "{text}");
+
+        let err = choose(&m, glibc_host(None)).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!(
+                "{GNU} needs glibc 2.39, and this host's glibc version could not be read"
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_forced_target_is_taken_whatever_the_host_seems_to_lack() {
+        let m = offering(&[(GNU, r#","glibc":"2.39""#)]);
+        let c = Candidates::for_host(glibc_host(Some((2, 31))));
+        assert_eq!(choose_target(&m, &c, Some(GNU)).unwrap(), GNU);
+    }
+
+    #[test]
+    fn a_mac_under_rosetta_takes_the_arm64_build() {
+        let m = offering(&[("x86_64-apple-darwin", ""), ("aarch64-apple-darwin", "")]);
+        let mac = |translated| Host {
+            os: "macos",
+            arch: "x86_64",
+            translated,
+            ..Host::default()
+        };
+        assert_eq!(choose(&m, mac(true)).unwrap(), "aarch64-apple-darwin");
+        assert_eq!(choose(&m, mac(false)).unwrap(), "x86_64-apple-darwin");
+        let universal = offering(&[("x86_64-apple-darwin", ""), ("universal2-apple-darwin", "")]);
+        assert_eq!(
+            choose(&universal, mac(true)).unwrap(),
+            "universal2-apple-darwin"
+        );
+    }
+
     #[test]
     fn unsupported_platform_lists_targets_and_the_binary_path_variable() {
         let m = manifest(&section());
-        let err = choose_target(&m, &["aarch64-unknown-linux-gnu".into()], None)
-            .unwrap_err()
-            .to_string();
+        let host = Host {
+            os: "linux",
+            arch: "aarch64",
+            libc: Some(Libc::Gnu),
+            ..Host::default()
+        };
+        let err = choose(&m, host).unwrap_err().to_string();
         assert!(
             err.contains("x86_64-pc-windows-msvc, x86_64-unknown-linux-musl"),
             "{err}"
@@ -545,10 +744,7 @@ mod tests {
     #[test]
     fn picks_the_first_offered_candidate() {
         let m = manifest(&section());
-        let c = [
-            "x86_64-unknown-linux-gnu".to_string(),
-            "x86_64-unknown-linux-musl".to_string(),
-        ];
+        let c = Candidates::for_host(glibc_host(Some((2, 36))));
         assert_eq!(
             choose_target(&m, &c, None).unwrap(),
             "x86_64-unknown-linux-musl"

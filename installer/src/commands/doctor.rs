@@ -42,6 +42,9 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     println!("postbin {}", env!("CARGO_PKG_VERSION"));
     let candidates = platform::host_candidates();
     println!("host: {}", platform::host_description());
+    if let Some(line) = candidates.host.summary() {
+        println!("{line}");
+    }
     println!("host targets: {}", list_or(&candidates, "none known"));
     if let Some(t) = &settings.target {
         println!("forced target: {} {}", t.value, from(&t.origin));
@@ -93,7 +96,11 @@ fn declares_postbin(dir: &Path) -> bool {
         .is_some_and(|v| v.get("postbin").is_some())
 }
 
-fn resolve(m: &Manifest, settings: &Settings, candidates: &[String]) -> Result<Plan, Error> {
+fn resolve(
+    m: &Manifest,
+    settings: &Settings,
+    candidates: &platform::Candidates,
+) -> Result<Plan, Error> {
     let forced = settings.target.as_ref().map(|s| s.value.as_str());
     let target = plan::choose_target(m, candidates, forced)?;
     Ok(plan::resolve(m, settings, &target)?)
