@@ -14,12 +14,15 @@
 //! write a published file in place. A crash leaves only temp entries, which
 //! nothing mistakes for complete and `sweep_temp` removes later. Removal
 //! (`remove_entry`) happens under the entry's lock and renames into `tmp/`
-//! before deleting, so a reader sees a whole entry or none.
+//! before deleting, so a reader sees a whole entry or none. Every rename and
+//! delete goes through `fs_retry` (Windows scanners hold new files open for a
+//! moment), except sweeps, which try once.
 //!
 //! Maintenance (`inventory`, `check_entry`, `remove_entry`, `import_file`)
 //! lives here too; `commands::cache_cmd` only decides and prints.
 
 use crate::extract::{FileRecord, Listing};
+use crate::fs_retry;
 use crate::hash::{self, HashingWriter, Sha256Hash};
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -64,6 +67,12 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            Error::Io { op, path, source } if fs_retry::is_busy(source) => write!(
+                f,
+                "cannot {op} {} in the postbin cache: another program keeps it open (a virus \
+                 scanner?); run the install again, or exclude the cache directory from scanning",
+                path.display()
+            ),
             Error::Io { op, path, .. } => write!(
                 f,
                 "cannot {op} {} in the postbin cache; set POSTBIN_CACHE_DIR to a writable directory",
@@ -428,8 +437,7 @@ impl Cache {
         sha: &Sha256Hash,
     ) -> Result<PathBuf, Error> {
         let dest = self.own_archive_path(sha);
-        temp.persist(&dest)
-            .map_err(|e| io_err("publish", &dest)(e.error))?;
+        fs_retry::persist(temp, &dest).map_err(io_err("publish", &dest))?;
         Ok(dest)
     }
 
@@ -447,12 +455,14 @@ impl Cache {
         // A corrupt tree found earlier was renamed away by `discard_tree`; if
         // another process won the race, its tree is as good as ours.
         let staged = temp.keep();
-        if let Err(e) = fs::rename(&staged, &dest) {
-            let _ = fs::remove_dir_all(&staged);
-            if read_tree(&dest, sha).is_none() {
-                return Err(io_err("publish", &dest)(e));
-            }
+        let published = fs_retry::retry(|| match fs::rename(&staged, &dest) {
+            Err(_) if read_tree(&dest, sha).is_some() => Ok(()),
+            other => other,
+        });
+        if staged.exists() {
+            let _ = fs_retry::remove_dir_all(&staged);
         }
+        published.map_err(io_err("publish", &dest))?;
         Ok(Tree {
             archive: *sha,
             files: dest.join("files"),
@@ -476,7 +486,7 @@ impl Cache {
             .tempfile_in(self.tmp_dir())
             .and_then(|mut t| {
                 t.write_all(text.as_bytes())?;
-                t.persist(&dest).map_err(|e| e.error)
+                fs_retry::persist(t, &dest)
             });
         if let Err(e) = written {
             crate::debug!("cannot record {}: {e}", dest.display());
@@ -517,10 +527,11 @@ impl Cache {
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
-        if fs::rename(path, &grave).is_err() {
+        if fs_retry::rename(path, &grave).is_err() {
             return false;
         }
-        let _ = fs::remove_dir_all(&grave).or_else(|_| fs::remove_file(&grave));
+        // Left in tmp/ if it cannot go now: `sweep_temp` removes it later.
+        let _ = fs_retry::remove_any(&grave);
         true
     }
 
@@ -534,7 +545,7 @@ impl Cache {
                     "cached archive {} is corrupt; downloading it again",
                     sha.short()
                 );
-                let _ = fs::remove_file(&path);
+                let _ = fs_retry::remove_file(&path);
                 false
             }
             Err(_) => false,
@@ -544,7 +555,8 @@ impl Cache {
     /// Removes temp entries untouched for longer than `age` (left by crashed
     /// installs). A directory counts as touched when anything inside it was,
     /// so a long extraction in progress is never swept. Returns how many
-    /// entries were removed and how many were kept as too recent.
+    /// entries were removed and how many were kept as too recent. Each
+    /// removal is tried once: an entry still in use waits for a later sweep.
     pub fn sweep_temp(&self, age: Duration) -> (usize, usize) {
         let Ok(entries) = fs::read_dir(self.tmp_dir()) else {
             return (0, 0);
@@ -676,7 +688,7 @@ impl Cache {
             freed += entry.tree_size.unwrap_or(0);
         }
         if !self.own_archive_path(&entry.sha).exists() && !self.tree_dir(&entry.sha).exists() {
-            let _ = fs::remove_file(self.meta_path(&entry.sha));
+            let _ = fs_retry::remove_file(&self.meta_path(&entry.sha));
         }
         freed
     }
@@ -684,7 +696,7 @@ impl Cache {
     /// Deletes a lock file while holding it (`cache clean`); anyone waiting
     /// on it notices and locks the new file at that path (see `lock`).
     pub fn remove_lock_file(&self, lock: Lock) {
-        let _ = fs::remove_file(&lock.path);
+        let _ = fs_retry::remove_file(&lock.path);
         drop(lock);
     }
 
@@ -715,7 +727,7 @@ impl Cache {
             let back = sha
                 .is_some_and(|s| self.own_archive_path(&s).exists() || self.tree_dir(&s).exists());
             if !back {
-                removed += usize::from(fs::remove_file(path).is_ok());
+                removed += usize::from(fs_retry::remove_file(path).is_ok());
             }
         }
         removed
@@ -790,13 +802,18 @@ fn read_tree(dir: &Path, sha: &Sha256Hash) -> Option<Tree> {
     })
 }
 
+/// Opens (creating) a lock file. Retried: on Windows a lock file that
+/// `cache clean` deleted while others still had it open cannot be opened
+/// again (access denied) until the last of them closes it, a moment later.
 fn open_lock_file(path: &Path) -> Result<File, Error> {
-    fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(io_err("open lock", path))
+    fs_retry::retry(|| {
+        fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+    })
+    .map_err(io_err("open lock", path))
 }
 
 /// Whether `file` is still the file at `path` (not unlinked or replaced).
@@ -809,12 +826,49 @@ fn still_linked(file: &File, path: &Path) -> bool {
             _ => false,
         }
     }
-    #[cfg(not(unix))]
+    // Rust opens files with FILE_SHARE_DELETE, so `cache clean` can delete
+    // a lock file that another process has open and waits on, as on Unix;
+    // the identity of the open file is compared with that of the path's.
+    #[cfg(windows)]
     {
-        // An open file cannot be deleted on Windows, so it is still there.
+        // Deleted with POSIX semantics (Windows 10 and later): the name is
+        // gone. Without them the name lingers until the last handle closes,
+        // and opening it fails (access denied: `open_lock_file` retries).
+        // wine keeps serving the deleted file to every opener instead, which
+        // keeps the lock exclusive there too.
+        let Ok(fresh) = File::open(path) else {
+            return false;
+        };
+        matches!((file_id(file), file_id(&fresh)), (Some(a), Some(b)) if a == b)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
         let _ = (file, path);
         true
     }
+}
+
+/// A file's identity on Windows: volume serial number and file index.
+#[cfg(windows)]
+fn file_id(file: &File) -> Option<(u32, u32, u32)> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        BY_HANDLE_FILE_INFORMATION, GetFileInformationByHandle,
+    };
+    let mut info = std::mem::MaybeUninit::<BY_HANDLE_FILE_INFORMATION>::uninit();
+    // SAFETY: the handle stays open for the call, and `info` is a writable
+    // BY_HANDLE_FILE_INFORMATION that the call fills when it succeeds.
+    let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle(), info.as_mut_ptr()) };
+    if ok == 0 {
+        return None;
+    }
+    // SAFETY: the call succeeded, so it initialised `info`.
+    let info = unsafe { info.assume_init() };
+    Some((
+        info.dwVolumeSerialNumber,
+        info.nFileIndexHigh,
+        info.nFileIndexLow,
+    ))
 }
 
 /// The entries of `dir`; a missing dir has none.
@@ -1040,9 +1094,41 @@ mod tests {
         fs::create_dir_all(busy.join("files/deep")).unwrap();
         fs::write(busy.join("files/deep/big"), b"being written").unwrap();
         for d in [&stale.join("files"), &stale, &busy.join("files"), &busy] {
-            File::open(d).unwrap().set_modified(old).unwrap();
+            open_dir(d).set_modified(old).unwrap();
         }
         assert_eq!(cache.sweep_temp(Duration::from_secs(3600)), (1, 1));
         assert!(!stale.exists() && busy.exists());
+    }
+
+    /// A directory opened so that its times can be set (Windows opens
+    /// directories only with FILE_FLAG_BACKUP_SEMANTICS).
+    fn open_dir(path: &Path) -> File {
+        let mut options = fs::OpenOptions::new();
+        #[cfg(windows)]
+        {
+            use std::os::windows::fs::OpenOptionsExt;
+            const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+            options.write(true).custom_flags(FILE_FLAG_BACKUP_SEMANTICS);
+        }
+        #[cfg(not(windows))]
+        options.read(true);
+        options.open(path).unwrap()
+    }
+
+    /// What `lock` relies on after `cache clean` deleted a lock file that a
+    /// waiter had open: the waiter's file no longer counts as the one at the
+    /// path once another file (or none) is there. On Windows too: files are
+    /// opened with FILE_SHARE_DELETE there, so they can be renamed while open.
+    #[test]
+    fn a_lock_file_replaced_while_open_is_no_longer_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let held = open_lock_file(&path).unwrap();
+        assert!(still_linked(&held, &path));
+        fs::rename(&path, dir.path().join("moved")).unwrap();
+        assert!(!still_linked(&held, &path), "nothing is at the path");
+        let new = open_lock_file(&path).unwrap();
+        assert!(still_linked(&new, &path));
+        assert!(!still_linked(&held, &path), "another file is at the path");
     }
 }

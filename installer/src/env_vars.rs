@@ -58,10 +58,19 @@ pub const NPM_LIFECYCLE_EVENT: &str = "npm_lifecycle_event";
 pub const NPM_CONFIG_PREFIX: &str = "npm_config_";
 pub const NPM_CONFIG_USERCONFIG: &str = "npm_config_userconfig";
 pub const NPM_CONFIG_GLOBALCONFIG: &str = "npm_config_globalconfig";
+/// npm's global prefix; its `etc/npmrc` is the global file when
+/// `npm_config_globalconfig` is not set.
+pub const NPM_CONFIG_GLOBAL_PREFIX_DIR: &str = "npm_config_prefix";
 pub const NPM_CONFIG_USER_AGENT: &str = "npm_config_user_agent";
 pub const NPM_CONFIG_GLOBAL: &str = "npm_config_global";
 /// Where the user ran the package manager: the project's `.npmrc` lives there.
 pub const INIT_CWD: &str = "INIT_CWD";
+/// Windows: the user's home (node's `os.homedir()` reads it first), where
+/// npm's user `.npmrc` lives.
+pub const USERPROFILE: &str = "USERPROFILE";
+/// Windows: the roaming application data dir; npm's default global prefix
+/// is `%APPDATA%\npm`.
+pub const APPDATA: &str = "APPDATA";
 
 /// Reads a variable, treating an empty value as unset (as npm and curl do).
 pub fn get(name: &str) -> Option<String> {

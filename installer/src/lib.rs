@@ -18,6 +18,7 @@ pub mod env_vars;
 pub mod error;
 pub mod extract;
 pub mod fetch;
+pub mod fs_retry;
 pub mod hash;
 pub mod link;
 pub mod manifest;

@@ -3,6 +3,11 @@
 //! cache file (so a change to one can never corrupt the other), written to a
 //! temp file and renamed, mode 755. A receipt, written last, records what was
 //! placed; it is the marker that placement completed.
+//!
+//! On Windows a running executable can be neither replaced nor deleted, but
+//! it can be renamed: an executable in use is moved aside
+//! (`.postbin-old-*` beside it) so that the new one can take its place, and
+//! later runs delete what was set aside once it no longer runs.
 
 use crate::cache::Tree;
 use crate::hash::{self, Sha256Hash};
@@ -32,6 +37,12 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::Io { op, path, source } if crate::fs_retry::is_busy(source) => write!(
+                f,
+                "cannot {op} {} inside the package: another program keeps it open (a virus \
+                 scanner?); close that program, or wait a moment, and run the install again",
+                path.display()
+            ),
             Error::Io { op, path, .. } => write!(
                 f,
                 "cannot {op} {} inside the package (a read-only node_modules? the launcher runs the tool from the cache then)",
@@ -129,21 +140,31 @@ pub fn place(plan: &Plan, tree: &Tree, source: Source) -> Result<Receipt, Error>
     Ok(receipt)
 }
 
+/// Prefix of an executable set aside because it was running (Windows).
+const SET_ASIDE_PREFIX: &str = ".postbin-old-";
+
 /// Temp files of a placement that was killed midway are never mistaken for
 /// an executable (they are not at its path and the receipt does not name
 /// them), but they take disk space: remove those old enough that no running
-/// install can still own them.
+/// install can still own them. Executables set aside are removed whatever
+/// their age: no install uses them. Each removal is tried once (no retry):
+/// one that is still running cannot be deleted yet and waits for a later run.
 fn sweep_stale_temps(dir: &Path) {
     const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with(".postbin-") {
+            continue;
+        }
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE));
-        if old && entry.file_name().to_string_lossy().starts_with(".postbin-") {
+        if old || name.starts_with(SET_ASIDE_PREFIX) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -203,9 +224,79 @@ fn replace_with_checked_copy(
             .set_permissions(fs::Permissions::from_mode(0o755))
             .map_err(io_err("chmod", temp.path()))?;
     }
-    temp.persist(dest)
-        .map_err(|e| io_err("replace", dest)(e.error))?;
+    put_in_place(temp, dest).map_err(io_err("replace", dest))
+}
+
+/// Renames `temp` onto `dest`, retrying while the file is briefly in use
+/// (`fs_retry`). When `dest` itself stays busy (on Windows: the executable
+/// is running), it is renamed aside first; the set-aside file is deleted
+/// at once if that works, else by a later run's sweep.
+fn put_in_place<F>(temp: tempfile::NamedTempFile<F>, dest: &Path) -> io::Result<()> {
+    let dir = dest.parent().expect("dest has a parent");
+    let mut slot = Some(temp);
+    let mut replace = || {
+        let temp = slot.take().expect("put back after every failure");
+        temp.persist(dest).map(drop).map_err(|e| {
+            slot = Some(e.file);
+            e.error
+        })
+    };
+    let rename = |from: &Path, to: &Path| fs::rename(from, to);
+    let aside = crate::fs_retry::retry(|| {
+        let aside = set_aside_path(dir);
+        replace_once(
+            &mut replace,
+            &rename,
+            &crate::fs_retry::is_busy,
+            dest,
+            &aside,
+        )
+        .map(|moved| moved.then_some(aside))
+    })?;
+    if let Some(aside) = aside {
+        let _ = fs::remove_file(aside);
+    }
     Ok(())
+}
+
+/// One attempt at replacing `dest` by what `replace` renames onto it. If
+/// `busy` says `dest` is in use, `dest` is renamed to `aside` and `replace`
+/// tried again; should that fail too, the old file is put back, so the
+/// package keeps a working command. Returns whether `aside` now holds the
+/// old file. A busy error while `dest` does not exist is the temp file
+/// being held: it is returned for the caller's retry.
+fn replace_once(
+    replace: &mut dyn FnMut() -> io::Result<()>,
+    rename: &dyn Fn(&Path, &Path) -> io::Result<()>,
+    busy: &dyn Fn(&io::Error) -> bool,
+    dest: &Path,
+    aside: &Path,
+) -> io::Result<bool> {
+    match replace() {
+        Ok(()) => return Ok(false),
+        Err(e) if !busy(&e) || fs::symlink_metadata(dest).is_err() => return Err(e),
+        Err(_) => {}
+    }
+    rename(dest, aside)?;
+    match replace() {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            let _ = rename(aside, dest);
+            Err(e)
+        }
+    }
+}
+
+/// A fresh name beside the executables for one that is set aside.
+fn set_aside_path(dir: &Path) -> PathBuf {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState's keys are random (per thread, then stepped per use); the
+    // counter and the process id are mixed in for good measure.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    dir.join(format!("{SET_ASIDE_PREFIX}{:016x}", hasher.finish()))
 }
 
 fn write_receipt(package_dir: &Path, receipt: &Receipt) -> Result<(), Error> {
@@ -230,9 +321,7 @@ fn write_receipt(package_dir: &Path, receipt: &Receipt) -> Result<(), Error> {
         .tempfile_in(dir)
         .map_err(io_err("create a temp file in", dir))?;
     io::Write::write_all(&mut temp, text.as_bytes()).map_err(io_err("write", &path))?;
-    temp.persist(&path)
-        .map_err(|e| io_err("write", &path)(e.error))?;
-    Ok(())
+    crate::fs_retry::persist(temp, &path).map_err(io_err("write", &path))
 }
 
 /// The receipt, if a complete placement exists. Paths are made absolute
@@ -336,10 +425,7 @@ fn replace_with_link_or_copy(src: &Path, dest: &Path) -> Result<(), Error> {
         .prefix(".postbin-")
         .make_in(dir, |path| fs::hard_link(src, path));
     match temp {
-        Ok(temp) => temp
-            .persist(dest)
-            .map(|_| ())
-            .map_err(|e| io_err("replace", dest)(e.error)),
+        Ok(temp) => put_in_place(temp, dest).map_err(io_err("replace", dest)),
         Err(e) => {
             crate::debug!("cannot hard-link {}: {e}; copying", src.display());
             replace_with_copy(src, dest)
@@ -362,14 +448,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sweeps_only_old_temp_files() {
+    fn sweeps_old_temp_files_and_any_set_aside_executable() {
         let dir = tempfile::tempdir().unwrap();
         let path = |n: &str| dir.path().join(n);
-        for name in [".postbin-old", ".postbin-new", "hello"] {
+        let names = [
+            ".postbin-killed",
+            ".postbin-running",
+            ".postbin-old-0123456789abcdef",
+            "hello",
+        ];
+        for name in names {
             fs::write(path(name), b"x").unwrap();
         }
         let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
-        for name in [".postbin-old", "hello"] {
+        for name in [".postbin-killed", "hello"] {
             fs::File::options()
                 .write(true)
                 .open(path(name))
@@ -379,14 +471,127 @@ mod tests {
         }
         sweep_stale_temps(dir.path());
         assert!(
-            !path(".postbin-old").exists(),
+            !path(".postbin-killed").exists(),
             "a killed placement's temp file is removed"
         );
         assert!(
-            path(".postbin-new").exists(),
+            path(".postbin-running").exists(),
             "a running placement's temp file is kept"
         );
+        assert!(
+            !path(".postbin-old-0123456789abcdef").exists(),
+            "an executable set aside is removed, however recent"
+        );
         assert!(path("hello").exists(), "only temp files are touched");
+    }
+
+    /// A package dir with `dest` (the old executable, "running") and a temp
+    /// file holding the new one; `replace` moves the temp file onto `dest`
+    /// but fails like Windows (access denied) while the old one is there.
+    struct Running {
+        dir: tempfile::TempDir,
+        dest: PathBuf,
+        temp: PathBuf,
+        aside: PathBuf,
+    }
+
+    impl Running {
+        fn new() -> Running {
+            let dir = tempfile::tempdir().unwrap();
+            let dest = dir.path().join("tool.exe");
+            let temp = dir.path().join(".postbin-new");
+            let aside = dir.path().join(".postbin-old-1");
+            fs::write(&dest, b"old").unwrap();
+            fs::write(&temp, b"new").unwrap();
+            Running {
+                dir,
+                dest,
+                temp,
+                aside,
+            }
+        }
+
+        fn replace(&self, can_replace_new: bool) -> impl FnMut() -> io::Result<()> + '_ {
+            move || {
+                let running = fs::read(&self.dest).is_ok_and(|b| b == b"old");
+                if running || !can_replace_new {
+                    return Err(io::Error::from_raw_os_error(5));
+                }
+                fs::rename(&self.temp, &self.dest)
+            }
+        }
+
+        fn attempt(&self, can_replace_new: bool) -> io::Result<bool> {
+            let rename = |a: &Path, b: &Path| fs::rename(a, b);
+            replace_once(
+                &mut self.replace(can_replace_new),
+                &rename,
+                &crate::fs_retry::is_busy_on_windows,
+                &self.dest,
+                &self.aside,
+            )
+        }
+    }
+
+    #[test]
+    fn a_running_executable_is_set_aside_and_replaced() {
+        let r = Running::new();
+        assert!(r.attempt(true).unwrap(), "the old file was set aside");
+        assert_eq!(fs::read(&r.dest).unwrap(), b"new");
+        assert_eq!(fs::read(&r.aside).unwrap(), b"old");
+        sweep_stale_temps(r.dir.path());
+        assert!(!r.aside.exists(), "the next run sweeps it");
+    }
+
+    #[test]
+    fn when_the_new_file_cannot_be_placed_the_old_one_is_put_back() {
+        let r = Running::new();
+        let e = r.attempt(false).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(5));
+        assert_eq!(fs::read(&r.dest).unwrap(), b"old");
+        assert!(!r.aside.exists());
+    }
+
+    #[test]
+    fn a_busy_temp_file_without_destination_is_left_to_the_retry() {
+        let r = Running::new();
+        fs::remove_file(&r.dest).unwrap();
+        let e = r.attempt(false).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(5));
+        assert!(!r.aside.exists() && r.temp.exists());
+    }
+
+    #[test]
+    fn other_failures_never_set_anything_aside() {
+        let r = Running::new();
+        let rename = |a: &Path, b: &Path| fs::rename(a, b);
+        let mut fail = || Err(io::Error::from(io::ErrorKind::PermissionDenied));
+        let result = replace_once(
+            &mut fail,
+            &rename,
+            &crate::fs_retry::is_busy_on_windows,
+            &r.dest,
+            &r.aside,
+        );
+        assert!(result.is_err());
+        assert_eq!(fs::read(&r.dest).unwrap(), b"old");
+        assert!(!r.aside.exists());
+    }
+
+    #[test]
+    fn placing_replaces_an_existing_file_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        fs::write(&src, b"v2").unwrap();
+        let bin = dir.path().join("bin");
+        fs::create_dir(&bin).unwrap();
+        let dest = bin.join("tool");
+        fs::write(&dest, b"v1").unwrap();
+        replace_with_copy(&src, &dest).unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"v2");
+        assert_eq!(fs::read_dir(&bin).unwrap().count(), 1);
+        let names: std::collections::HashSet<_> = (0..64).map(|_| set_aside_path(&bin)).collect();
+        assert_eq!(names.len(), 64, "set-aside names do not repeat");
     }
 
     fn blocker(vars: &[(&str, &str)]) -> Option<&'static str> {
@@ -400,6 +605,11 @@ mod tests {
     #[test]
     fn speed_path_rules() {
         let post = ("npm_lifecycle_event", "postinstall");
+        if cfg!(windows) {
+            let npm = ("npm_config_user_agent", "npm/11");
+            assert!(blocker(&[post, npm]).is_some(), "never on Windows");
+            return;
+        }
         for agent in [
             "npm/11.1 node/v20",
             "yarn/1.22.22 npm/? node/v20",

@@ -2,6 +2,12 @@
 //! `key=value` lines, `;`/`#` comments, `${ENV}` expansion. postbin reads them
 //! itself because pnpm 12, yarn berry and bun do not export custom keys to
 //! install scripts.
+//!
+//! The files are where npm looks for them (`config_files`): the project's
+//! `$INIT_CWD/.npmrc`; the user's `npm_config_userconfig`, else
+//! `~/.npmrc` (on Windows `%USERPROFILE%\.npmrc`); the global
+//! `npm_config_globalconfig`, else `<prefix>/etc/npmrc` with npm's prefix
+//! from `npm_config_prefix`, else on Windows npm's default `%APPDATA%\npm`.
 
 use crate::env_vars;
 use std::path::{Path, PathBuf};
@@ -24,21 +30,8 @@ impl Npmrc {
     /// Loads project (`INIT_CWD`, else the package's own directory's
     /// ancestors are not searched: npm itself does not), user and global files.
     pub fn load() -> Self {
-        let mut files = Vec::new();
-        if let Some(cwd) = env_vars::get(env_vars::INIT_CWD) {
-            files.push(PathBuf::from(cwd).join(".npmrc"));
-        }
-        match env_vars::get(env_vars::NPM_CONFIG_USERCONFIG) {
-            Some(user) => files.push(PathBuf::from(user)),
-            None => {
-                if let Some(home) = directories::BaseDirs::new() {
-                    files.push(home.home_dir().join(".npmrc"));
-                }
-            }
-        }
-        if let Some(global) = env_vars::get(env_vars::NPM_CONFIG_GLOBALCONFIG) {
-            files.push(PathBuf::from(global));
-        }
+        let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+        let files = config_files(&env_vars::get, cfg!(windows), &home);
         let mut rc = Npmrc::default();
         let mut seen = Vec::new();
         for file in files {
@@ -62,6 +55,43 @@ impl Npmrc {
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.key == key)
     }
+}
+
+/// The files npm reads, most specific first, for Windows or for Unix.
+/// `env` reads variables (empty counts as unset); `home` is the OS's idea
+/// of the home directory, used where no variable says otherwise.
+pub fn config_files(
+    env: &dyn Fn(&str) -> Option<String>,
+    windows: bool,
+    home: &dyn Fn() -> Option<PathBuf>,
+) -> Vec<PathBuf> {
+    use env_vars as ev;
+    let mut files = Vec::new();
+    if let Some(cwd) = env(ev::INIT_CWD) {
+        files.push(PathBuf::from(cwd).join(".npmrc"));
+    }
+    let user = env(ev::NPM_CONFIG_USERCONFIG)
+        .map(PathBuf::from)
+        .or_else(|| {
+            // node's os.homedir(), which npm uses, reads %USERPROFILE% first.
+            let profile = env(ev::USERPROFILE).filter(|_| windows);
+            Some(profile.map(PathBuf::from).or_else(home)?.join(".npmrc"))
+        });
+    files.extend(user);
+    let global = env(ev::NPM_CONFIG_GLOBALCONFIG)
+        .map(PathBuf::from)
+        .or_else(|| {
+            let prefix = env(ev::NPM_CONFIG_GLOBAL_PREFIX_DIR)
+                .map(PathBuf::from)
+                .or_else(|| {
+                    // npm's own builtin config on Windows says prefix=${APPDATA}\npm.
+                    let appdata = env(ev::APPDATA).filter(|_| windows)?;
+                    Some(Path::new(&appdata).join("npm"))
+                })?;
+            Some(prefix.join("etc").join("npmrc"))
+        });
+    files.extend(global);
+    files
 }
 
 /// Parses one file's text. `env` resolves `${NAME}`.
@@ -147,6 +177,68 @@ mod tests {
         let env2 = |_: &str| Some("corp".to_string());
         let e = parse("proxy=http://${CORP}:1", Path::new("x"), &env2);
         assert_eq!(e[0].value, "http://corp:1");
+    }
+
+    /// `config_files` with these variables and home directory.
+    fn files(vars: &[(&str, &str)], windows: bool) -> Vec<PathBuf> {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        config_files(&env, windows, &|| Some(PathBuf::from("/os-home")))
+    }
+
+    fn paths(list: &[&str]) -> Vec<PathBuf> {
+        list.iter().map(PathBuf::from).collect()
+    }
+
+    #[test]
+    fn npms_files_on_windows() {
+        let profile = ("USERPROFILE", "/profile");
+        let appdata = ("APPDATA", "/appdata");
+        assert_eq!(
+            files(&[profile, appdata], true),
+            paths(&["/profile/.npmrc", "/appdata/npm/etc/npmrc"])
+        );
+        assert_eq!(
+            files(&[appdata], true),
+            paths(&["/os-home/.npmrc", "/appdata/npm/etc/npmrc"]),
+            "without USERPROFILE, the OS's home"
+        );
+        assert_eq!(
+            files(&[profile, appdata, ("npm_config_prefix", "/pfx")], true),
+            paths(&["/profile/.npmrc", "/pfx/etc/npmrc"])
+        );
+        let all = [
+            ("INIT_CWD", "/proj"),
+            profile,
+            appdata,
+            ("npm_config_userconfig", "/u/rc"),
+            ("npm_config_globalconfig", "/g/rc"),
+        ];
+        assert_eq!(
+            files(&all, true),
+            paths(&["/proj/.npmrc", "/u/rc", "/g/rc"])
+        );
+    }
+
+    #[test]
+    fn npms_files_on_unix() {
+        // USERPROFILE and APPDATA mean nothing there; HOME is the OS's home.
+        let vars = [("USERPROFILE", "/profile"), ("APPDATA", "/appdata")];
+        assert_eq!(files(&vars, false), paths(&["/os-home/.npmrc"]));
+        assert_eq!(
+            files(&[("npm_config_prefix", "/usr/local")], false),
+            paths(&["/os-home/.npmrc", "/usr/local/etc/npmrc"])
+        );
+        assert_eq!(
+            files(
+                &[("INIT_CWD", "/proj"), ("npm_config_globalconfig", "/g")],
+                false
+            ),
+            paths(&["/proj/.npmrc", "/os-home/.npmrc", "/g"])
+        );
     }
 
     #[test]

@@ -246,6 +246,10 @@ fn is_false(value: &str) -> bool {
     )
 }
 
+/// `<OS cache dir>/postbin`: `$XDG_CACHE_HOME` or `~/.cache` on Linux,
+/// `~/Library/Caches` on macOS, and on Windows the Local AppData known
+/// folder (`%LOCALAPPDATA%`, where npm keeps its own cache too: machine-local,
+/// not copied around with a roaming profile).
 pub fn default_cache_dir() -> PathBuf {
     directories::BaseDirs::new()
         .map(|d| d.cache_dir().join("postbin"))

@@ -4,7 +4,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -61,55 +60,100 @@ impl Conn {
         }
     }
 
-    /// Aborts the connection so the client sees ECONNRESET: SO_LINGER with a
-    /// zero timeout turns close() into an RST. We first wait (briefly) for
-    /// the kernel to hand the bytes already written to the peer, since an
-    /// abortive close throws away whatever is still queued for sending.
+    /// Aborts the connection so the client sees a reset (ECONNRESET, or
+    /// WSAECONNRESET on Windows): SO_LINGER with a zero timeout turns close()
+    /// into an RST. We first wait (briefly) for the kernel to hand the bytes
+    /// already written to the peer, since an abortive close throws away
+    /// whatever is still queued for sending.
     pub fn reset(mut self) {
         let _ = self.flush();
-        let fd = self.tcp().as_raw_fd();
-        wait_for_send_queue(fd, Duration::from_secs(2));
-        let linger = libc::linger {
-            l_onoff: 1,
-            l_linger: 0,
-        };
-        // SAFETY: fd is a valid socket owned by `self` for the duration of
-        // the call; the option value is a properly sized `linger`.
-        unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_LINGER,
-                (&linger as *const libc::linger).cast(),
-                size_of::<libc::linger>() as libc::socklen_t,
-            );
-        }
+        wait_for_send_queue(self.tcp(), Duration::from_secs(2));
+        set_linger_zero(self.tcp());
         drop(self);
     }
 }
 
-/// Polls until the socket's send queue is empty (Linux: TIOCOUTQ) or the
-/// deadline passes. Elsewhere, just give the peer a moment.
-fn wait_for_send_queue(fd: i32, limit: Duration) {
+/// Sets SO_LINGER to {on, 0 seconds}, so that closing the socket sends an RST
+/// instead of a FIN. `TcpStream::set_linger` would do this portably, but it
+/// is still unstable (feature `tcp_linger`, rust-lang/rust#88494), hence one
+/// setsockopt call per platform. Failure is ignored: the connection then
+/// just ends with a clean close.
+#[cfg(unix)]
+fn set_linger_zero(tcp: &TcpStream) {
+    use std::os::fd::AsRawFd;
+
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the fd is a valid socket borrowed from `tcp` for the duration
+    // of the call; the option value is a properly sized `linger`.
+    unsafe {
+        libc::setsockopt(
+            tcp.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}
+
+#[cfg(windows)]
+fn set_linger_zero(tcp: &TcpStream) {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{
+        LINGER, SO_LINGER, SOCKET, SOL_SOCKET, setsockopt,
+    };
+
+    let linger = LINGER {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the socket is valid and borrowed from `tcp` for the duration
+    // of the call; the option value is a properly sized `LINGER`.
+    unsafe {
+        setsockopt(
+            tcp.as_raw_socket() as SOCKET,
+            SOL_SOCKET,
+            SO_LINGER,
+            (&linger as *const LINGER).cast(),
+            size_of::<LINGER>() as i32,
+        );
+    }
+}
+
+/// Polls until the socket's send queue is empty or the deadline passes.
+fn wait_for_send_queue(tcp: &TcpStream, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
-        if !send_queue_pending(fd) || Instant::now() >= deadline {
+        if !send_queue_pending(tcp) || Instant::now() >= deadline {
             return;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
 }
 
+/// Linux reports the bytes not yet acknowledged by the peer (TIOCOUTQ, aka
+/// SIOCOUTQ), so we can reset the moment the peer has everything.
 #[cfg(target_os = "linux")]
-fn send_queue_pending(fd: i32) -> bool {
+fn send_queue_pending(tcp: &TcpStream) -> bool {
+    use std::os::fd::AsRawFd;
+
     let mut pending: libc::c_int = 0;
-    // SAFETY: TIOCOUTQ writes one c_int through the pointer we pass.
-    let rc = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut pending) };
+    // SAFETY: TIOCOUTQ writes one c_int through the pointer we pass; the fd
+    // is a valid socket borrowed from `tcp`.
+    let rc = unsafe { libc::ioctl(tcp.as_raw_fd(), libc::TIOCOUTQ, &mut pending) };
     rc == 0 && pending > 0
 }
 
+/// Elsewhere there is no simple, portable way to ask for the unsent byte
+/// count (macOS has SO_NWRITE, Windows only SIO_TCP_INFO on recent versions,
+/// which wine may not implement), so just give the peer a moment: on
+/// loopback the bytes already written reach the client's receive buffer
+/// well within that.
 #[cfg(not(target_os = "linux"))]
-fn send_queue_pending(_fd: i32) -> bool {
+fn send_queue_pending(_tcp: &TcpStream) -> bool {
     std::thread::sleep(Duration::from_millis(50));
     false
 }

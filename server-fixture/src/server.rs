@@ -503,7 +503,15 @@ mod tests {
             "directories are not served"
         );
         assert!(resolve(&root, &segs("/nope")).is_none());
+    }
 
+    // Creating a symlink on Windows needs a privilege (or developer mode).
+    #[cfg(unix)]
+    #[test]
+    fn resolve_refuses_symlinks_out_of_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let segs = |p: &str| http::sanitize_path(p).unwrap();
         let outside = tempfile::tempdir().unwrap();
         fs::write(outside.path().join("secret"), b"x").unwrap();
         std::os::unix::fs::symlink(outside.path().join("secret"), root.join("link")).unwrap();

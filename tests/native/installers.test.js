@@ -65,8 +65,12 @@ for (const target of installers) {
       assert.ok(versionKey(info.minos) <= versionKey(minimum), `needs macOS ${info.minos}, must start on ${minimum}`);
       const outside = info.dylibs.filter((d) => !d.startsWith("/usr/lib/") && !d.startsWith("/System/Library/"));
       assert.deepStrictEqual(outside, [], "links only the OS's own libraries");
-      assert.ok(info.signature.ok, `code signature: ${info.signature.why}`);
-      assert.ok(info.signature.adhoc, "ad-hoc signed");
+      if (archOf(target) === "aarch64" || info.signature.why !== "no LC_CODE_SIGNATURE") {
+        // Apple silicon kills unsigned arm64 code at exec; x86_64 code (native
+        // or under Rosetta 2) may be unsigned, but a signature must be valid.
+        assert.ok(info.signature.ok, `code signature: ${info.signature.why}`);
+        assert.ok(info.signature.adhoc, "ad-hoc signed");
+      }
     } else {
       assert.fail(`no structural check for ${target}`);
     }
@@ -74,7 +78,7 @@ for (const target of installers) {
 }
 
 test("the signature check notices one changed byte", () => {
-  const target = installers.find((t) => t.includes("-apple-"));
+  const target = installers.find((t) => t.startsWith("aarch64-") && t.includes("-apple-"));
   const buf = Buffer.from(fs.readFileSync(fileOf(target)));
   assert.ok(parseMachO(buf).signature.ok);
   buf[0x4000 + 17] ^= 0xff; // inside the second page, which the signature covers

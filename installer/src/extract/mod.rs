@@ -3,6 +3,9 @@
 //! hard links only when they stay inside (and created last, so nothing is
 //! ever written through a link), unknown entry types refused, duplicate
 //! entries refused, total size and entry count capped, only the exec bit kept.
+//! Names the host would not create faithfully are refused before anything is
+//! written for them (`path::check_for_host`: Windows' device names, streams,
+//! trailing dots; names differing only by case on Windows and macOS).
 //!
 //! Every regular file is hashed while it is written (on a second thread, see
 //! `writer`); the resulting listing is what later cache hits re-verify against.
@@ -12,11 +15,11 @@ mod tar_format;
 mod writer;
 mod zip_format;
 
-pub use path::Refusal;
+pub use path::{HostRules, Refusal};
 
 use crate::hash::Sha256Hash;
 use crate::plan::Format;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -119,7 +122,7 @@ pub fn unpack(
     raw_name: &str,
 ) -> Result<Listing, Error> {
     if format == Format::Zip {
-        let mut unpacker = Unpacker::new(dest, limits)?;
+        let mut unpacker = Unpacker::new(dest, limits, HostRules::current())?;
         zip_format::unpack(archive, &mut unpacker)?;
         return unpacker.finish();
     }
@@ -142,7 +145,7 @@ fn unpack_stream(
     limits: Limits,
     raw_name: &str,
 ) -> Result<Listing, Error> {
-    let mut unpacker = Unpacker::new(dest, limits)?;
+    let mut unpacker = Unpacker::new(dest, limits, HostRules::current())?;
     let reader = io::BufReader::with_capacity(256 * 1024, source);
     match format {
         Format::TarGz => {
@@ -171,22 +174,25 @@ fn unpack_stream(
 pub(crate) struct Unpacker<'a> {
     dest: &'a Path,
     limits: Limits,
+    rules: HostRules,
     entries: u64,
     unpacked: u64,
     /// Finished files. A file enters when the writer thread reports it.
     listing: Listing,
-    /// Every file path claimed so far, finished or not.
-    files: HashSet<String>,
+    /// Every file and link path claimed so far, finished or not, by its
+    /// `path::clash_key` (case-folded where the host ignores case).
+    taken: HashMap<String, String>,
     /// Files handed to the writer and not yet reported, in order.
     pending: VecDeque<(String, bool)>,
     writer: writer::Writer,
-    dirs: std::collections::BTreeSet<String>,
+    /// Directories, explicit or implied, by clash key.
+    dirs: HashMap<String, String>,
     /// (link path, resolved target, is hard link), created after all files.
     links: Vec<(String, String, bool)>,
 }
 
 impl<'a> Unpacker<'a> {
-    fn new(dest: &'a Path, limits: Limits) -> Result<Self, Error> {
+    fn new(dest: &'a Path, limits: Limits, rules: HostRules) -> Result<Self, Error> {
         let writer = writer::Writer::start().map_err(|source| Error::Io {
             op: "start a writer thread for",
             path: dest.to_path_buf(),
@@ -195,13 +201,14 @@ impl<'a> Unpacker<'a> {
         Ok(Self {
             dest,
             limits,
+            rules,
             entries: 0,
             unpacked: 0,
             listing: Listing::new(),
-            files: HashSet::new(),
+            taken: HashMap::new(),
             pending: VecDeque::new(),
             writer,
-            dirs: Default::default(),
+            dirs: HashMap::new(),
             links: Vec::new(),
         })
     }
@@ -216,30 +223,40 @@ impl<'a> Unpacker<'a> {
         Ok(())
     }
 
+    /// The entry's normalized path, if it is enclosed and the host can
+    /// create it faithfully.
     fn normalize(&self, name: &str) -> Result<String, Error> {
-        path::normalize(name).map_err(|r| unsafe_entry(name, r.describe()))
+        let rel = path::normalize(name).map_err(|r| unsafe_entry(name, r.describe()))?;
+        self.check_for_host(&rel, name)?;
+        Ok(rel)
+    }
+
+    fn check_for_host(&self, rel: &str, name: &str) -> Result<(), Error> {
+        path::check_for_host(rel, self.rules).map_err(|r| unsafe_entry(name, r.describe()))
     }
 
     /// Reserves `rel` for a file or link (or, with `is_dir`, a directory),
     /// refusing duplicates and paths that clash with other entries: a path
-    /// under a file or link, or a file where entries need a directory. The
-    /// check is lexical, so a bad archive fails as unsafe, not as an I/O error.
+    /// under a file or link, or a file where entries need a directory. Paths
+    /// are compared by `path::clash_key`, so where the host ignores case,
+    /// `TOOL.EXE` clashes with `tool.exe`. The check is lexical, so a bad
+    /// archive fails as unsafe, not as an I/O error.
     fn claim(&mut self, rel: &str, name: &str, is_dir: bool) -> Result<(), Error> {
-        let is_file_or_link =
-            |p: &str| self.files.contains(p) || self.links.iter().any(|(l, _, _)| l == p);
-        if is_file_or_link(rel) || (!is_dir && self.dirs.contains(rel)) {
-            return Err(unsafe_entry(
-                name,
-                "it appears twice in the archive (duplicate entry)",
-            ));
+        let key = path::clash_key(rel, self.rules).into_owned();
+        let earlier = self
+            .taken
+            .get(&key)
+            .or_else(|| (!is_dir).then(|| self.dirs.get(&key)).flatten());
+        if let Some(earlier) = earlier {
+            return Err(clash(name, rel, earlier));
         }
-        let mut ancestor = rel;
+        let mut ancestor = key.as_str();
         while let Some((parent, _)) = ancestor.rsplit_once('/') {
-            if is_file_or_link(parent) {
+            if let Some(file) = self.taken.get(parent) {
                 return Err(unsafe_entry(
                     name,
                     &format!(
-                        "its path runs through `{parent}`, which is a file or link in the archive"
+                        "its path runs through `{file}`, which is a file or link in the archive"
                     ),
                 ));
             }
@@ -248,11 +265,16 @@ impl<'a> Unpacker<'a> {
         // Every ancestor is now a directory, explicit or not.
         let mut ancestor = rel;
         while let Some((parent, _)) = ancestor.rsplit_once('/') {
-            self.dirs.insert(parent.to_string());
+            let parent_key = path::clash_key(parent, self.rules).into_owned();
+            self.dirs
+                .entry(parent_key)
+                .or_insert_with(|| parent.to_string());
             ancestor = parent;
         }
         if is_dir {
-            self.dirs.insert(rel.to_string());
+            self.dirs.entry(key).or_insert_with(|| rel.to_string());
+        } else {
+            self.taken.insert(key, rel.to_string());
         }
         Ok(())
     }
@@ -264,6 +286,7 @@ impl<'a> Unpacker<'a> {
             Err(Refusal::Empty) => return Ok(()), // the archive's `./`
             Err(r) => return Err(unsafe_entry(name, r.describe())),
         };
+        self.check_for_host(&rel, name)?;
         self.claim(&rel, name, true)?;
         let full = self.dest.join(path::to_path(&rel));
         fs::create_dir_all(&full).map_err(|source| io_err("create directory", &full, source))?;
@@ -286,7 +309,6 @@ impl<'a> Unpacker<'a> {
         }
         let file =
             create_file(&full, executable).map_err(|source| io_err("create", &full, source))?;
-        self.files.insert(rel.clone());
         let stopped = |source| io_err("write", &full, source);
         self.writer.open(file, full.clone()).map_err(stopped)?;
         loop {
@@ -449,6 +471,21 @@ fn create_file(path: &Path, executable: bool) -> io::Result<File> {
     options.open(path)
 }
 
+/// `name` (normalized to `rel`) was claimed before as `earlier`: the same
+/// path twice, or a path the host cannot tell apart from it.
+fn clash(name: &str, rel: &str, earlier: &str) -> Error {
+    if earlier == rel {
+        return unsafe_entry(name, "it appears twice in the archive (duplicate entry)");
+    }
+    unsafe_entry(
+        name,
+        &format!(
+            "it differs from `{earlier}` only in letter case, and this system's file system \
+             does not tell such names apart"
+        ),
+    )
+}
+
 fn unsafe_entry(name: &str, reason: &str) -> Error {
     Error::UnsafeEntry {
         entry: name.to_string(),
@@ -461,5 +498,117 @@ fn io_err(op: &'static str, path: &Path, source: io::Error) -> Error {
         op,
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unpacks `files` (name, content) with `rules`; returns the result
+    /// and the names created in the destination.
+    fn unpack_with(
+        rules: HostRules,
+        files: &[(&str, &str)],
+    ) -> (Result<Listing, Error>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let result = (|| {
+            let mut unpacker = Unpacker::new(dir.path(), Limits::default(), rules)?;
+            for (name, content) in files {
+                unpacker.file(name, true, &mut content.as_bytes())?;
+            }
+            unpacker.finish()
+        })();
+        let mut created: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        created.sort();
+        (result, created)
+    }
+
+    fn refusal(result: Result<Listing, Error>) -> (String, String) {
+        match result {
+            Err(Error::UnsafeEntry { entry, reason }) => (entry, reason),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_differing_only_by_case_clash_where_the_host_ignores_case() {
+        let files = [("tool.exe", "a"), ("TOOL.EXE", "b")];
+        for rules in [HostRules::WINDOWS, HostRules::MACOS] {
+            let (result, created) = unpack_with(rules, &files);
+            let (entry, reason) = refusal(result);
+            assert_eq!(entry, "TOOL.EXE");
+            assert!(
+                reason.contains("`tool.exe`") && reason.contains("case"),
+                "{reason}"
+            );
+            assert_eq!(created, ["tool.exe"], "the second one was never written");
+        }
+        // Linux's rules, on a host whose file system can hold both.
+        if HostRules::current() == HostRules::LINUX {
+            let (result, created) = unpack_with(HostRules::LINUX, &files);
+            assert_eq!(result.unwrap().len(), 2);
+            assert_eq!(created, ["TOOL.EXE", "tool.exe"]);
+        }
+    }
+
+    #[test]
+    fn a_case_variant_of_a_file_cannot_be_used_as_a_directory() {
+        let files = [("README", "a"), ("readme/tool", "b")];
+        let (result, created) = unpack_with(HostRules::WINDOWS, &files);
+        let (entry, reason) = refusal(result);
+        assert_eq!(entry, "readme/tool");
+        assert!(reason.contains("runs through `README`"), "{reason}");
+        assert_eq!(created, ["README"]);
+        // Directories that differ by case merge, harmlessly.
+        let files = [("Lib/a", "a"), ("lib/b", "b")];
+        assert_eq!(unpack_with(HostRules::WINDOWS, &files).0.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn exact_duplicates_still_say_duplicate() {
+        let (result, _) = unpack_with(HostRules::WINDOWS, &[("a/b", "x"), ("a\\b", "y")]);
+        let (_, reason) = refusal(result);
+        assert!(reason.contains("twice"), "{reason}");
+    }
+
+    #[test]
+    fn windows_only_names_are_refused_before_anything_is_written_for_them() {
+        for name in [
+            "tool.exe:evil",
+            "tool.exe::$DATA",
+            "CON",
+            "aux.txt",
+            "tool.exe.",
+            "tool.exe ",
+        ] {
+            let (result, created) = unpack_with(HostRules::WINDOWS, &[(name, "x")]);
+            let (entry, _) = refusal(result);
+            assert_eq!(entry, name);
+            assert!(created.is_empty(), "{name}: {created:?}");
+            // Linux keeps unpacking them: they are ordinary names there.
+            if HostRules::current() == HostRules::LINUX {
+                let (result, created) = unpack_with(HostRules::LINUX, &[(name, "x")]);
+                assert!(result.is_ok(), "{name}");
+                assert_eq!(created, [name]);
+            }
+        }
+    }
+
+    #[test]
+    fn windows_only_directory_names_are_refused_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut unpacker =
+            Unpacker::new(dir.path(), Limits::default(), HostRules::WINDOWS).unwrap();
+        let (entry, reason) = match unpacker.dir("nul/") {
+            Err(Error::UnsafeEntry { entry, reason }) => (entry, reason),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(entry, "nul/");
+        assert!(reason.contains("device name"), "{reason}");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -189,30 +189,101 @@ pub fn apply_mirror(url: &str, mirror: &str) -> Result<String, ParseError> {
     Ok(format!("{}{}", mirror.trim_end_matches('/'), parsed.path))
 }
 
-/// `file:///dir/x` → `/dir/x`, with `%XX` decoded.
+/// The local path of a `file:` URL, as this host reads it
+/// (`file_url_path_for`); `None` for other schemes or undecodable paths.
 pub fn file_url_to_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("file://")?;
-    // file://localhost/x and file:///x are both /x.
-    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
-    let mut out = Vec::with_capacity(rest.len());
-    let bytes = rest.as_bytes();
+    file_url_path_for(url, cfg!(windows)).map(std::path::PathBuf::from)
+}
+
+/// The path of a `file:` URL for Windows or for Unix, `%XX` decoded:
+///
+/// | URL                                   | Unix               | Windows              |
+/// |---------------------------------------|--------------------|----------------------|
+/// | `file:///tmp/x`, `file://localhost/tmp/x` | `/tmp/x`       | `\tmp\x`             |
+/// | `file:///C:/x`, `file:///c\|/x`       | `/C:/x`            | `C:\x`               |
+/// | `file://server/share/x`, `file:////server/share/x` | `//server/share/x` | `\\server\share\x` |
+///
+/// On Windows a path without a drive letter stays rooted: it is on the
+/// current drive, as Windows programs read `\tmp\x` (under wine, with the
+/// current directory on a Unix path, that drive is `Z:`, the Unix root).
+pub fn file_url_path_for(url: &str, windows: bool) -> Option<String> {
+    let scheme = url.get(..7)?;
+    if !scheme.eq_ignore_ascii_case("file://") {
+        return None;
+    }
+    let rest = &url[7..];
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = percent_decode(host)?;
+    let path = percent_decode(path)?;
+    let local = host.is_empty() || host.eq_ignore_ascii_case("localhost");
+    if !windows {
+        return Some(match (local, path.is_empty()) {
+            (true, true) => "/".to_string(),
+            (true, false) => path,
+            (false, _) => format!("//{host}{path}"),
+        });
+    }
+    let path = if local {
+        windows_local_path(&path)
+    } else if let Some(drive) = drive_letter(&host) {
+        // `file://C:/x`: a drive written where the host goes.
+        format!("{drive}{}", if path.is_empty() { "/" } else { &path })
+    } else {
+        format!("//{host}{path}")
+    };
+    Some(path.replace('/', "\\"))
+}
+
+/// A Windows path from the path part of a local `file:` URL (`/`-separated).
+fn windows_local_path(path: &str) -> String {
+    let after_slash = path.strip_prefix('/').unwrap_or(path);
+    let (head, tail) = after_slash.split_at(after_slash.find('/').unwrap_or(after_slash.len()));
+    if let Some(drive) = drive_letter(head) {
+        // `C:` alone is the current directory of drive C; `C:/` its root.
+        return format!("{drive}{}", if tail.is_empty() { "/" } else { tail });
+    }
+    if path.starts_with("//") {
+        // `file:////server/share/x` (or more slashes): a UNC path.
+        return format!("//{}", path.trim_start_matches('/'));
+    }
+    if path.is_empty() {
+        return "/".to_string();
+    }
+    path.to_string()
+}
+
+/// `C:` or `c|` (the old URL spelling) as `C:`.
+fn drive_letter(text: &str) -> Option<String> {
+    match text.as_bytes() {
+        [letter, b':' | b'|'] if letter.is_ascii_alphabetic() => {
+            Some(format!("{}:", letter.to_ascii_uppercase() as char))
+        }
+        _ => None,
+    }
+}
+
+/// `%XX` decoded; `None` if the result is not UTF-8. A `%` not followed by
+/// two hex digits stays as it is.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
         if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&rest[i + 1..i + 3], 16)
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
         {
-            out.push(b);
+            out.push((hi * 16 + lo) as u8);
             i += 3;
             continue;
         }
         out.push(bytes[i]);
         i += 1;
     }
-    let text = String::from_utf8(out).ok()?;
-    #[cfg(windows)]
-    let text = text.trim_start_matches('/').to_string();
-    Some(std::path::PathBuf::from(text))
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -292,9 +363,67 @@ mod tests {
     #[test]
     fn file_urls_decode() {
         assert_eq!(
-            file_url_to_path("file:///tmp/a%20b/c").unwrap(),
-            std::path::PathBuf::from("/tmp/a b/c")
+            file_url_to_path("file:///tmp/a%20b/c").map(|p| p.to_string_lossy().into_owned()),
+            file_url_path_for("file:///tmp/a%20b/c", cfg!(windows))
         );
         assert_eq!(file_url_to_path("http://x"), None);
+        // A `%` before a multi-byte character, or at the end, stays literal.
+        assert_eq!(
+            file_url_path_for("file:///a%\u{e9}%4", false).as_deref(),
+            Some("/a%\u{e9}%4")
+        );
+        assert_eq!(file_url_path_for("file:///%ff", false), None);
+    }
+
+    #[test]
+    fn file_url_paths_for_unix_and_windows() {
+        let table = [
+            // (url, unix, windows)
+            ("file:///tmp/x", "/tmp/x", "\\tmp\\x"),
+            ("file://localhost/tmp/x", "/tmp/x", "\\tmp\\x"),
+            ("FILE://LocalHost/tmp/x", "/tmp/x", "\\tmp\\x"),
+            ("file:///tmp/a%20b/c", "/tmp/a b/c", "\\tmp\\a b\\c"),
+            ("file:///", "/", "\\"),
+            ("file://", "/", "\\"),
+            ("file:///C:/x", "/C:/x", "C:\\x"),
+            ("file:///c:/x/y.tgz", "/c:/x/y.tgz", "C:\\x\\y.tgz"),
+            ("file:///c|/x", "/c|/x", "C:\\x"),
+            ("file:///C:", "/C:", "C:\\"),
+            ("file:///C:/", "/C:/", "C:\\"),
+            ("file://localhost/D:/m", "/D:/m", "D:\\m"),
+            ("file://C:/x", "//C:/x", "C:\\x"),
+            (
+                "file://server/share/x",
+                "//server/share/x",
+                "\\\\server\\share\\x",
+            ),
+            (
+                "file:////server/share/x",
+                "//server/share/x",
+                "\\\\server\\share\\x",
+            ),
+            (
+                "file://///server/share/x",
+                "///server/share/x",
+                "\\\\server\\share\\x",
+            ),
+            ("file:///CON/x", "/CON/x", "\\CON\\x"),
+        ];
+        for (url, unix, windows) in table {
+            assert_eq!(
+                file_url_path_for(url, false).as_deref(),
+                Some(unix),
+                "{url}"
+            );
+            assert_eq!(
+                file_url_path_for(url, true).as_deref(),
+                Some(windows),
+                "{url}"
+            );
+        }
+        for url in ["http://h/x", "file:/x", "fil", ""] {
+            assert_eq!(file_url_path_for(url, true), None, "{url}");
+            assert_eq!(file_url_path_for(url, false), None, "{url}");
+        }
     }
 }

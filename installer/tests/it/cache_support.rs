@@ -16,10 +16,11 @@ pub const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
 /// The environment `World::postbin_env` gives a run, plus `extra`, and
 /// nothing else of the caller's.
 pub fn spawn_postbin(world: &World, args: &[&str], extra: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postbin"));
+    let mut cmd = postbin_command();
     cmd.args(args)
         .current_dir(world.base())
         .env_clear()
+        .envs(runner_env())
         .env("HOME", world.home())
         .env("XDG_CACHE_HOME", world.home().join(".cache"))
         .env("XDG_CONFIG_HOME", world.home().join(".config"))

@@ -172,9 +172,13 @@ fn prefill_scans_node_modules_with_scopes_nesting_pnpm_and_symlink_loops() {
     )
     .unwrap();
     std::fs::create_dir_all(nm.join(".bin")).unwrap();
-    std::os::unix::fs::symlink(&nm, nm.join("loop")).unwrap();
-    std::os::unix::fs::symlink(&nm, nm.join("tool-a/node_modules/back")).unwrap();
-    std::os::unix::fs::symlink("../../..", nm.join("@acme/up")).unwrap();
+    // Creating symlinks on Windows needs a privilege (or developer mode).
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&nm, nm.join("loop")).unwrap();
+        std::os::unix::fs::symlink(&nm, nm.join("tool-a/node_modules/back")).unwrap();
+        std::os::unix::fs::symlink("../../..", nm.join("@acme/up")).unwrap();
+    }
 
     let run = world.postbin(&[
         "prefill",

@@ -215,7 +215,7 @@ impl Run {
 /// Runs the real binary with a controlled environment: everything of the
 /// caller's environment that postbin reads is removed, then `env` is set.
 pub fn run_postbin(args: &[&str], env: &[(String, String)], cwd: &Path) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postbin"));
+    let mut cmd = postbin_command();
     cmd.args(args).current_dir(cwd);
     for (name, _) in std::env::vars_os() {
         if should_scrub(&name) {
@@ -231,6 +231,46 @@ pub fn run_postbin(args: &[&str], env: &[(String, String)], cwd: &Path) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// The installer under test: this build's `postbin` by default, or a
+/// cross-built one named by `POSTBIN_TEST_INSTALLER`, started through
+/// `POSTBIN_TEST_RUNNER` when set (`qemu-aarch64`, wine's `wine64`), so the
+/// same tests check the aarch64 and Windows installers (scripts/test).
+pub fn postbin_command() -> Command {
+    let installer = std::env::var_os("POSTBIN_TEST_INSTALLER")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_postbin").into());
+    runnable(Path::new(&installer))
+}
+
+/// A command that runs `program`, an executable of the installer's
+/// platform, through `POSTBIN_TEST_RUNNER` when one is set.
+pub fn runnable(program: &Path) -> Command {
+    match std::env::var_os("POSTBIN_TEST_RUNNER") {
+        Some(runner) => {
+            let mut cmd = Command::new(runner);
+            cmd.arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
+/// The runner's own settings (wine's prefix, qemu's options), for runs that
+/// start from an empty environment.
+pub fn runner_env() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    std::env::vars_os()
+        .filter(|(name, _)| {
+            name.to_str()
+                .is_some_and(|n| n.starts_with("WINE") || n.starts_with("QEMU_"))
+        })
+        .collect()
+}
+
+/// True when the installer under test is a Windows executable (run under
+/// wine): the tests of Windows-only behaviour run then, and only then.
+pub fn foreign_windows() -> bool {
+    std::env::var("POSTBIN_TEST_INSTALLER").is_ok_and(|p| p.ends_with(".exe"))
 }
 
 fn should_scrub(name: &OsStr) -> bool {
@@ -348,23 +388,28 @@ pub fn find_named(dir: &Path, name: &str) -> Vec<PathBuf> {
 }
 
 /// Asserts `path` is an executable file that runs and prints the script's line.
+/// Elsewhere than on Unix only that it is a file: there are no mode bits, and
+/// the script (`SCRIPT`) needs a /bin/sh.
 #[track_caller]
 pub fn assert_runs(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
     let meta =
         std::fs::metadata(path).unwrap_or_else(|e| panic!("{} is not there: {e}", path.display()));
     assert!(meta.is_file(), "{} is not a file", path.display());
-    assert_ne!(
-        meta.permissions().mode() & 0o111,
-        0,
-        "{} is not executable",
-        path.display()
-    );
-    let out = Command::new(path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
-    assert!(out.status.success(), "{} failed", path.display());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), SCRIPT_OUTPUT);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_ne!(
+            meta.permissions().mode() & 0o111,
+            0,
+            "{} is not executable",
+            path.display()
+        );
+        let out = Command::new(path)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
+        assert!(out.status.success(), "{} failed", path.display());
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), SCRIPT_OUTPUT);
+    }
 }
 
 /// The requests the fixture logged for asset `name`, as (host, status).
