@@ -28,6 +28,50 @@ function nativePath(packageDir, command) {
   return path.join(packageDir, ".postbin", "bin", command + EXE);
 }
 
+// Which target triples each host can run, for a package whose node_modules
+// may come from elsewhere (Docker `COPY` from a Mac, WSL, a tarball of
+// node_modules): the receipt names the target the executables were placed
+// for. A host missing here is not second-guessed.
+const RUNNABLE_TARGETS = {
+  "linux x64": [/^x86_64-[^-]+-linux-/],
+  "linux arm64": [/^aarch64-[^-]+-linux-/],
+  "linux arm": [/^(arm|armv7|thumbv7neon)-[^-]+-linux-/],
+  "linux ia32": [/^i[3-6]86-[^-]+-linux-/],
+  "darwin x64": [/^x86_64-apple-darwin$/, /^universal2?-apple-darwin$/],
+  // Apple silicon runs x86_64 builds under Rosetta 2.
+  "darwin arm64": [/^(aarch64|arm64|x86_64)-apple-darwin$/, /^universal2?-apple-darwin$/],
+  "win32 x64": [/^(x86_64|i[3-6]86)-[^-]+-windows-/],
+  // Windows 11 on Arm emulates x64 and x86.
+  "win32 arm64": [/^(aarch64|x86_64|i[3-6]86)-[^-]+-windows-/],
+  "win32 ia32": [/^i[3-6]86-[^-]+-windows-/],
+  "freebsd x64": [/^x86_64-[^-]+-freebsd/],
+  "freebsd arm64": [/^aarch64-[^-]+-freebsd/],
+};
+
+/** Whether this host (process.platform + arch) can run executables built for `target`. */
+function hostRuns(target, platform = process.platform, arch = process.arch) {
+  const patterns = RUNNABLE_TARGETS[`${platform} ${arch}`];
+  return !patterns || patterns.some((p) => p.test(target));
+}
+
+/**
+ * The target the package's executables were placed for, when this host
+ * cannot run it; otherwise undefined (also when there is no readable
+ * receipt: a placement in progress writes it last, and when POSTBIN_TARGET
+ * asks for that very target: binfmt_misc and qemu-user run foreign
+ * executables). One small file read.
+ */
+function foreignTarget(packageDir, { platform, arch, env = process.env } = {}) {
+  let target;
+  try {
+    target = JSON.parse(fs.readFileSync(path.join(packageDir, ".postbin", "receipt.json"), "utf8")).target;
+  } catch {
+    return undefined;
+  }
+  if (typeof target !== "string" || target === env.POSTBIN_TARGET) return undefined;
+  return hostRuns(target, platform, arch) ? undefined : target;
+}
+
 /** An error whose message is ready for the user, with the exit code to use. */
 class LauncherError extends Error {
   constructor(message, exitCode = 1) {
@@ -184,13 +228,34 @@ function resolveExecutable(options) {
   const override = env[`${envPrefix}_BINARY_PATH`];
   if (override) return override;
   const placed = nativePath(packageDir, command);
-  if (fs.existsSync(placed)) return placed;
+  const { platform, arch } = options;
+  // Placed, and for a target this host runs: the common case, one stat and
+  // one small read. Placed for another platform (node_modules copied from
+  // elsewhere): never exec'd; installed again for this host instead.
+  let foreign;
+  if (fs.existsSync(placed)) {
+    foreign = foreignTarget(packageDir, { platform, arch, env });
+    if (!foreign) return placed;
+  }
 
   const bin = installer || installerPath({ env, envPrefix });
   const context = { command, envPrefix, retry: options.retry };
+  const host = `${platform || process.platform} ${arch || process.arch}`;
   if (isWritable(packageDir)) {
-    note(`${command} is not installed yet (install scripts were skipped); installing it now`);
+    note(
+      foreign
+        ? `${command} in ${packageDir} was installed for ${foreign}, which this host (${host}) cannot run ` +
+            `(node_modules copied from another machine?); installing it for this host now`
+        : `${command} is not installed yet (install scripts were skipped); installing it now`
+    );
     runInstaller(bin, ["install", "--package", packageDir], { stdio: ["ignore", "ignore", "inherit"], env }, context);
+    const still = fs.existsSync(placed) && foreignTarget(packageDir, { platform, arch, env });
+    if (still) {
+      throw new LauncherError(
+        `the installer placed ${command} for ${still}, which this host (${host}) cannot run; unset POSTBIN_TARGET ` +
+          `if it is set, or set ${envPrefix}_BINARY_PATH to a ${command} executable`
+      );
+    }
     if (fs.existsSync(placed)) return placed;
     throw new LauncherError(
       `the installer finished but ${placed} is missing; run ${command} again, or set ${envPrefix}_BINARY_PATH to a ${command} executable`
@@ -198,7 +263,11 @@ function resolveExecutable(options) {
   }
   // A read-only package (a shared or image-baked node_modules): the cache
   // can still hold the executable; nothing in the package is written.
-  note(`${packageDir} is read-only; running ${command} from the postbin cache`);
+  note(
+    foreign
+      ? `${command} in the read-only ${packageDir} was installed for ${foreign}, which this host (${host}) cannot run; running it from the postbin cache`
+      : `${packageDir} is read-only; running ${command} from the postbin cache`
+  );
   const r = runInstaller(
     bin,
     ["install", "--package", packageDir, "--cache-only"],
@@ -269,6 +338,9 @@ module.exports = {
   run,
   resolveExecutable,
   nativePath,
+  hostRuns,
+  foreignTarget,
+  RUNNABLE_TARGETS,
   LauncherError,
   describeExecError,
   oneLine,

@@ -2,7 +2,76 @@
 //! goreleaser's checksums.txt, cargo-dist's sha256.sum; `*name` for binary
 //! mode) and BSD style `SHA256 (name) = <hex>`.
 
+use crate::error::Error;
 use crate::hash::Sha256Hash;
+use crate::net::{Client, url::Url};
+use crate::plan::Source;
+use std::io::Read;
+
+/// The most of a checksums file that is read.
+const MAX_LEN: u64 = 4 << 20;
+
+/// The hash of `asset` from the first of `sources` that serves the
+/// checksums file, the file's text, and where it came from. Messages name
+/// every source through `Url`'s `Display`, so credentials never show; the
+/// advice for a failure comes once, after the list.
+pub fn fetch(
+    client: &Client<'_>,
+    sources: &[Source],
+    asset: &str,
+) -> Result<(Sha256Hash, String, Url), Error> {
+    let mut failures: Vec<(String, Option<String>)> = Vec::new();
+    for source in sources {
+        let text = match source.url.to_file_path() {
+            Some(path) => std::fs::read_to_string(&path)
+                .map_err(|e| (format!("cannot read {}: {e}", path.display()), None)),
+            None => client
+                .request(&source.url, source.explicit, None, false)
+                .map_err(|e| {
+                    let mut fact = e.fact();
+                    if let Some(cause) = std::error::Error::source(&e) {
+                        fact.push_str(&format!(": {cause}"));
+                    }
+                    (fact, e.advice())
+                })
+                .and_then(|r| {
+                    let mut text = String::new();
+                    r.body
+                        .into_reader()
+                        .take(MAX_LEN)
+                        .read_to_string(&mut text)
+                        .map(|_| text)
+                        .map_err(|e| {
+                            (
+                                format!("the connection to {} broke off: {e}", source.url),
+                                None,
+                            )
+                        })
+                }),
+        };
+        match text {
+            Ok(text) => {
+                let sha = find(&text, asset).ok_or_else(|| Error::Checksums {
+                    detail: format!("the checksums file {} lists no {asset}", source.url),
+                })?;
+                return Ok((sha, text, source.url.clone()));
+            }
+            Err(failure) => failures.push(failure),
+        }
+    }
+    let mut detail = String::from("cannot fetch the checksums file:");
+    let mut advice: Vec<String> = Vec::new();
+    for (fact, hint) in failures {
+        detail.push_str(&format!("\n  {fact}"));
+        if let Some(hint) = hint.filter(|h| !advice.contains(h)) {
+            advice.push(hint);
+        }
+    }
+    for hint in advice {
+        detail.push_str(&format!("\n{hint}"));
+    }
+    Err(Error::Checksums { detail })
+}
 
 /// Every (file name, hash) pair found, in file order.
 pub fn parse(text: &str) -> Vec<(String, Sha256Hash)> {

@@ -1,4 +1,6 @@
 //! Every environment variable postbin reads, declared once with what it means.
+//! A value that cannot be used is an error naming the variable (exit 3),
+//! never silently the default (`settings::Invalid`).
 //!
 //! Nothing else in the crate spells an environment variable name; the README's
 //! configuration table is written from this list.
@@ -9,10 +11,14 @@ pub const POSTBIN_MIRROR: &str = "POSTBIN_MIRROR";
 /// Suffix of the package-specific mirror variable: `<PREFIX>_MIRROR`.
 pub const SUFFIX_MIRROR: &str = "_MIRROR";
 /// Suffix of the package-specific override: `<PREFIX>_BINARY_PATH` names an
-/// executable to use instead of downloading anything.
+/// executable to use instead of downloading anything (an absolute path).
 pub const SUFFIX_BINARY_PATH: &str = "_BINARY_PATH";
 /// Cache directory (default: the OS cache dir, e.g. `~/.cache/postbin`).
 pub const POSTBIN_CACHE_DIR: &str = "POSTBIN_CACHE_DIR";
+/// Where the per-user key that seals cache trees is kept (default:
+/// `postbin/cache-key` in the user's config directory). Must be outside the
+/// cache directory; see the "Threat model" section of docs/design-notes.md.
+pub const POSTBIN_CACHE_KEY_FILE: &str = "POSTBIN_CACHE_KEY_FILE";
 /// `1`/`true`: never open a socket.
 pub const POSTBIN_OFFLINE: &str = "POSTBIN_OFFLINE";
 /// Force a target triple instead of detecting the host.
@@ -21,18 +27,26 @@ pub const POSTBIN_TARGET: &str = "POSTBIN_TARGET";
 pub const POSTBIN_LOG: &str = "POSTBIN_LOG";
 /// Extra CA certificates (PEM file), added to the built-in roots.
 pub const POSTBIN_CA_FILE: &str = "POSTBIN_CA_FILE";
-/// How many times a retryable download failure is retried (default 3).
+/// How many times a retryable download failure is retried: 0 to 20 (default 3).
 pub const POSTBIN_RETRIES: &str = "POSTBIN_RETRIES";
-/// Seconds without a byte from the server before a download counts as stalled (default 30).
+/// Seconds without a byte from the server before a download counts as stalled
+/// (default 30; above 0, at most 86400, fractions allowed).
 pub const POSTBIN_STALL_TIMEOUT: &str = "POSTBIN_STALL_TIMEOUT";
-/// Seconds allowed to establish a connection, TLS included (default 15).
+/// Seconds allowed to establish a connection, TLS included (default 15; as above).
 pub const POSTBIN_CONNECT_TIMEOUT: &str = "POSTBIN_CONNECT_TIMEOUT";
-/// Upper bound on the bytes an archive may unpack to (default 4 GiB).
+/// Upper bound on the bytes an archive may unpack to (default 4 GiB): bytes, or
+/// binary units `512M`, `8G`, `1.5GiB` (`settings::parse_size`).
 pub const POSTBIN_MAX_UNPACKED_SIZE: &str = "POSTBIN_MAX_UNPACKED_SIZE";
+/// Upper bound on a download whose size the publisher did not pin, in bytes
+/// or with a unit (`500M`, `2G`; default 2G).
+pub const POSTBIN_MAX_DOWNLOAD_SIZE: &str = "POSTBIN_MAX_DOWNLOAD_SIZE";
 /// Test-only: comma-separated hosts that count as GitHub for token sending.
 /// Tests point it at the fixture; it only ever narrows who gets a token to
 /// hosts the user named, and tokens still require HTTPS.
 pub const POSTBIN_TEST_GITHUB_HOSTS: &str = "POSTBIN_TEST_GITHUB_HOSTS";
+/// Test-only: pretend the cache's disk has this many bytes free (bytes or a
+/// unit, as `POSTBIN_MAX_DOWNLOAD_SIZE`). It only ever stops a download early.
+pub const POSTBIN_TEST_FREE_SPACE: &str = "POSTBIN_TEST_FREE_SPACE";
 /// Test-only: `1` sends loopback URLs through the configured proxy too
 /// (normally loopback is never proxied), so tests can route the fixture on
 /// 127.0.0.1 through a real proxy. It only ever adds a hop the user configured.

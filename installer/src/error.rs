@@ -2,7 +2,7 @@
 //! belong to the commands themselves. Exit codes are decided here and only
 //! here; they are documented in docs/cli.md.
 
-use crate::{cache, extract, fetch, link, manifest, net, plan};
+use crate::{cache, extract, fetch, link, manifest, net, plan, settings};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -10,6 +10,8 @@ use std::path::PathBuf;
 pub enum Error {
     Usage(String),
     Manifest(manifest::Error),
+    /// A consumer setting (env or `.npmrc`) has a value that cannot be used.
+    Setting(settings::Invalid),
     Plan(plan::Error),
     Fetch(fetch::Error),
     Extract(extract::Error),
@@ -62,7 +64,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => exit::USAGE,
-            Error::Manifest(_) | Error::BinaryOverride { .. } => exit::CONFIG,
+            Error::Manifest(_) | Error::Setting(_) | Error::BinaryOverride { .. } => exit::CONFIG,
             Error::Plan(
                 plan::Error::UnsupportedPlatform { .. }
                 | plan::Error::ForcedTargetNotOffered { .. },
@@ -71,7 +73,8 @@ impl Error {
             Error::Fetch(e) if e.is_integrity_failure() => exit::INTEGRITY,
             Error::Checksums { .. } => exit::INTEGRITY,
             Error::Fetch(e) if e.is_offline() => exit::OFFLINE_MISS,
-            Error::Fetch(fetch::Error::Write { .. }) => exit::FILESYSTEM,
+            // A full disk (or too little free space for the download).
+            Error::Fetch(e) if e.is_filesystem() => exit::FILESYSTEM,
             // A CA file or `ca` setting that cannot be used is configuration.
             Error::Fetch(e) if e.is_tls_setup() => exit::CONFIG,
             Error::Fetch(_) => exit::NETWORK,
@@ -89,6 +92,7 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(m) => write!(f, "{m}\nRun `postbin --help` for usage."),
             Error::Manifest(e) => e.fmt(f),
+            Error::Setting(e) => e.fmt(f),
             Error::Plan(e) => e.fmt(f),
             Error::Fetch(e) => e.fmt(f),
             Error::Extract(e) => e.fmt(f),

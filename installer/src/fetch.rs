@@ -1,23 +1,32 @@
 //! Downloads one asset into a file while hashing it: each source in order
 //! (mirrors, else the origin), each with bounded retries for what is
 //! retryable, resuming with `Range` when the server answers 206 and restarting
-//! when it does not. The caller gets bytes whose SHA-256 matched, or an error
-//! listing every attempt.
+//! when it does not. A file that already holds a prefix (a partial kept from
+//! an interrupted run) is re-hashed and continued the same way. Downloads
+//! never run past the pinned size (or, unpinned, `POSTBIN_MAX_DOWNLOAD_SIZE`),
+//! and a `Content-Length` that contradicts the pinned size, or the free space,
+//! stops them before a byte is written. The caller gets bytes whose SHA-256
+//! matched, or an error listing every attempt, each kind of advice once.
 
 use crate::hash::{HashingWriter, Sha256Hash};
-use crate::net::{self, Client, url::file_url_to_path, url::redact};
+use crate::net::{self, Client, url::Url};
 use crate::plan::Source;
 use crate::progress::Progress;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// One failed try, for the final message.
+/// The cap on a download whose size is not pinned (2 GiB), unless
+/// `POSTBIN_MAX_DOWNLOAD_SIZE` says otherwise.
+pub const DEFAULT_MAX_DOWNLOAD_SIZE: u64 = 2 << 30;
+
+/// One failed try: where, and what went wrong (typed, cause included).
 #[derive(Debug)]
 pub struct Attempt {
-    pub url: String,
-    pub error: String,
+    pub url: Url,
+    pub error: Error,
 }
 
 #[derive(Debug)]
@@ -25,10 +34,30 @@ pub enum Error {
     Net(net::Error),
     /// The bytes arrived but are not the pinned ones.
     ChecksumMismatch {
-        url: String,
+        url: Box<Url>,
         expected: Sha256Hash,
         actual: Sha256Hash,
         size: u64,
+    },
+    /// The server announced (`Content-Length`) a size other than the pinned
+    /// one: this source serves another file.
+    SizeMismatch {
+        url: Box<Url>,
+        pinned: u64,
+        announced: u64,
+    },
+    /// The body ran past the pinned size (`pinned`), or past the cap on
+    /// downloads whose size is not pinned.
+    TooLarge {
+        url: Box<Url>,
+        limit: u64,
+        pinned: bool,
+    },
+    /// The disk holding `dir` has less free space than the download needs.
+    NoSpace {
+        dir: PathBuf,
+        needed: u64,
+        available: u64,
     },
     LocalFile {
         path: std::path::PathBuf,
@@ -38,46 +67,50 @@ pub enum Error {
     Write {
         source: io::Error,
     },
-    /// Several attempts failed; `last` is the final one.
+    /// Several attempts failed; the last one is the final word.
     Exhausted {
         attempts: Vec<Attempt>,
-        last: Box<Error>,
     },
 }
 
 impl Error {
+    /// The failure that ended the download.
+    fn last(&self) -> &Error {
+        match self {
+            Error::Exhausted { attempts } => attempts.last().map_or(self, |a| a.error.last()),
+            _ => self,
+        }
+    }
+
     /// Whether the final attempt found no file at a `file://` mirror (an
     /// offline install's equivalent of a cache miss).
     pub fn is_missing_local_file(&self) -> bool {
-        match self {
-            Error::LocalFile { source, .. } => source.kind() == io::ErrorKind::NotFound,
-            Error::Exhausted { last, .. } => last.is_missing_local_file(),
-            _ => false,
-        }
+        matches!(self.last(), Error::LocalFile { source, .. } if source.kind() == io::ErrorKind::NotFound)
     }
 
     /// Whether the TLS configuration itself (a CA file, the `ca` setting)
     /// could not be used: a configuration error, whichever source it hit.
     pub fn is_tls_setup(&self) -> bool {
+        matches!(self.last(), Error::Net(net::Error::TlsSetup(_)))
+    }
+
+    /// Whether any attempt saw bytes (or a size) that contradict what the
+    /// publisher pinned.
+    pub fn is_integrity_failure(&self) -> bool {
         match self {
-            Error::Net(net::Error::TlsSetup(_)) => true,
-            Error::Exhausted { last, .. } => last.is_tls_setup(),
+            Error::ChecksumMismatch { .. }
+            | Error::SizeMismatch { .. }
+            | Error::TooLarge { pinned: true, .. } => true,
+            Error::Exhausted { attempts } => {
+                attempts.iter().any(|a| a.error.is_integrity_failure())
+            }
             _ => false,
         }
     }
 
-    /// Whether any attempt saw bytes that did not match the pinned hash.
-    pub fn is_integrity_failure(&self) -> bool {
-        match self {
-            Error::ChecksumMismatch { .. } => true,
-            Error::Exhausted { attempts, last } => {
-                last.is_integrity_failure()
-                    || attempts
-                        .iter()
-                        .any(|a| a.error.contains("SHA-256 mismatch"))
-            }
-            _ => false,
-        }
+    /// Whether our own side failed: the disk is full or unwritable.
+    pub fn is_filesystem(&self) -> bool {
+        matches!(self.last(), Error::Write { .. } | Error::NoSpace { .. })
     }
 
     fn is_retryable(&self) -> bool {
@@ -88,48 +121,149 @@ impl Error {
     }
 
     pub fn is_offline(&self) -> bool {
+        matches!(self.last(), Error::Net(net::Error::Offline { .. }))
+    }
+
+    /// What went wrong, without advice.
+    pub fn fact(&self) -> String {
         match self {
-            Error::Net(net::Error::Offline { .. }) => true,
-            Error::Exhausted { last, .. } => last.is_offline(),
-            _ => false,
+            Error::Net(e) => e.fact(),
+            Error::ChecksumMismatch {
+                url,
+                expected,
+                actual,
+                size,
+            } => format!(
+                "SHA-256 mismatch for {url}: expected {expected}, got {actual} ({size} bytes)"
+            ),
+            Error::SizeMismatch {
+                url,
+                pinned,
+                announced,
+            } => format!(
+                "{url} announced {announced} bytes, but the publisher pinned {pinned} bytes (`size`)"
+            ),
+            Error::TooLarge {
+                url,
+                limit,
+                pinned: true,
+            } => format!(
+                "{url} sent more than the {limit} bytes the publisher pinned (`size`); the download was stopped"
+            ),
+            Error::TooLarge { url, limit, .. } => format!(
+                "{url} sent more than {limit} bytes ({}); the download was stopped",
+                human(*limit)
+            ),
+            Error::NoSpace {
+                dir,
+                needed,
+                available,
+            } => format!(
+                "the disk is full for this download: {} has {available} bytes free, the download needs {needed} bytes ({})",
+                dir.display(),
+                human(*needed)
+            ),
+            Error::LocalFile { path, .. } => format!("cannot read {}", path.display()),
+            Error::Write { .. } => {
+                "cannot write the download to the cache (is the disk full?)".to_string()
+            }
+            Error::Exhausted { attempts } => {
+                format!("download failed after {} attempts", attempts.len())
+            }
         }
+    }
+
+    /// What to do about it, when there is a specific fix.
+    pub fn advice(&self) -> Option<String> {
+        Some(match self {
+            Error::Net(e) => return e.advice(),
+            Error::ChecksumMismatch { .. } | Error::SizeMismatch { .. } | Error::TooLarge { pinned: true, .. } => {
+                "the file is not the one the publisher pinned (a stale mirror, a tampered download, \
+                 or a release re-uploaded after pinning); nothing was installed"
+                    .to_string()
+            }
+            Error::TooLarge { .. } => format!(
+                "if the archive really is that large, raise {} (e.g. 4G); publishers: pin `size` with `postbin pin`",
+                crate::env_vars::POSTBIN_MAX_DOWNLOAD_SIZE
+            ),
+            Error::NoSpace { .. } => format!(
+                "free some space there, or set {} to a disk with room",
+                crate::env_vars::POSTBIN_CACHE_DIR
+            ),
+            _ => return None,
+        })
+    }
+
+    /// The fact and its causes on one line (an attempt's line).
+    fn fact_line(&self) -> String {
+        let mut text = self.fact();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text.replace('\n', " ")
+    }
+}
+
+/// `2147483648` → `2.0 GiB`.
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = "bytes";
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    if unit == "bytes" {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {unit}")
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Net(e) => write!(f, "{e}"),
-            Error::ChecksumMismatch {
-                url,
-                expected,
-                actual,
-                size,
-            } => write!(
-                f,
-                "SHA-256 mismatch for {url}: expected {expected}, got {actual} ({size} bytes). \
-                 The file is not the one the publisher pinned (a stale mirror, a tampered download, \
-                 or a release re-uploaded after pinning); nothing was installed"
-            ),
-            Error::LocalFile { path, .. } => write!(f, "cannot read {}", path.display()),
-            Error::Write { .. } => write!(
-                f,
-                "cannot write the download to the cache (is the disk full?)"
-            ),
-            // Each attempt on its own line, causes included; the last one
-            // carries the advice. Nothing is repeated after the list.
-            Error::Exhausted { attempts, .. } => {
-                write!(f, "download failed after {} attempts:", attempts.len())?;
+            // Each attempt on its own line with its causes; then each piece
+            // of advice once (two mirrors and retries failing alike need one
+            // hint, not one per line).
+            Error::Exhausted { attempts } => {
+                write!(f, "{}:", self.fact())?;
+                let mut advice: Vec<String> = Vec::new();
                 for (i, a) in attempts.iter().enumerate() {
-                    if a.error.contains(&a.url) {
-                        write!(f, "\n  {}. {}", i + 1, a.error)?;
-                    } else {
-                        write!(f, "\n  {}. {}: {}", i + 1, a.url, a.error)?;
+                    write!(f, "\n  {}. {}", i + 1, a.error.fact_line())?;
+                    if let Some(text) = a.error.advice()
+                        && !advice.contains(&text)
+                    {
+                        advice.push(text);
                     }
+                }
+                for text in advice {
+                    write!(f, "\n{}", capitalized(&text))?;
                 }
                 Ok(())
             }
+            _ => {
+                write!(f, "{}", self.fact())?;
+                match self.advice() {
+                    Some(advice) => write!(f, "; {advice}"),
+                    None => Ok(()),
+                }
+            }
         }
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -139,7 +273,7 @@ impl std::error::Error for Error {
             Error::Net(e) => e.source(),
             Error::LocalFile { source, .. } | Error::Write { source } => Some(source),
             // The attempt lines already hold every cause.
-            Error::Exhausted { .. } | Error::ChecksumMismatch { .. } => None,
+            _ => None,
         }
     }
 }
@@ -152,7 +286,7 @@ impl From<net::Error> for Error {
 
 #[derive(Debug)]
 pub struct Downloaded {
-    pub url: String,
+    pub url: Url,
     pub size: u64,
     pub sha256: Sha256Hash,
 }
@@ -165,108 +299,357 @@ pub enum Expect {
     Anything,
 }
 
-/// Downloads into `file` (truncated first), trying `sources` in order.
+/// What the caller knows and wants of one download.
+#[derive(Clone, Copy, Debug)]
+pub struct Want<'a> {
+    pub expect: Expect,
+    /// The pinned size, if any: `Content-Length` must match, and the body
+    /// is never read past it.
+    pub size: Option<u64>,
+    /// The directory the file is in, named in messages: its free space is
+    /// checked against `Content-Length` before writing.
+    pub dir: Option<&'a Path>,
+    /// The file may hold a prefix of this asset, kept from an interrupted
+    /// run: re-hash it and continue after it (`Range`) rather than drop it.
+    pub resume: bool,
+}
+
+impl Want<'_> {
+    pub fn new(expect: Expect) -> Self {
+        Want {
+            expect,
+            size: None,
+            dir: None,
+            resume: false,
+        }
+    }
+}
+
+/// A download kept at `<cache>/tmp/<sha256>.partial` between runs: named by
+/// the pinned hash so that the next install of the same archive continues
+/// it (`Want::resume`). Callers hold the entry's lock while they write it,
+/// so two processes never append to one. Left behind non-empty when the
+/// download fails or the process dies; removed when empty; turned into an
+/// ordinary temp file once verified. `cache clean` leaves these to the
+/// age-based sweep of `tmp/`.
+#[derive(Debug)]
+pub struct Partial {
+    file: Option<File>,
+    path: PathBuf,
+}
+
+/// The file name suffix of a kept partial download.
+pub const PARTIAL_SUFFIX: &str = ".partial";
+
+impl Partial {
+    pub fn open(tmp: &Path, sha: &Sha256Hash) -> Result<Partial, Error> {
+        let path = tmp.join(format!("{}{PARTIAL_SUFFIX}", sha.hex()));
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(windows)]
+        {
+            // As tempfile opens its files: renaming it into the cache while
+            // it is open needs FILE_SHARE_DELETE.
+            use std::os::windows::fs::OpenOptionsExt;
+            use windows_sys::Win32::Storage::FileSystem::{
+                FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+            };
+            options.share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
+        }
+        let file = options
+            .open(&path)
+            .map_err(|source| Error::Write { source })?;
+        Ok(Partial {
+            file: Some(file),
+            path,
+        })
+    }
+
+    pub fn file_mut(&mut self) -> &mut File {
+        self.file.as_mut().expect("only `verified` takes the file")
+    }
+
+    /// Removes the file whatever it holds (the disk is full: keeping
+    /// bytes for the next run would only keep it full).
+    pub fn discard(mut self) {
+        drop(self.file.take());
+        let _ = std::fs::remove_file(&self.path);
+    }
+
+    /// The verified download, as a temp file removed unless persisted.
+    pub fn verified(mut self) -> Result<tempfile::NamedTempFile, Error> {
+        let path = tempfile::TempPath::try_from_path(&self.path)
+            .map_err(|source| Error::Write { source })?;
+        let file = self.file.take().expect("only `verified` takes the file");
+        Ok(tempfile::NamedTempFile::from_parts(file, path))
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        // An empty partial (nothing arrived, or bad bytes were dropped) is
+        // worth nothing to the next run.
+        if let Some(file) = self.file.take()
+            && file.metadata().is_ok_and(|m| m.len() == 0)
+        {
+            drop(file);
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Why `try_source` gave up.
+enum Stop {
+    /// This source failed; the next one may do better.
+    Next,
+    /// Our side failed (disk full): no source can help.
+    Fatal,
+}
+
+/// Downloads into `file`, trying `sources` in order. `file` is truncated
+/// first unless `want.resume`, when a prefix it holds is continued.
 pub fn download(
     client: &Client<'_>,
     sources: &[Source],
-    expect: Expect,
+    want: &Want<'_>,
     file: &mut File,
     label: &str,
 ) -> Result<Downloaded, Error> {
     let mut attempts = Vec::new();
-    let mut last = None;
+    let mut sink = HashingWriter::new(file);
+    let limit = want.size.unwrap_or(client.settings().max_download_size);
+    if want.resume {
+        absorb_prefix(&mut sink, limit)?;
+    } else {
+        restart(&mut sink)?;
+    }
     for source in sources {
-        match try_source(client, source, expect, file, label, &mut attempts) {
+        if matches!(want.expect, Expect::Anything) {
+            // Nothing to verify against: every byte must come from one source.
+            restart(&mut sink)?;
+        }
+        match try_source(client, source, want, &mut sink, label, &mut attempts) {
             Ok(done) => return Ok(done),
-            Err(e) => last = Some(e),
+            Err(Stop::Next) => {}
+            Err(Stop::Fatal) => break,
         }
     }
-    let last = last.expect("at least one source is always planned");
+    let mut attempts = attempts;
     if attempts.len() == 1 {
-        return Err(last);
+        return Err(attempts.pop().expect("one attempt").error);
     }
-    Err(Error::Exhausted {
-        attempts,
-        last: Box::new(last),
-    })
+    Err(Error::Exhausted { attempts })
+}
+
+/// Hashes what `sink`'s file already holds (a kept partial) so that the
+/// download continues after it; drops it when it cannot be the asset (longer
+/// than the limit) or cannot be read.
+fn absorb_prefix(sink: &mut HashingWriter<&mut File>, limit: u64) -> Result<(), Error> {
+    sink.reset();
+    let file = sink.get_mut();
+    let len = file
+        .metadata()
+        .map_err(|source| Error::Write { source })?
+        .len();
+    if len == 0 || len > limit {
+        return restart(sink);
+    }
+    let read = |sink: &mut HashingWriter<&mut File>| -> io::Result<()> {
+        sink.get_mut().rewind()?;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut left = len;
+        while left > 0 {
+            let want = buf.len().min(left as usize);
+            let n = sink.get_mut().read(&mut buf[..want])?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            sink.absorb(&buf[..n]);
+            left -= n as u64;
+        }
+        sink.get_mut().seek(SeekFrom::Start(len))?;
+        Ok(())
+    };
+    match read(sink) {
+        Ok(()) => {
+            crate::debug!("continuing a partial download of {len} bytes");
+            Ok(())
+        }
+        Err(e) => {
+            crate::debug!("cannot read the partial download ({e}); starting over");
+            restart(sink)
+        }
+    }
 }
 
 /// All attempts at one source; each failure is recorded in `attempts`.
 fn try_source(
     client: &Client<'_>,
     source: &Source,
-    expect: Expect,
-    file: &mut File,
+    want: &Want<'_>,
+    sink: &mut HashingWriter<&mut File>,
     label: &str,
     attempts: &mut Vec<Attempt>,
-) -> Result<Downloaded, Error> {
+) -> Result<Downloaded, Stop> {
     let retries = client.settings().retries;
-    let url = redact(&source.url);
-    let mut sink = HashingWriter::new(file);
-    restart(&mut sink)?;
+    let url = &source.url;
+    // Bytes this source did not send (a kept partial, another source's
+    // prefix): a mismatch may be theirs, so it earns one clean try here.
+    let mut foreign_prefix = sink.written() > 0;
     let mut attempt = 0;
+    let record = |attempts: &mut Vec<Attempt>, error: Error| {
+        attempts.push(Attempt {
+            url: url.clone(),
+            error,
+        })
+    };
     loop {
-        let result = match file_url_to_path(&source.url) {
-            Some(path) => copy_local(&path, &mut sink),
-            None => fetch_remote(client, source, &mut sink, label),
+        let result = match url.to_file_path() {
+            Some(path) => copy_local(&path, source, want, sink),
+            None => fetch_remote(client, source, want, sink, label),
         };
-        let error = match result {
-            Ok(()) => {
-                sink.flush().map_err(|source| Error::Write { source })?;
-                let (_, actual, size) = sink.finish();
-                let error = match expect {
-                    Expect::Sha256(expected) if expected != actual => Error::ChecksumMismatch {
-                        url: url.clone(),
-                        expected,
-                        actual,
-                        size,
-                    },
-                    _ => {
-                        return Ok(Downloaded {
-                            url,
-                            size,
-                            sha256: actual,
-                        });
-                    }
-                };
-                attempts.push(Attempt {
-                    url,
-                    error: one_line(&error),
-                });
-                return Err(error);
-            }
+        let error = match result.and_then(|()| verify(sink, want, url)) {
+            Ok(done) => return Ok(done),
             Err(e) => e,
         };
         crate::debug!("attempt {} at {url} failed: {error}", attempt + 1);
-        attempts.push(Attempt {
-            url: url.clone(),
-            error: one_line(&error),
-        });
-        if !error.is_retryable() || attempt >= retries {
-            return Err(error);
+        let mismatch = matches!(error, Error::ChecksumMismatch { .. });
+        let fatal = matches!(error, Error::Write { .. } | Error::NoSpace { .. });
+        let retryable = error.is_retryable();
+        let retry_after = error_retry_after(&error);
+        record(attempts, error);
+        if fatal {
+            return Err(Stop::Fatal);
         }
-        let wait = backoff(attempt, error_retry_after(&error));
+        if mismatch
+            || matches!(
+                attempts.last(),
+                Some(Attempt {
+                    error: Error::TooLarge { .. },
+                    ..
+                })
+            )
+        {
+            // These bytes are worthless to any source.
+            if restart(sink).is_err() {
+                return Err(Stop::Fatal);
+            }
+            if mismatch && foreign_prefix {
+                crate::debug!("the kept prefix did not match; downloading {url} from byte 0");
+                foreign_prefix = false;
+                continue;
+            }
+            return Err(Stop::Next);
+        }
+        if !retryable || attempt >= retries {
+            return Err(Stop::Next);
+        }
+        let wait = backoff(attempt, retry_after);
         crate::debug!("retrying in {:.1}s", wait.as_secs_f32());
         std::thread::sleep(wait);
         attempt += 1;
     }
 }
 
+/// Checks the complete bytes against the pinned hash.
+fn verify(
+    sink: &mut HashingWriter<&mut File>,
+    want: &Want<'_>,
+    url: &Url,
+) -> Result<Downloaded, Error> {
+    sink.flush().map_err(|source| Error::Write { source })?;
+    let actual = sink.digest();
+    let size = sink.written();
+    match want.expect {
+        Expect::Sha256(expected) if expected != actual => Err(Error::ChecksumMismatch {
+            url: Box::new(url.clone()),
+            expected,
+            actual,
+            size,
+        }),
+        _ => Ok(Downloaded {
+            url: url.clone(),
+            size,
+            sha256: actual,
+        }),
+    }
+}
+
+/// The sizes a response announces, checked before a byte is written: the
+/// pinned size, the cap, the free space.
+fn check_announced(
+    client: &Client<'_>,
+    want: &Want<'_>,
+    url: &Url,
+    total: u64,
+    have: u64,
+) -> Result<(), Error> {
+    match want.size {
+        Some(pinned) if total != pinned => {
+            return Err(Error::SizeMismatch {
+                url: Box::new(url.clone()),
+                pinned,
+                announced: total,
+            });
+        }
+        None if total > client.settings().max_download_size => {
+            return Err(Error::TooLarge {
+                url: Box::new(url.clone()),
+                limit: client.settings().max_download_size,
+                pinned: false,
+            });
+        }
+        _ => {}
+    }
+    if let Some(dir) = want.dir {
+        let needed = total.saturating_sub(have);
+        if let Some(available) = free_space(dir)
+            && available < needed
+        {
+            return Err(Error::NoSpace {
+                dir: dir.to_path_buf(),
+                needed,
+                available,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// One GET, resuming from what `sink` already holds when the server allows.
 fn fetch_remote(
     client: &Client<'_>,
     source: &Source,
+    want: &Want<'_>,
     sink: &mut HashingWriter<&mut File>,
     label: &str,
 ) -> Result<(), Error> {
-    let have = sink.written();
-    let response = client.request(
+    let limit = want.size.unwrap_or(client.settings().max_download_size);
+    let mut have = sink.written();
+    if have > 0 && want.size == Some(have) {
+        // The whole file is already here (killed before it was published):
+        // nothing to ask for, only to verify.
+        return Ok(());
+    }
+    if have >= limit {
+        restart(sink)?;
+        have = 0;
+    }
+    let response = match client.request(
         &source.url,
         source.explicit,
         (have > 0).then_some(have),
         false,
-    )?;
-    let url = response.url.to_string();
+    ) {
+        // Nothing after byte `have`: the server's file is shorter than ours.
+        Err(net::Error::Status { status: 416, .. }) if have > 0 => {
+            restart(sink)?;
+            have = 0;
+            client.request(&source.url, source.explicit, None, false)?
+        }
+        result => result?,
+    };
+    let url = response.url.clone();
     if have > 0 {
         if response.status == 206 && response.range_start == Some(have) {
             crate::debug!("resuming {url} at byte {have}");
@@ -275,7 +658,7 @@ fn fetch_remote(
             // whole file. Start over on the next attempt.
             restart(sink)?;
             return Err(Error::Net(net::Error::Transfer {
-                url,
+                url: url.to_string(),
                 source: io::Error::other(format!(
                     "asked to resume at byte {have}, got a range starting at {:?}",
                     response.range_start
@@ -287,6 +670,9 @@ fn fetch_remote(
         }
     }
     let total = response.content_length.map(|len| len + sink.written());
+    if let Some(total) = total {
+        check_announced(client, want, &url, total, sink.written())?;
+    }
     let mut progress = Progress::new(label, total);
     progress.update(sink.written());
     let stall = client.settings().stall_timeout;
@@ -302,6 +688,14 @@ fn fetch_remote(
                 return Err(body_error(e, &url, stall));
             }
         };
+        if sink.written() + n as u64 > limit {
+            progress.finish();
+            return Err(Error::TooLarge {
+                url: Box::new(url),
+                limit,
+                pinned: want.size.is_some(),
+            });
+        }
         sink.write_all(&buf[..n])
             .map_err(|source| Error::Write { source })?;
         progress.update(sink.written());
@@ -310,7 +704,7 @@ fn fetch_remote(
     Ok(())
 }
 
-fn body_error(e: io::Error, url: &str, stall: Duration) -> Error {
+fn body_error(e: io::Error, url: &Url, stall: Duration) -> Error {
     let timed_out = e.kind() == io::ErrorKind::TimedOut
         || e.get_ref()
             .and_then(|i| i.downcast_ref::<ureq::Error>())
@@ -328,13 +722,41 @@ fn body_error(e: io::Error, url: &str, stall: Duration) -> Error {
     }
 }
 
-fn copy_local(path: &std::path::Path, sink: &mut HashingWriter<&mut File>) -> Result<(), Error> {
+fn copy_local(
+    path: &Path,
+    source: &Source,
+    want: &Want<'_>,
+    sink: &mut HashingWriter<&mut File>,
+) -> Result<(), Error> {
     let local = |source| Error::LocalFile {
         path: path.to_path_buf(),
         source,
     };
-    let mut src = File::open(path).map_err(local)?;
-    io::copy(&mut src, sink).map_err(|e| {
+    let src = File::open(path).map_err(local)?;
+    let len = src.metadata().map_err(local)?.len();
+    // A local copy is cheap: always whole.
+    restart(sink)?;
+    // Only `size`: a mirror directory on the same machine is no stream to cap.
+    if let Some(pinned) = want.size
+        && len != pinned
+    {
+        return Err(Error::SizeMismatch {
+            url: Box::new(source.url.clone()),
+            pinned,
+            announced: len,
+        });
+    }
+    if let Some(dir) = want.dir
+        && let Some(available) = free_space(dir)
+        && available < len
+    {
+        return Err(Error::NoSpace {
+            dir: dir.to_path_buf(),
+            needed: len,
+            available,
+        });
+    }
+    io::copy(&mut src.take(len), sink).map_err(|e| {
         // Distinguish our write failing from the mirror's read failing.
         if e.kind() == io::ErrorKind::StorageFull {
             Error::Write { source: e }
@@ -360,6 +782,76 @@ fn restart(sink: &mut HashingWriter<&mut File>) -> Result<(), Error> {
     file.rewind().map_err(|source| Error::Write { source })?;
     sink.reset();
     Ok(())
+}
+
+/// Bytes free for this user on the disk holding `dir`; `None` when unknown
+/// (the download then goes ahead, and a full disk is a write error).
+/// `POSTBIN_TEST_FREE_SPACE` pretends, for tests.
+pub fn free_space(dir: &Path) -> Option<u64> {
+    if let Some(pretend) = crate::env_vars::get(crate::env_vars::POSTBIN_TEST_FREE_SPACE) {
+        return crate::settings::parse_size(&pretend);
+    }
+    os_free_space(dir)
+}
+
+#[cfg(all(
+    any(target_os = "linux", target_os = "macos"),
+    target_pointer_width = "64",
+    target_endian = "little"
+))]
+fn os_free_space(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    unsafe extern "C" {
+        // `struct statvfs` is read as 64-bit words; the buffer is larger
+        // than the struct on every target this is compiled for.
+        fn statvfs(path: *const std::ffi::c_char, buf: *mut u64) -> std::ffi::c_int;
+    }
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut buf = [0u64; 64];
+    // SAFETY: `path` is NUL-terminated; `buf` (512 bytes) outsizes `struct
+    // statvfs` (112 bytes on Linux, 64 on macOS), which statvfs fills.
+    if unsafe { statvfs(path.as_ptr(), buf.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // Both: f_bsize, f_frsize (unsigned long) come first.
+    let frsize = buf[1];
+    // Linux: f_blocks, f_bfree, f_bavail are 64-bit; macOS: 32-bit each,
+    // so f_bavail is the low half of the fourth word.
+    let avail = if cfg!(target_os = "linux") {
+        buf[4]
+    } else {
+        buf[3] & 0xffff_ffff
+    };
+    (frsize > 0).then(|| avail.saturating_mul(frsize))
+}
+
+#[cfg(windows)]
+fn os_free_space(dir: &Path) -> Option<u64> {
+    use std::os::windows::ffi::OsStrExt;
+    let wide: Vec<u16> = dir.as_os_str().encode_wide().chain(Some(0)).collect();
+    let mut available = 0u64;
+    // SAFETY: `wide` is NUL-terminated; the two totals may be null.
+    let ok = unsafe {
+        windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW(
+            wide.as_ptr(),
+            &mut available,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    (ok != 0).then_some(available)
+}
+
+#[cfg(not(any(
+    windows,
+    all(
+        any(target_os = "linux", target_os = "macos"),
+        target_pointer_width = "64",
+        target_endian = "little"
+    )
+)))]
+fn os_free_space(_dir: &Path) -> Option<u64> {
+    None
 }
 
 fn error_retry_after(e: &Error) -> Option<Duration> {
@@ -390,20 +882,40 @@ pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     base.mul_f64(jitter)
 }
 
-fn one_line(e: &Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text.replace('\n', " ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_space_is_known_here() {
+        let dir = std::env::temp_dir();
+        if cfg!(any(target_os = "linux", windows)) {
+            assert!(os_free_space(&dir).is_some_and(|n| n > 0));
+        }
+    }
+
+    #[test]
+    fn advice_is_given_once_for_many_attempts() {
+        let url = Url::parse("http://user:s3cret@127.0.0.1:9/a.tgz").unwrap();
+        let refused = || {
+            Error::Net(net::Error::Status {
+                url: url.to_string(),
+                status: 503,
+                retry_after: None,
+                mirror: false,
+            })
+        };
+        let attempts = (0..4)
+            .map(|_| Attempt {
+                url: url.clone(),
+                error: refused(),
+            })
+            .collect();
+        let text = Error::Exhausted { attempts }.to_string();
+        assert_eq!(text.matches("POSTBIN_RETRIES").count(), 1, "{text}");
+        assert_eq!(text.matches("answered HTTP 503").count(), 4, "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+    }
 
     #[test]
     fn backoff_grows_caps_and_honours_retry_after() {

@@ -14,7 +14,8 @@ impl Sha256Hash {
     /// Parses 64 hex digits (either case). `None` for anything else.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
-        if text.len() != 64 || !text.is_ascii() {
+        // Hex digits only: `from_str_radix` alone would take `+f` as 0x0f.
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut out = [0u8; 32];
@@ -73,6 +74,18 @@ impl<W: Write> HashingWriter<W> {
     pub fn reset(&mut self) {
         self.hasher = Sha256::new();
         self.written = 0;
+    }
+
+    /// Hashes and counts bytes already in the destination (a kept partial
+    /// download's prefix) without writing them again.
+    pub fn absorb(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.written += bytes.len() as u64;
+    }
+
+    /// The hash of everything so far, without finishing.
+    pub fn digest(&self) -> Sha256Hash {
+        Sha256Hash(self.hasher.clone().finalize().into())
     }
 
     pub fn get_mut(&mut self) -> &mut W {

@@ -140,6 +140,12 @@ pub fn place(plan: &Plan, tree: &Tree, source: Source) -> Result<Receipt, Error>
     Ok(receipt)
 }
 
+/// Sweeps the package's executable directory (see `sweep_stale_temps`)
+/// without placing anything: for an install that finds the package current.
+pub fn sweep_set_aside(package_dir: &Path) {
+    sweep_stale_temps(&package_dir.join(INSTALL_DIR).join("bin"));
+}
+
 /// Prefix of an executable set aside because it was running (Windows).
 const SET_ASIDE_PREFIX: &str = ".postbin-old-";
 
@@ -224,22 +230,41 @@ fn replace_with_checked_copy(
             .set_permissions(fs::Permissions::from_mode(0o755))
             .map_err(io_err("chmod", temp.path()))?;
     }
+    // The write handle is closed here, before the rename: on Linux, exec of
+    // a file that any process holds open for writing fails with ETXTBSY, and
+    // a launcher may exec `dest` the moment it appears (eight first runs at
+    // once each install, and each execs what the others place). Nothing to
+    // flush (a `File` has no user-space buffer). No fsync either: this copy
+    // is reproducible from the verified cache, every re-install re-hashes it
+    // against the receipt and replaces it if a crash left it short, and an
+    // fsync would cost a 100 MiB install ~100 ms of disk flush. The descriptor
+    // is O_CLOEXEC (Rust opens every file so), so a process forked meanwhile
+    // drops it at its exec and cannot keep the file busy afterwards.
+    let temp = temp.into_temp_path();
     put_in_place(temp, dest).map_err(io_err("replace", dest))
 }
 
 /// Renames `temp` onto `dest`, retrying while the file is briefly in use
 /// (`fs_retry`). When `dest` itself stays busy (on Windows: the executable
 /// is running), it is renamed aside first; the set-aside file is deleted
-/// at once if that works, else by a later run's sweep.
-fn put_in_place<F>(temp: tempfile::NamedTempFile<F>, dest: &Path) -> io::Result<()> {
+/// at once if that works, else by a later run's sweep. A `TempPath`, not a
+/// `NamedTempFile`: no handle to the file can be open at the rename.
+fn put_in_place(temp: tempfile::TempPath, dest: &Path) -> io::Result<()> {
     let dir = dest.parent().expect("dest has a parent");
     let mut slot = Some(temp);
     let mut replace = || {
         let temp = slot.take().expect("put back after every failure");
-        temp.persist(dest).map(drop).map_err(|e| {
-            slot = Some(e.file);
-            e.error
-        })
+        match temp.persist(dest) {
+            Ok(()) => {
+                #[cfg(test)]
+                tests::after_rename(dest);
+                Ok(())
+            }
+            Err(e) => {
+                slot = Some(e.path);
+                Err(e.error)
+            }
+        }
     };
     let rename = |from: &Path, to: &Path| fs::rename(from, to);
     let aside = crate::fs_retry::retry(|| {
@@ -397,16 +422,76 @@ pub fn speed_path_blocker(env: &dyn Fn(&str) -> Option<String>) -> Option<&'stat
     }
 }
 
+/// The launchers (package.json `bin` path, placed executable) that an
+/// earlier speed path replaced by the executable: a hard link to the placed
+/// file, or a file whose size and SHA-256 are the receipt's for it (a copy,
+/// or a link that a `COPY`, `cp -r` or tarball of node_modules turned into
+/// one). Called before a placement, which gives the placed path a new file;
+/// such launchers are exposed again afterwards (`expose_native`), so that a
+/// package moved from another platform, whose `.bin` entry is then a foreign
+/// executable, is repaired by `postbin install` (`npm rebuild <tool>`).
+/// Returns absolute launcher paths.
+pub fn previously_exposed(
+    package_dir: &Path,
+    launchers: &[(PathBuf, PathBuf)],
+    receipt: Option<&Receipt>,
+) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for (launcher, native) in launchers {
+        let launcher = package_dir.join(launcher);
+        let Ok(meta) = fs::metadata(&launcher) else {
+            continue;
+        };
+        if !meta.is_file() || is_our_launcher(&launcher) {
+            continue;
+        }
+        let linked = fs::metadata(native).is_ok_and(|n| same_file(&meta, &n));
+        let copied = || {
+            receipt
+                .and_then(|r| r.bins.iter().find(|b| b.path == *native))
+                .is_some_and(|b| {
+                    meta.len() == b.size
+                        && hash::hash_file(&launcher).is_ok_and(|(h, _)| h == b.sha256)
+                })
+        };
+        if linked || copied() {
+            found.push(launcher);
+        }
+    }
+    found
+}
+
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
+    false // the speed path never runs on Windows
+}
+
 /// Replaces each launcher (package.json `bin` path) that `postbin init`
-/// wrote with a copy of the placed executable. Returns the replaced paths.
+/// wrote, or that `previous` (from `previously_exposed`) names, with the
+/// placed executable. A launcher that already is the placed file is left
+/// alone. Returns the replaced paths.
 pub fn expose_native(
     package_dir: &Path,
     launchers: &[(PathBuf, PathBuf)],
+    previous: &[PathBuf],
 ) -> Result<Vec<PathBuf>, Error> {
     let mut replaced = Vec::new();
     for (launcher, native) in launchers {
         let launcher = package_dir.join(launcher);
-        if !is_our_launcher(&launcher) {
+        if !previous.contains(&launcher) && !is_our_launcher(&launcher) {
+            continue;
+        }
+        let current = match (fs::metadata(&launcher), fs::metadata(native)) {
+            (Ok(l), Ok(n)) => same_file(&l, &n),
+            _ => false,
+        };
+        if current {
             continue;
         }
         replace_with_link_or_copy(native, &launcher)?;
@@ -421,11 +506,12 @@ pub fn expose_native(
 /// the inode is safe and saves copying the executable a second time.
 fn replace_with_link_or_copy(src: &Path, dest: &Path) -> Result<(), Error> {
     let dir = dest.parent().expect("dest has a parent");
+    // `make_in` opens nothing: the temp name is only a link, never a handle.
     let temp = tempfile::Builder::new()
         .prefix(".postbin-")
         .make_in(dir, |path| fs::hard_link(src, path));
     match temp {
-        Ok(temp) => put_in_place(temp, dest).map_err(io_err("replace", dest)),
+        Ok(temp) => put_in_place(temp.into_temp_path(), dest).map_err(io_err("replace", dest)),
         Err(e) => {
             crate::debug!("cannot hard-link {}: {e}; copying", src.display());
             replace_with_copy(src, dest)
@@ -446,6 +532,115 @@ pub fn is_our_launcher(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    type Hook = Box<dyn Fn(&Path)>;
+
+    thread_local! {
+        /// Run by `put_in_place` right after its rename succeeded, before it
+        /// returns: what a concurrent launcher sees the moment the file appears.
+        static AFTER_RENAME: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+
+    pub(super) fn after_rename(dest: &Path) {
+        AFTER_RENAME.with(|hook| {
+            if let Some(hook) = &*hook.borrow() {
+                hook(dest);
+            }
+        });
+    }
+
+    /// The descriptors of this process open for writing on `path`'s inode.
+    #[cfg(target_os = "linux")]
+    fn write_handles_on(path: &Path) -> Vec<String> {
+        use std::os::unix::fs::MetadataExt;
+        let target = fs::metadata(path).unwrap();
+        let mut found = Vec::new();
+        for entry in fs::read_dir("/proc/self/fd").unwrap().flatten() {
+            let Ok(meta) = fs::metadata(entry.path()) else {
+                continue;
+            };
+            if meta.dev() != target.dev() || meta.ino() != target.ino() {
+                continue;
+            }
+            let fd = entry.file_name().to_string_lossy().into_owned();
+            let info = fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap_or_default();
+            let flags = info
+                .lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                .unwrap_or(0);
+            if flags & 0o3 != 0 {
+                found.push(format!("fd {fd} flags {flags:o}"));
+            }
+        }
+        found
+    }
+
+    /// The ETXTBSY of eight concurrent first runs: a file renamed into place
+    /// while its write handle was still open could not be exec'd until that
+    /// handle closed. At the moment of the rename, nothing may hold it open
+    /// for writing, and exec must work: checked inside the placement itself
+    /// (deterministic, unlike racing processes), for the copy and for the
+    /// speed path's hard link.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn nothing_holds_the_file_open_for_writing_when_it_appears() {
+        use std::sync::{Arc, Mutex};
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        fs::write(&src, b"#!/bin/sh\nexit 0\n").unwrap();
+        let bin = dir.path().join("bin");
+        fs::create_dir(&bin).unwrap();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let record = Arc::clone(&seen);
+        AFTER_RENAME.with(|hook| {
+            *hook.borrow_mut() = Some(Box::new(move |dest: &Path| {
+                let mut seen = record.lock().unwrap();
+                for handle in write_handles_on(dest) {
+                    seen.push(format!("{}: {handle}", dest.display()));
+                }
+                if let Err(e) = std::process::Command::new(dest).status() {
+                    seen.push(format!("exec {}: {e}", dest.display()));
+                }
+            }))
+        });
+        let placed = bin.join("tool");
+        replace_with_copy(&src, &placed).unwrap();
+        let launcher = bin.join("launcher");
+        fs::write(
+            &launcher,
+            format!("#!/usr/bin/env node\n// {LAUNCHER_MARKER}\n"),
+        )
+        .unwrap();
+        replace_with_link_or_copy(&placed, &launcher).unwrap();
+        AFTER_RENAME.with(|hook| hook.borrow_mut().take());
+        let seen = seen.lock().unwrap();
+        assert!(seen.is_empty(), "busy at the rename: {seen:#?}");
+        assert_eq!(fs::read(&launcher).unwrap(), b"#!/bin/sh\nexit 0\n");
+    }
+
+    /// A placement's temp file is opened with O_CLOEXEC (Rust's default), so
+    /// a process forked while it is open does not keep it past its exec.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temp_files_are_close_on_exec() {
+        use std::os::fd::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        let temp = tempfile::Builder::new()
+            .prefix(".postbin-")
+            .tempfile_in(dir.path())
+            .unwrap();
+        let fd = temp.as_file().as_raw_fd();
+        let info = fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
+        let flags = info
+            .lines()
+            .find_map(|l| l.strip_prefix("flags:"))
+            .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+            .unwrap();
+        const O_CLOEXEC: u32 = 0o2000000;
+        assert_ne!(flags & O_CLOEXEC, 0, "flags {flags:o}");
+    }
 
     #[test]
     fn sweeps_old_temp_files_and_any_set_aside_executable() {

@@ -39,6 +39,8 @@ pub struct TargetEntry {
     pub format: Option<String>,
     pub bin: Option<BTreeMap<String, String>>,
     pub sha256: Option<String>,
+    /// The archive's size in bytes, pinned next to its hash.
+    pub size: Option<u64>,
     /// `-gnu` Linux targets: the oldest glibc the build runs on. A host
     /// with an older one (or an unknown one) takes the `-musl` build.
     pub glibc: Option<GlibcVersion>,
@@ -131,6 +133,7 @@ impl Manifest {
             }
             Some(v) => fields.postbin(v)?,
         };
+        fields.commands(&bin, &postbin)?;
         Ok(Manifest {
             dir: PathBuf::new(),
             name,
@@ -256,7 +259,7 @@ impl Fields<'_> {
 
     fn target(&self, v: &Value, triple: &str, field: &str) -> Result<TargetEntry, Error> {
         let obj = self.object(v, field)?;
-        const KNOWN: &[&str] = &["url", "format", "bin", "sha256", "glibc"];
+        const KNOWN: &[&str] = &["url", "format", "bin", "sha256", "size", "glibc"];
         if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(self.err(
                 &format!("{field}.{unknown}"),
@@ -271,8 +274,31 @@ impl Fields<'_> {
                 .map(|b| self.string_map(b, &format!("{field}.bin")))
                 .transpose()?,
             sha256: self.optional_string(obj, "sha256", &format!("{field}.sha256"))?,
+            size: self.size(obj, &format!("{field}.size"))?,
             glibc: self.glibc(obj, triple, &format!("{field}.glibc"))?,
         })
+    }
+
+    /// A target's archive size: a positive JSON integer, in bytes.
+    fn size(&self, obj: &Map<String, Value>, field: &str) -> Result<Option<u64>, Error> {
+        match obj.get("size") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(0) => Err(self.err(field, "is 0; write the archive's size in bytes")),
+                Some(size) => Ok(Some(size)),
+                None => Err(self.err(
+                    field,
+                    format!("is {n}; write the archive's size in bytes, a whole number"),
+                )),
+            },
+            Some(other) => Err(self.err(
+                field,
+                format!(
+                    "must be the archive's size in bytes as a JSON integer, found {}",
+                    kind(other)
+                ),
+            )),
+        }
     }
 
     /// A target's minimum glibc, `"MAJOR.MINOR"`. Judged here rather than
@@ -319,6 +345,157 @@ impl Fields<'_> {
             )
         })
     }
+}
+
+impl Fields<'_> {
+    /// Every command name (package.json `bin` keys, `postbin.bin` and each
+    /// target's `bin` keys) must be a plain file name that is valid on every
+    /// platform, and every launcher path (package.json `bin` values, which
+    /// the speed path replaces) must stay inside the package: a package is
+    /// published once for all hosts, and postbin writes at these paths.
+    fn commands(
+        &self,
+        bin: &BTreeMap<String, String>,
+        postbin: &PostbinSection,
+    ) -> Result<(), Error> {
+        let mut folded: BTreeMap<String, &str> = BTreeMap::new();
+        for (name, launcher) in bin {
+            let field = format!("bin.{}", name.escape_debug());
+            if let Some(problem) = bad_command_name(name) {
+                return Err(self.err(&field, problem));
+            }
+            if let Some(problem) = bad_launcher_path(launcher) {
+                return Err(self.err(&field, problem));
+            }
+            if let Some(other) = folded.insert(name.to_lowercase(), name) {
+                return Err(self.err(
+                    &field,
+                    format!(
+                        "differs from the command `{other}` only by case: they would be one file on Windows and macOS; rename one"
+                    ),
+                ));
+            }
+        }
+        let mut maps = vec![("postbin.bin".to_string(), postbin.bin.as_ref())];
+        for (triple, entry) in &postbin.targets {
+            maps.push((format!("postbin.targets.{triple}.bin"), entry.bin.as_ref()));
+        }
+        for (prefix, map) in maps {
+            for name in map.into_iter().flat_map(BTreeMap::keys) {
+                if let Some(problem) = bad_command_name(name) {
+                    return Err(self.err(&format!("{prefix}.{}", name.escape_debug()), problem));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Names Windows reserves for devices, whatever the case and extension.
+const WINDOWS_DEVICES: &[&str] = &[
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    "conin$",
+    "conout$",
+    "clock$",
+    "com0",
+    "com1",
+    "com2",
+    "com3",
+    "com4",
+    "com5",
+    "com6",
+    "com7",
+    "com8",
+    "com9",
+    "com\u{b9}",
+    "com\u{b2}",
+    "com\u{b3}",
+    "lpt0",
+    "lpt1",
+    "lpt2",
+    "lpt3",
+    "lpt4",
+    "lpt5",
+    "lpt6",
+    "lpt7",
+    "lpt8",
+    "lpt9",
+    "lpt\u{b9}",
+    "lpt\u{b2}",
+    "lpt\u{b3}",
+];
+
+/// Why `name` cannot be a command (it becomes the file
+/// `.postbin/bin/<name>[.exe]` and a `node_modules/.bin` entry), or `None`.
+/// Stricter than npm, which rewrites a name to its last path segment: a
+/// name must already be a plain file name, valid on every platform, not
+/// hidden (postbin's own temp files start with `.postbin-`) and not read
+/// as an option.
+pub fn bad_command_name(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some("is empty: a command needs a name".into());
+    }
+    if let Some(c) = name.chars().find(|c| {
+        matches!(c, '/' | '\\' | ':' | '<' | '>' | '"' | '|' | '?' | '*') || c.is_control()
+    }) {
+        return Some(format!(
+            "is not a plain file name: it contains `{}`; a command name may not contain / \\ : < > \" | ? * or control characters",
+            c.escape_debug()
+        ));
+    }
+    if name.starts_with('.') {
+        return Some("starts with `.`: a command name may not be hidden (nor `.` or `..`)".into());
+    }
+    if name.starts_with('-') {
+        return Some("starts with `-`: it would be read as an option".into());
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Some("ends with `.` or a space, which Windows drops from file names".into());
+    }
+    if name.len() > 200 {
+        return Some("is longer than 200 bytes".into());
+    }
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end()
+        .to_lowercase();
+    if WINDOWS_DEVICES.contains(&stem.as_str()) {
+        return Some(format!(
+            "is a device name on Windows (`{}`, with any case or extension), so it can be no file there; rename the command",
+            stem.to_uppercase()
+        ));
+    }
+    None
+}
+
+/// Why `path` (a package.json `bin` value: the launcher, which the speed
+/// path replaces) could lead outside the package, or `None`. Both `/` and
+/// `\` separate, as for npm.
+pub fn bad_launcher_path(path: &str) -> Option<String> {
+    let p = path.trim();
+    let inside = "must be a relative path inside the package, such as `bin/tool`";
+    if p.starts_with(['/', '\\']) || p.as_bytes().get(1) == Some(&b':') {
+        return Some(format!("is `{}`: it {inside}", path.escape_debug()));
+    }
+    if p.chars().any(char::is_control) {
+        return Some(format!(
+            "is `{}`, with control characters: it {inside}",
+            path.escape_debug()
+        ));
+    }
+    let parts: Vec<&str> = p
+        .split(['/', '\\'])
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    if parts.is_empty() || parts.iter().any(|c| *c == ".." || c.contains(':')) {
+        return Some(format!("is `{}`: it {inside}", path.escape_debug()));
+    }
+    None
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -448,6 +625,115 @@ mod tests {
             let field = format!("`postbin.targets.{triple}.glibc`");
             assert!(err.contains(&field), "{value}: {err}");
             assert!(err.contains(hint), "{value}: {err}");
+        }
+    }
+
+    fn with_bin(bin: &str, postbin_bin: &str) -> Result<Manifest, Error> {
+        parse(&format!(
+            r#"{{"name":"a","version":"1","bin":{bin},"postbin":{{"bin":{postbin_bin},"targets":{{"x":{{}}}}}}}}"#
+        ))
+    }
+
+    #[test]
+    fn command_names_must_be_plain_portable_file_names() {
+        for name in [
+            "../../../../tmp/PWNED",
+            "sub/evil",
+            "a\\b",
+            "c:x",
+            "",
+            " ",
+            ".",
+            "..",
+            ".hidden",
+            "-rf",
+            "tab\t",
+            "dot.",
+            "CON",
+            "con",
+            "nul.exe",
+            "Com1.tar.gz",
+            "lpt9",
+            "AUX ",
+            "a*b",
+        ] {
+            let quoted = serde_json::to_string(name).unwrap();
+            let err = with_bin(&format!(r#"{{{quoted}:"bin/x"}}"#), "{}")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("`bin."), "{name:?}: {err}");
+            let err = with_bin(
+                r#"{"ok":"bin/x"}"#,
+                &format!(r#"{{"ok":"x",{quoted}:"x"}}"#),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("`postbin.bin."), "{name:?}: {err}");
+        }
+        for name in [
+            "hello",
+            "hello-tool",
+            "h_1",
+            "tool.js",
+            "console",
+            "com10",
+            "nul-x",
+            "ÿes",
+        ] {
+            let quoted = serde_json::to_string(name).unwrap();
+            with_bin(&format!(r#"{{{quoted}:"bin/x"}}"#), "{}").unwrap();
+        }
+        let err = parse(
+            r#"{"name":"a","version":"1","bin":{"x":"b"},"postbin":{"targets":{"t":{"bin":{"a/b":"x"}}}}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`postbin.targets.t.bin.a/b`"), "{err}");
+    }
+
+    #[test]
+    fn a_string_bin_named_after_a_device_is_refused() {
+        let err = parse(
+            r#"{"name":"@a/aux","version":"1","bin":"bin/t","postbin":{"targets":{"x":{}}}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`bin.aux`") && err.contains("device"), "{err}");
+    }
+
+    #[test]
+    fn two_commands_differing_only_by_case_are_refused() {
+        let err = with_bin(r#"{"Tool":"bin/a","tool":"bin/b"}"#, "{}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("only by case"), "{err}");
+    }
+
+    #[test]
+    fn launcher_paths_must_stay_inside_the_package() {
+        for path in [
+            "../../outside",
+            "bin/../../x",
+            "/etc/passwd",
+            "\\\\server\\share\\x",
+            "C:\\x",
+            "c:x",
+            "bin\\..\\..\\x",
+            "./",
+            "bin/a:b",
+        ] {
+            let quoted = serde_json::to_string(path).unwrap();
+            let err = with_bin(&format!(r#"{{"x":{quoted}}}"#), "{}")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("`bin.x`") && err.contains("inside the package"),
+                "{path:?}: {err}"
+            );
+        }
+        for path in ["bin/x", "./bin/x", "bin\\x", "x.js", "a/./b"] {
+            let quoted = serde_json::to_string(path).unwrap();
+            with_bin(&format!(r#"{{"x":{quoted}}}"#), "{}").unwrap();
         }
     }
 

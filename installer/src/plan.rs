@@ -4,7 +4,7 @@
 
 use crate::hash::Sha256Hash;
 use crate::manifest::{Manifest, unscoped};
-use crate::net::url::{Url, apply_mirror};
+use crate::net::url::Url;
 use crate::platform::{self, Candidates, Unrunnable};
 use crate::settings::Settings;
 use crate::template::{self, UnknownVariable};
@@ -49,7 +49,8 @@ impl Format {
 /// Where the bytes may come from, in the order they are tried.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Source {
-    pub url: String,
+    /// Printed without credentials (`Url`'s `Display`), wherever it goes.
+    pub url: Url,
     /// True when the user configured this URL (a mirror): `http://` is then
     /// allowed, since the pinned hash still guards the bytes.
     pub explicit: bool,
@@ -86,6 +87,10 @@ pub struct Plan {
     pub origin_url: String,
     pub sources: Vec<Source>,
     pub integrity: Integrity,
+    /// The archive's size in bytes, when the publisher pinned it
+    /// (`postbin.targets.<t>.size`): checked against `Content-Length` and
+    /// never downloaded past.
+    pub size: Option<u64>,
     /// The asset's file name (for mirror trees and messages).
     pub asset_name: String,
     pub bins: Vec<BinPlan>,
@@ -382,6 +387,7 @@ fn resolve_inner(
         field: url_field.clone(),
         problem: e.to_string(),
     })?;
+    publisher_scheme(&parsed, &url_field)?;
     let asset_name = parsed.file_name().to_string();
     let sources = sources_for(&origin_url, settings).map_err(|e| Error::Invalid {
         field: url_field,
@@ -399,6 +405,9 @@ fn resolve_inner(
         None => match &section.checksums {
             Some(template) => {
                 let url = render(template, &vars, "postbin.checksums")?;
+                if let Ok(parsed) = Url::parse(&url) {
+                    publisher_scheme(&parsed, "postbin.checksums")?;
+                }
                 Integrity::ChecksumsFile(sources_for(&url, settings).map_err(|e| {
                     Error::Invalid {
                         field: "postbin.checksums".into(),
@@ -474,8 +483,26 @@ fn resolve_inner(
         origin_url,
         sources,
         integrity,
+        size: entry.size,
         asset_name,
         bins,
+    })
+}
+
+/// A publisher's URL is fetched over the network: `https://` (`http://`
+/// only reaches loopback, for tests). `file://` is for mirrors the user
+/// sets (`POSTBIN_MIRROR`), never for the package itself: a published
+/// package must not read whatever its URL names on the installing machine.
+fn publisher_scheme(url: &Url, field: &str) -> Result<(), Error> {
+    if matches!(url.scheme.as_str(), "https" | "http") {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        field: field.to_string(),
+        problem: format!(
+            "is a {}:// URL: the publisher's URL must be https:// (file:// is only for mirrors the user sets, POSTBIN_MIRROR=file:///DIR)",
+            url.scheme
+        ),
     })
 }
 
@@ -499,13 +526,13 @@ pub fn sources_for(
             .iter()
             .map(|m| {
                 Ok(Source {
-                    url: apply_mirror(url, m)?,
+                    url: Url::parse(url)?.with_mirror(m)?,
                     explicit: true,
                 })
             })
             .collect(),
         None => Ok(vec![Source {
-            url: url.to_string(),
+            url: Url::parse(url)?,
             explicit: false,
         }]),
     }
@@ -587,7 +614,11 @@ mod tests {
         let m = manifest(&section());
         let s = settings(&[("HELLO_TOOL_MIRROR", "http://a.corp/gh,https://b.corp")]);
         let plan = resolve(&m, &s, "x86_64-unknown-linux-musl").unwrap();
-        let urls: Vec<&str> = plan.sources.iter().map(|s| s.url.as_str()).collect();
+        let urls: Vec<String> = plan
+            .sources
+            .iter()
+            .map(|s| s.url.to_string_with_credentials())
+            .collect();
         assert_eq!(
             urls[0],
             "http://a.corp/gh/acme/hello/releases/download/v1.2.3/hello-x86_64-unknown-linux-musl.tar.gz"
@@ -772,6 +803,18 @@ mod tests {
                 "postbin.url",
             ),
             (r#"{"targets":{"t":{"sha256":"HASH"}}}"#, "postbin.url"),
+            (
+                r#"{"url":"file:///srv/{target}","targets":{"t":{"sha256":"HASH"}}}"#,
+                "postbin.url",
+            ),
+            (
+                r#"{"url":"https://h/a","targets":{"t":{"sha256":"HASH","url":"FILE:///x"}}}"#,
+                "postbin.targets.t.url",
+            ),
+            (
+                r#"{"url":"https://h/a","checksums":"file:///sums","targets":{"t":{}}}"#,
+                "postbin.checksums",
+            ),
             (
                 r#"{"url":"https://h/a","bin":{"other":"x"},"targets":{"t":{"sha256":"HASH"}}}"#,
                 "postbin.bin",

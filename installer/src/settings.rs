@@ -53,6 +53,41 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A setting whose value cannot be used. Nothing falls back to a default
+/// behind the user's back: every command that reads settings stops with
+/// exit 3 naming the first one (`Settings::check`), and `doctor` lists them
+/// all. The bad setting's own value is left at its default meanwhile, so
+/// `doctor` can go on and report the rest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invalid {
+    /// The variable, or the `.npmrc` key.
+    pub name: String,
+    pub origin: Origin,
+    /// The value as set (credentials in URLs redacted).
+    pub value: String,
+    /// What is wrong and what is expected.
+    pub problem: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Invalid {
+            name,
+            origin,
+            value,
+            problem,
+        } = self;
+        match origin {
+            Origin::Npmrc(file) => write!(f, "`{name}` in {}", file.display())?,
+            Origin::Flag(flag) => write!(f, "{flag}")?,
+            Origin::Env(_) | Origin::Default => write!(f, "{name}")?,
+        }
+        write!(f, " is `{value}`: {problem}; fix it or unset it")
+    }
+}
+
+impl std::error::Error for Invalid {}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub mirrors: Option<Setting<Vec<String>>>,
@@ -77,6 +112,11 @@ pub struct Settings {
     pub stall_timeout: Duration,
     pub connect_timeout: Duration,
     pub max_unpacked_size: u64,
+    /// Cap on an archive's download when its size is not pinned.
+    pub max_download_size: u64,
+    /// Settings that were set to a value that cannot be used, in the order
+    /// read; empty when all is well (see `check`).
+    pub invalid: Vec<Invalid>,
 }
 
 /// Reads variables; tests pass a map instead of the process environment.
@@ -97,16 +137,42 @@ impl Settings {
         let look = Lookup { env, npmrc };
         let prefixed = |suffix: &str| prefix.map(|p| format!("{p}{suffix}"));
 
+        let mut invalid = Vec::new();
         let mut mirror_env: Vec<String> = prefixed(ev::SUFFIX_MIRROR).into_iter().collect();
         mirror_env.push(ev::POSTBIN_MIRROR.into());
         let mirrors = look
             .first(&mirror_env, Some("postbin-mirror"))
             .map(|s| Setting::new(split_list(&s.value), s.origin))
-            .filter(|s| !s.value.is_empty());
+            .filter(|s| !s.value.is_empty())
+            .filter(|s| {
+                let bad: Vec<&String> = s.value.iter().filter(|m| !is_mirror_url(m)).collect();
+                if let Some(first) = bad.first() {
+                    invalid.push(Invalid {
+                        name: origin_name(&s.origin, "postbin-mirror"),
+                        origin: s.origin.clone(),
+                        value: crate::net::url::redact(first),
+                        problem:
+                            "a mirror is a base URL: https://host[/prefix], http://host[/prefix] \
+                                  or file:///DIR (several: comma-separated)"
+                                .into(),
+                    });
+                }
+                bad.is_empty()
+            });
 
         let binary_path = prefixed(ev::SUFFIX_BINARY_PATH)
             .and_then(|name| look.first(&[name], None))
             .map(|s| Setting::new(PathBuf::from(s.value), s.origin));
+        if let Some(path) = &binary_path
+            && let Err(problem) = usable_binary_path(&path.value)
+        {
+            invalid.push(Invalid {
+                name: origin_name(&path.origin, ""),
+                origin: path.origin.clone(),
+                value: path.value.display().to_string(),
+                problem: problem.into(),
+            });
+        }
 
         let cache_dir = look
             .first(&[ev::POSTBIN_CACHE_DIR.into()], Some("postbin-cache-dir"))
@@ -162,11 +228,35 @@ impl Settings {
             None => vec!["github.com".into(), "api.github.com".into()],
         };
 
-        let number = |name: &str, default: u64| -> u64 {
-            (env)(name)
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(default)
-        };
+        // Numbers: an unusable value is reported, never silently replaced.
+        let mut number =
+            |name: &str, parse: fn(&str) -> Result<f64, &'static str>, default: f64| {
+                let Some(text) = (env)(name) else {
+                    return default;
+                };
+                parse(&text).unwrap_or_else(|problem| {
+                    invalid.push(Invalid {
+                        name: name.to_string(),
+                        origin: Origin::Env(name.to_string()),
+                        value: text.trim().to_string(),
+                        problem: problem.to_string(),
+                    });
+                    default
+                })
+            };
+        let retries = number(ev::POSTBIN_RETRIES, parse_retries, 3.0) as u32;
+        let stall_timeout = number(ev::POSTBIN_STALL_TIMEOUT, parse_seconds, 30.0);
+        let connect_timeout = number(ev::POSTBIN_CONNECT_TIMEOUT, parse_seconds, 15.0);
+        let max_unpacked_size = number(
+            ev::POSTBIN_MAX_UNPACKED_SIZE,
+            parse_positive_size,
+            (4u64 << 30) as f64,
+        ) as u64;
+        let max_download_size = number(
+            ev::POSTBIN_MAX_DOWNLOAD_SIZE,
+            parse_positive_size,
+            crate::fetch::DEFAULT_MAX_DOWNLOAD_SIZE as f64,
+        ) as u64;
         Settings {
             mirrors,
             binary_path,
@@ -183,17 +273,114 @@ impl Settings {
             github_hosts,
             proxy_loopback: (env)(ev::POSTBIN_TEST_PROXY_LOOPBACK)
                 .is_some_and(|v| ev::is_truthy(&v)),
-            retries: number(ev::POSTBIN_RETRIES, 3).min(20) as u32,
-            stall_timeout: Duration::from_secs_f64(
-                (env)(ev::POSTBIN_STALL_TIMEOUT)
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .filter(|s| *s > 0.0)
-                    .unwrap_or(30.0),
-            ),
-            connect_timeout: Duration::from_secs(number(ev::POSTBIN_CONNECT_TIMEOUT, 15).max(1)),
-            max_unpacked_size: number(ev::POSTBIN_MAX_UNPACKED_SIZE, 4 << 30),
+            retries,
+            stall_timeout: Duration::from_secs_f64(stall_timeout),
+            connect_timeout: Duration::from_secs_f64(connect_timeout),
+            max_unpacked_size,
+            max_download_size,
+            invalid,
         }
     }
+
+    /// The first setting whose value cannot be used, as a configuration
+    /// error (exit 3). Every command that reads settings calls it before
+    /// doing anything.
+    pub fn check(&self) -> Result<(), crate::error::Error> {
+        match self.invalid.first() {
+            Some(bad) => Err(crate::error::Error::Setting(bad.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `<PREFIX>_BINARY_PATH` must name an existing file by an absolute path:
+/// a relative one would mean something else in each directory a tool or
+/// its launcher runs from.
+pub fn usable_binary_path(path: &std::path::Path) -> Result<(), &'static str> {
+    if !path.is_absolute() {
+        return Err(
+            "it must be the absolute path of an executable (a relative path means something else in every directory)",
+        );
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err("it is not a file; point it at the executable to use"),
+        Err(_) => Err("no such file; point it at the executable to use"),
+    }
+}
+
+/// The variable a value came from, else the `.npmrc` key.
+fn origin_name(origin: &Origin, npm_key: &str) -> String {
+    match origin {
+        Origin::Env(name) => name.clone(),
+        _ => npm_key.to_string(),
+    }
+}
+
+/// A mirror base: an `https://` or `http://` URL with a host, or a
+/// `file://` URL of a local directory.
+fn is_mirror_url(text: &str) -> bool {
+    match crate::net::url::Url::parse(text) {
+        Ok(url) if url.scheme == "file" => crate::net::url::file_url_to_path(text).is_some(),
+        Ok(url) => matches!(url.scheme.as_str(), "https" | "http"),
+        Err(_) => false,
+    }
+}
+
+/// `POSTBIN_RETRIES`: a whole number, 0 to 20.
+fn parse_retries(text: &str) -> Result<f64, &'static str> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n <= MAX_RETRIES => Ok(f64::from(n)),
+        _ => Err("it must be a whole number of retries from 0 to 20"),
+    }
+}
+const MAX_RETRIES: u32 = 20;
+
+/// Timeouts: seconds, above 0 and at most a day; fractions allowed.
+fn parse_seconds(text: &str) -> Result<f64, &'static str> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err("it must be a number of seconds above 0 and at most 86400, such as 30 or 2.5"),
+    }
+}
+
+/// `POSTBIN_MAX_UNPACKED_SIZE`, `POSTBIN_MAX_DOWNLOAD_SIZE`: a size above 0
+/// (see `parse_size`).
+fn parse_positive_size(text: &str) -> Result<f64, &'static str> {
+    match parse_size(text) {
+        Some(n) if n > 0 => Ok(n as f64),
+        _ => Err(
+            "it must be a size above 0 in bytes, or with a binary unit: 512M, 8G, 1.5GiB (K, M, G, T are powers of 1024)",
+        ),
+    }
+}
+
+/// A size: a number of bytes, or a number with a unit `K`, `M`, `G` or
+/// `T`, optionally followed by `B` or `iB`, in any case. Units are binary
+/// whichever way they are spelt (`1G` = `1GB` = `1GiB` = 1073741824 bytes),
+/// as for `postbin cache prune --max-size`: what the OS and npm's users
+/// mean by a gigabyte of disk is 1024³ more often than 1000³, and one
+/// meaning for every spelling leaves nothing to guess.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_lowercase();
+    let t = t
+        .strip_suffix("ib")
+        .or_else(|| t.strip_suffix('b'))
+        .unwrap_or(&t);
+    let (number, shift) = match t.chars().last()? {
+        'k' => (&t[..t.len() - 1], 10),
+        'm' => (&t[..t.len() - 1], 20),
+        'g' => (&t[..t.len() - 1], 30),
+        't' => (&t[..t.len() - 1], 40),
+        _ => (t, 0),
+    };
+    let number = number.trim();
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let value: f64 = number.parse().ok()?;
+    let bytes = value * (1u64 << shift) as f64;
+    (bytes.is_finite() && bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 struct Lookup<'a> {
@@ -358,6 +545,125 @@ mod tests {
         assert!(!format!("{:?}", s.github_token).contains("t0k"));
         let d = resolve(&[], &[], None);
         assert!(d.strict_ssl.value && !d.offline.value && d.github_token.is_none());
+    }
+
+    #[test]
+    fn unusable_numbers_are_reported_by_name_not_replaced() {
+        for (name, value) in [
+            ("POSTBIN_RETRIES", "abc"),
+            ("POSTBIN_RETRIES", "-1"),
+            ("POSTBIN_RETRIES", "21"),
+            ("POSTBIN_RETRIES", "2.5"),
+            ("POSTBIN_STALL_TIMEOUT", "0"),
+            ("POSTBIN_STALL_TIMEOUT", "-3"),
+            ("POSTBIN_STALL_TIMEOUT", "inf"),
+            ("POSTBIN_STALL_TIMEOUT", "NaN"),
+            ("POSTBIN_CONNECT_TIMEOUT", "abc"),
+            ("POSTBIN_CONNECT_TIMEOUT", "0"),
+            ("POSTBIN_CONNECT_TIMEOUT", "1e9"),
+            ("POSTBIN_MAX_UNPACKED_SIZE", "lots"),
+            ("POSTBIN_MAX_UNPACKED_SIZE", "0"),
+            ("POSTBIN_MAX_UNPACKED_SIZE", "-1G"),
+            ("POSTBIN_MAX_UNPACKED_SIZE", "1X"),
+            ("POSTBIN_MAX_UNPACKED_SIZE", "1e3"),
+        ] {
+            let s = resolve(&[(name, value)], &[], None);
+            assert_eq!(s.invalid.len(), 1, "{name}={value}");
+            let bad = &s.invalid[0];
+            assert_eq!(bad.name, name);
+            assert_eq!(bad.origin, Origin::Env(name.into()));
+            let err = s.check().unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::exit::CONFIG);
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("{name} is `{value}`: ")),
+                "{text}"
+            );
+        }
+        let d = resolve(&[], &[], None);
+        assert!(d.invalid.is_empty() && d.check().is_ok());
+        assert_eq!((d.retries, d.max_unpacked_size), (3, 4 << 30));
+        assert_eq!(d.stall_timeout, Duration::from_secs(30));
+        assert_eq!(d.connect_timeout, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn good_numbers_and_sizes_are_taken() {
+        let s = resolve(
+            &[
+                ("POSTBIN_RETRIES", " 0 "),
+                ("POSTBIN_STALL_TIMEOUT", "2.5"),
+                ("POSTBIN_CONNECT_TIMEOUT", "1"),
+                ("POSTBIN_MAX_UNPACKED_SIZE", "1G"),
+            ],
+            &[],
+            None,
+        );
+        assert!(s.invalid.is_empty(), "{:?}", s.invalid);
+        assert_eq!(s.retries, 0);
+        assert_eq!(s.stall_timeout, Duration::from_millis(2500));
+        assert_eq!(s.connect_timeout, Duration::from_secs(1));
+        assert_eq!(s.max_unpacked_size, 1 << 30);
+        for (text, bytes) in [
+            ("1G", 1u64 << 30),
+            ("1GB", 1 << 30),
+            ("1gib", 1 << 30),
+            ("1.5G", 3 << 29),
+            ("512M", 512 << 20),
+            ("100k", 100 << 10),
+            ("2T", 2 << 40),
+            ("1048576", 1 << 20),
+            ("64b", 64),
+        ] {
+            assert_eq!(parse_size(text), Some(bytes), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_mirror_that_is_no_url_names_its_setting_and_file() {
+        let s = resolve(
+            &[("POSTBIN_MIRROR", "https://ok.corp,not-a-url")],
+            &[],
+            None,
+        );
+        assert!(s.mirrors.is_none());
+        assert_eq!(s.invalid[0].name, "POSTBIN_MIRROR");
+        assert!(s.invalid[0].to_string().contains("`not-a-url`"));
+        let s = resolve(&[], &[("postbin-mirror", "ftp://x.corp")], None);
+        let text = s.check().unwrap_err().to_string();
+        assert!(
+            text.starts_with("`postbin-mirror` in /proj/.npmrc is `ftp://x.corp`"),
+            "{text}"
+        );
+        let s = resolve(
+            &[("HELLO_MIRROR", "https://u:pw@x.corp nope")],
+            &[],
+            Some("HELLO"),
+        );
+        assert_eq!(s.invalid[0].name, "HELLO_MIRROR");
+        for good in ["https://m.corp/gh", "http://m.corp", "file:///srv/mirror"] {
+            let s = resolve(&[("POSTBIN_MIRROR", good)], &[], None);
+            assert!(s.invalid.is_empty(), "{good}: {:?}", s.invalid);
+        }
+    }
+
+    #[test]
+    fn a_binary_path_must_be_an_absolute_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tool");
+        std::fs::write(&file, b"x").unwrap();
+        let file = file.to_str().unwrap();
+        let ok = resolve(&[("HELLO_BINARY_PATH", file)], &[], Some("HELLO"));
+        assert!(ok.invalid.is_empty());
+        let missing = dir.path().join("nope");
+        for bad in [
+            "relative/tool",
+            missing.to_str().unwrap(),
+            dir.path().to_str().unwrap(),
+        ] {
+            let s = resolve(&[("HELLO_BINARY_PATH", bad)], &[], Some("HELLO"));
+            assert_eq!(s.invalid[0].name, "HELLO_BINARY_PATH", "{bad}");
+        }
     }
 
     #[test]

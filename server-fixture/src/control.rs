@@ -127,10 +127,11 @@ pub(crate) fn parse_fault(query: &str) -> Result<(String, Fault, Option<u32>), S
             Fault::Slow { bytes_per_sec }
         }
         "no-range" => Fault::NoRange,
+        "endless" => Fault::Endless,
         other => {
             return Err(format!(
                 "unknown fault kind {other:?}; expected status, 429, stall, reset, truncate, \
-                 wrong-bytes, redirect-loop, redirect-to, slow or no-range"
+                 wrong-bytes, redirect-loop, redirect-to, slow, no-range or endless"
             ));
         }
     };

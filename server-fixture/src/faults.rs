@@ -37,6 +37,9 @@ pub enum Fault {
     Slow { bytes_per_sec: u64 },
     /// Ignore `Range` headers: always send the full body with 200.
     NoRange,
+    /// Answer 200 with no `Content-Length` and stream bytes until the client
+    /// hangs up (a broken mirror that never ends).
+    Endless,
 }
 
 /// Which part of a response a fault acts on. Faults of different classes
@@ -56,7 +59,8 @@ fn class(fault: &Fault) -> Class {
         Fault::Status(_)
         | Fault::TooManyRequests { .. }
         | Fault::RedirectLoop
-        | Fault::RedirectTo(_) => Class::Head,
+        | Fault::RedirectTo(_)
+        | Fault::Endless => Class::Head,
         Fault::Stall { .. } | Fault::ResetMidBody { .. } | Fault::Truncate { .. } => Class::Cut,
         Fault::WrongBytes => Class::WrongBytes,
         Fault::Slow { .. } => Class::Slow,

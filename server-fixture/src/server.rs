@@ -316,6 +316,7 @@ fn head_fault(ex: &Exchange, conn: Conn, fault: Fault) {
             ex.redirect(conn, location);
         }
         Fault::RedirectTo(location) => ex.redirect(conn, location),
+        Fault::Endless => endless(ex, conn),
         // FaultTable::take_head only hands out head faults.
         _ => ex.reply(
             conn,
@@ -416,6 +417,22 @@ fn serve_file(ex: &Exchange, mut conn: Conn, key: &str, path: &Path, len: u64) {
         }
         Some(Cut::Reset { .. }) => conn.reset(),
         Some(Cut::Truncate { .. }) | None => conn.finish(),
+    }
+}
+
+/// 200 with a close-delimited body that never ends: bytes until the client
+/// hangs up or the fixture shuts down. The log records what was sent.
+fn endless(ex: &Exchange, mut conn: Conn) {
+    let headers = [("Content-Type", "application/octet-stream".to_string())];
+    let seq = ex.record(200, 0);
+    if conn.write_all(&http::response_head(200, &headers)).is_err() || ex.req.is_head() {
+        return;
+    }
+    let buf = vec![0x5au8; CHUNK];
+    let mut sent = 0u64;
+    while !ex.shared.is_shutting_down() && conn.write_all(&buf).is_ok() {
+        sent += buf.len() as u64;
+        ex.shared.log.set_body_bytes(seq, sent);
     }
 }
 

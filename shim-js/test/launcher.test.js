@@ -8,6 +8,8 @@ const { spawnSync } = require("child_process");
 const {
   resolveExecutable,
   nativePath,
+  hostRuns,
+  foreignTarget,
   retryBusy,
   isBusy,
   spawnRetrying,
@@ -406,4 +408,107 @@ exec 3>&-`
     assert.strictEqual(r.stdout, "ok\n");
     assert.doesNotMatch(r.stderr, /ETXTBSY|^\s+at /m);
   }
+});
+
+/** Writes `<pkg>/.postbin/receipt.json` naming `target`. */
+function writeReceipt(pkg, target) {
+  fs.mkdirSync(path.join(pkg, ".postbin"), { recursive: true });
+  fs.writeFileSync(
+    path.join(pkg, ".postbin", "receipt.json"),
+    JSON.stringify({ target, archive: "ab".repeat(32), bins: [{ name: "hello", path: ".postbin/bin/hello", size: 1, sha256: "cd".repeat(32) }] })
+  );
+}
+
+/** A stand-in installer that places `hello` (printing "for this host") and a receipt for `target`. */
+function hostInstaller(dir, log, target) {
+  const file = path.join(dir, "host-postbin");
+  writeExecutable(
+    file,
+    `echo "$@" >> '${log}'
+pkg="$3"
+mkdir -p "$pkg/.postbin/bin"
+printf '#!/bin/sh\\necho for this host\\n' > "$pkg/.postbin/bin/hello.tmp"
+chmod 755 "$pkg/.postbin/bin/hello.tmp"
+mv "$pkg/.postbin/bin/hello.tmp" "$pkg/.postbin/bin/hello"
+printf '{"target":"${target}","archive":"","bins":[]}' > "$pkg/.postbin/receipt.json"`
+  );
+  return file;
+}
+
+test("hostRuns: what each host can run, by target triple", () => {
+  const cases = [
+    ["linux", "x64", "x86_64-unknown-linux-musl", true],
+    ["linux", "x64", "x86_64-unknown-linux-gnu", true],
+    ["linux", "x64", "aarch64-unknown-linux-musl", false],
+    ["linux", "x64", "aarch64-apple-darwin", false],
+    ["linux", "x64", "x86_64-pc-windows-msvc", false],
+    ["linux", "arm64", "aarch64-unknown-linux-gnu", true],
+    ["linux", "arm64", "x86_64-unknown-linux-musl", false],
+    ["darwin", "arm64", "aarch64-apple-darwin", true],
+    ["darwin", "arm64", "universal2-apple-darwin", true],
+    ["darwin", "arm64", "x86_64-apple-darwin", true],
+    ["darwin", "arm64", "aarch64-unknown-linux-musl", false],
+    ["darwin", "x64", "aarch64-apple-darwin", false],
+    ["darwin", "x64", "x86_64-apple-darwin", true],
+    ["win32", "arm64", "aarch64-pc-windows-msvc", true],
+    ["win32", "arm64", "x86_64-pc-windows-gnu", true],
+    ["win32", "x64", "aarch64-pc-windows-msvc", false],
+    ["win32", "x64", "x86_64-unknown-linux-musl", false],
+    ["sunos", "x64", "x86_64-pc-solaris", true], // a host not in the table is not second-guessed
+  ];
+  for (const [platform, arch, target, expected] of cases) {
+    assert.strictEqual(hostRuns(target, platform, arch), expected, `${platform} ${arch} ${target}`);
+  }
+});
+
+test("foreignTarget: only a readable receipt for a target this host cannot run, unless POSTBIN_TARGET asks for it", () => {
+  const pkg = tempPackage();
+  const host = { platform: "linux", arch: "x64", env: {} };
+  assert.strictEqual(foreignTarget(pkg, host), undefined, "no receipt");
+  writeReceipt(pkg, "x86_64-unknown-linux-musl");
+  assert.strictEqual(foreignTarget(pkg, host), undefined);
+  writeReceipt(pkg, "aarch64-apple-darwin");
+  assert.strictEqual(foreignTarget(pkg, host), "aarch64-apple-darwin");
+  assert.strictEqual(foreignTarget(pkg, { ...host, env: { POSTBIN_TARGET: "aarch64-apple-darwin" } }), undefined);
+  fs.writeFileSync(path.join(pkg, ".postbin", "receipt.json"), "{not json");
+  assert.strictEqual(foreignTarget(pkg, host), undefined);
+});
+
+test("a package moved from another platform is installed again for this host, the foreign file never run", () => {
+  const pkg = tempPackage();
+  const log = path.join(pkg, "installer.log");
+  // The Mac's executable: were it run, it would print "foreign".
+  writeExecutable(nativePath(pkg, "hello"), "echo foreign");
+  writeReceipt(pkg, "aarch64-apple-darwin");
+  const installer = hostInstaller(pkg, log, "x86_64-unknown-linux-musl");
+  const got = resolveExecutable({ packageDir: pkg, command: "hello", envPrefix: "HELLO", env: {}, installer, platform: "linux", arch: "x64" });
+  assert.strictEqual(got, nativePath(pkg, "hello"));
+  assert.match(fs.readFileSync(log, "utf8"), /^install --package /, "the installer ran");
+  assert.match(fs.readFileSync(got, "utf8"), /for this host/);
+  // Now current: the installer does not run again.
+  resolveExecutable({ packageDir: pkg, command: "hello", envPrefix: "HELLO", env: {}, installer, platform: "linux", arch: "x64" });
+  assert.strictEqual(fs.readFileSync(log, "utf8").trim().split("\n").length, 1);
+});
+
+test("an installer that still leaves a foreign target is one line, not an exec of it", () => {
+  const pkg = tempPackage();
+  writeExecutable(nativePath(pkg, "hello"), "echo foreign");
+  writeReceipt(pkg, "aarch64-apple-darwin");
+  const installer = hostInstaller(pkg, path.join(pkg, "log"), "aarch64-apple-darwin");
+  assert.throws(
+    () => resolveExecutable({ packageDir: pkg, command: "hello", envPrefix: "HELLO", env: {}, installer, platform: "linux", arch: "x64" }),
+    (e) => e.name === "LauncherError" && /cannot run/.test(e.message) && /HELLO_BINARY_PATH/.test(e.message)
+  );
+});
+
+test("run: a moved package's launcher runs the tool reinstalled for this host", { skip: !hostRuns("x86_64-unknown-linux-musl") || process.platform !== "linux" }, () => {
+  const pkg = tempPackage();
+  const log = path.join(pkg, "installer.log");
+  writeExecutable(nativePath(pkg, "hello"), "echo foreign");
+  writeReceipt(pkg, "aarch64-apple-darwin");
+  const installer = hostInstaller(pkg, log, "x86_64-unknown-linux-musl");
+  const r = runLauncher(pkg, [], { POSTBIN_INSTALLER_PATH: installer });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout, "for this host\n");
+  assert.match(assertOneLine(r.stderr), /installed for aarch64-apple-darwin, which this host \(linux x64\) cannot run/);
 });

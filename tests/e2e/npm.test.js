@@ -249,3 +249,65 @@ test("POSTBIN_SPEED_PATH=0: npm install keeps the JS launcher, which runs the pl
   assert.equal(failing.status, 3, `the launcher passes the tool's exit code on\n${explain(failing)}`);
   assert.equal((await fixture.requests()).length, afterInstall.length, "running makes no request");
 });
+
+/**
+ * node_modules copied from a Mac (Docker `COPY`, a tarball): the package's
+ * executable and receipt are for aarch64-apple-darwin, and the speed path
+ * made `.bin/hello` that Mac executable too. It cannot run here ("exec
+ * format error"); `npm rebuild hello-tool` runs postinstall again, which
+ * installs for this host and replaces the `.bin` entry.
+ */
+function moveInFromAMac(pkg) {
+  const foreign = Buffer.concat([Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01]), Buffer.from("not for this host\n")]);
+  const placed = path.join(pkg, ".postbin", "bin", "hello");
+  const receiptFile = path.join(pkg, ".postbin", "receipt.json");
+  const receipt = JSON.parse(fs.readFileSync(receiptFile, "utf8"));
+  const sha256 = require("crypto").createHash("sha256").update(foreign).digest("hex");
+  receipt.target = "aarch64-apple-darwin";
+  receipt.bins = receipt.bins.map((b) => ({ ...b, size: foreign.length, sha256 }));
+  for (const file of [placed, path.join(pkg, "bin", "hello")]) {
+    // A COPY makes separate files: the speed path's hard link is not kept.
+    fs.rmSync(file, { force: true });
+    fs.writeFileSync(file, foreign, { mode: 0o755 });
+  }
+  fs.writeFileSync(receiptFile, JSON.stringify(receipt));
+}
+
+test("node_modules moved from another platform: npm rebuild repairs the speed path", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { env, project } = await setup(t, "moved");
+  assertOk(npm(["install", s.tgz], { cwd: project, env }));
+  const bin = binOf(project);
+  assert.ok(isElf(fs.realpathSync(bin)), "speed path");
+  moveInFromAMac(packageDirOf(project));
+
+  const broken = run(bin, [], { cwd: project, env });
+  assert.ok(broken.error || broken.status !== 0, `a Mac executable does not run here\n${explain(broken)}`);
+
+  const rebuild = npm(["rebuild", "hello-tool"], { cwd: project, env });
+  assertOk(rebuild);
+  assert.ok(isElf(fs.realpathSync(bin)), `.bin/hello is this host's executable again\n${explain(rebuild)}`);
+  const receipt = JSON.parse(fs.readFileSync(path.join(packageDirOf(project), ".postbin", "receipt.json"), "utf8"));
+  assert.notEqual(receipt.target, "aarch64-apple-darwin");
+  const hello = run(bin, ["after"], { cwd: project, env });
+  assertHelloRan(hello);
+  assert.equal(hello.stderr, "", explain(hello));
+});
+
+test("node_modules moved from another platform: the JS launcher reinstalls for this host instead of running it", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { env, project } = await setup(t, "moved-launcher", { POSTBIN_SPEED_PATH: "0" });
+  assertOk(npm(["install", s.tgz], { cwd: project, env }));
+  const pkg = packageDirOf(project);
+  const launcher = fs.readFileSync(path.join(pkg, "bin", "hello"));
+  moveInFromAMac(pkg);
+  fs.writeFileSync(path.join(pkg, "bin", "hello"), launcher, { mode: 0o755 });
+
+  const hello = run(binOf(project), ["moved"], { cwd: project, env });
+  assertHelloRan(hello);
+  const notices = hello.stderr.split("\n").filter(Boolean);
+  assert.equal(notices.length, 1, explain(hello));
+  assert.match(notices[0], /^postbin: hello in .* was installed for aarch64-apple-darwin, which this host .* cannot run/, explain(hello));
+  assert.ok(isElf(path.join(pkg, ".postbin", "bin", "hello")), "this host's executable is placed");
+  const again = run(binOf(project), [], { cwd: project, env });
+  assertHelloRan(again);
+  assert.equal(again.stderr, "", explain(again));
+});

@@ -6,7 +6,7 @@
 use crate::cache::{self, Cache, Entry, Imported, Inventory};
 use crate::error::{Error, exit};
 use crate::hash::Sha256Hash;
-use crate::settings::Settings;
+use crate::settings::{Settings, parse_size};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -25,8 +25,10 @@ pub struct Options {
 /// reads it to label what it stores and does not store it.
 pub const PREFILL_INDEX: &str = "postbin-prefill.json";
 
-/// Temp entries untouched this long belong to no running install; `clean`
-/// and `prune` remove them.
+/// Temp entries whose name names no archive (older names, metadata being
+/// written) and untouched this long belong to no running install; `clean`
+/// and `prune` remove them. Those named after an archive go as soon as
+/// nobody holds that archive's lock (`Cache::sweep_temp`).
 const TEMP_GRACE: Duration = Duration::from_secs(5 * 60);
 
 /// Returns the exit code.
@@ -150,7 +152,7 @@ fn verify(dir: &Path) -> Result<i32, Error> {
     };
     let inventory = cache.inventory()?;
     let (mut archives, mut trees, mut bytes) = (0, 0, 0);
-    let (mut corrupt, mut busy) = (0usize, 0usize);
+    let (mut corrupt, mut busy, mut unchecked) = (0usize, 0usize, 0usize);
     let mut status = Status::new("verifying", inventory.entries.len());
     for entry in &inventory.entries {
         status.step(&describe(entry));
@@ -165,6 +167,7 @@ fn verify(dir: &Path) -> Result<i32, Error> {
         let check = cache.check_entry(&entry.sha);
         archives += usize::from(check.archive_ok.is_some());
         trees += usize::from(check.tree_ok.is_some());
+        unchecked += usize::from(check.no_key);
         bytes += entry.size();
         let bad_archive = check.archive_ok == Some(false);
         let bad_tree = check.tree_ok == Some(false);
@@ -174,7 +177,16 @@ fn verify(dir: &Path) -> Result<i32, Error> {
                 (true, false) => "archive",
                 _ => "files",
             };
-            status.note(&format!("removed corrupt {what} of {}", describe(entry)));
+            let why = if check.unsealed {
+                " (its files were not unpacked by postbin for this user: a carried, copied \
+                 or tampered tree; the next install unpacks the archive again)"
+            } else {
+                ""
+            };
+            status.note(&format!(
+                "removed corrupt {what} of {}{why}",
+                describe(entry)
+            ));
             cache.remove_entry(entry, bad_archive, bad_tree, &lock);
             corrupt += 1;
         }
@@ -186,7 +198,7 @@ fn verify(dir: &Path) -> Result<i32, Error> {
     }
     cache.remove_debris(&inventory);
     println!(
-        "verified {archives} {} and {trees} {} ({}): {}{}{}",
+        "verified {archives} {} and {trees} {} ({}): {}{}{}{}",
         plural(archives, "archive", "archives"),
         plural(trees, "tree", "trees"),
         human_size(bytes),
@@ -211,6 +223,15 @@ fn verify(dir: &Path) -> Result<i32, Error> {
             String::new()
         } else {
             format!("; {busy} in use, not checked",)
+        },
+        if unchecked == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {unchecked} {} of unpacked files not checked (no cache key: installs \
+                 do not use them)",
+                plural(unchecked, "tree", "trees")
+            )
         },
     );
     Ok(if corrupt == 0 && debris == 0 {
@@ -293,6 +314,10 @@ fn clean(dir: &Path) -> Result<i32, Error> {
         cache.remove_lock_file(lock);
         removed += 1;
     }
+    // Temp files of installs that died go now (their archive's lock is
+    // free); those of running installs stay. Before the lock files go:
+    // telling the two apart takes the locks.
+    let (_, kept_temp) = cache.sweep_temp(TEMP_GRACE);
     // Locks of archives with no entry (a download that failed, or finished
     // removal above): free ones go, held ones stay.
     for sha in cache.lock_files()? {
@@ -301,7 +326,6 @@ fn clean(dir: &Path) -> Result<i32, Error> {
         }
     }
     cache.remove_debris(&inventory);
-    let (_, kept_temp) = cache.sweep_temp(TEMP_GRACE);
     println!(
         "removed {removed} {} ({}) from {}{}{}",
         plural(removed, "entry", "entries"),
@@ -333,14 +357,10 @@ fn import(dir: &Path, from: &Path) -> Result<i32, Error> {
     }
     let cache = Cache::open(dir)?;
     let labels = read_prefill_index(from);
-    let files: Vec<PathBuf> = cache::walk_files(from)?
+    // Only archives the tree's index (or a cache's own names) pins; no symlink followed.
+    let files: Vec<PathBuf> = super::prefill::import_list(from)?
         .into_iter()
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            // The index, and temp files of a prefill that is still running.
-            let index = p.parent() == Some(from) && name == PREFILL_INDEX;
-            !index && !name.starts_with(".postbin-")
-        })
+        .filter(|p| !in_cache_layout(from, p))
         .collect();
     let (mut added, mut bytes, mut already) = (0usize, 0u64, 0usize);
     let mut failed = Vec::new();
@@ -389,6 +409,22 @@ fn import(dir: &Path, from: &Path) -> Result<i32, Error> {
     } else {
         exit::FILESYSTEM
     })
+}
+
+/// Whether `path` is part of a carried cache's unpacked trees or
+/// bookkeeping (`.../v1/trees/...`, `tmp`, `locks`, `meta`): `import` stores
+/// archives only, never trees (a tree is trusted only when this user's
+/// postbin unpacked it), so importing a whole cache directory takes its
+/// `v1/archives` and nothing else.
+fn in_cache_layout(from: &Path, path: &Path) -> bool {
+    let rel: Vec<_> = path
+        .strip_prefix(from)
+        .unwrap_or(path)
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .collect();
+    rel.windows(2)
+        .any(|w| w[0] == crate::cache::LAYOUT && matches!(w[1], "trees" | "tmp" | "locks" | "meta"))
 }
 
 /// `sha256 → what it is`, from a prefill index at the top of `dir` (absent
@@ -455,28 +491,6 @@ fn one_line(e: &dyn std::error::Error) -> String {
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
-}
-
-/// `500M`, `2G`, `1.5GiB`, `100k`, `1048576`: binary units, case-insensitive.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let t = text.trim().to_ascii_lowercase();
-    let t = t
-        .strip_suffix("ib")
-        .or_else(|| t.strip_suffix('b'))
-        .unwrap_or(&t);
-    let (number, shift) = match t.chars().last()? {
-        'k' => (&t[..t.len() - 1], 10),
-        'm' => (&t[..t.len() - 1], 20),
-        'g' => (&t[..t.len() - 1], 30),
-        't' => (&t[..t.len() - 1], 40),
-        _ => (t, 0),
-    };
-    let value: f64 = number.trim().parse().ok()?;
-    if !value.is_finite() || value < 0.0 {
-        return None;
-    }
-    let bytes = value * (1u64 << shift) as f64;
-    (bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 pub fn human_size(bytes: u64) -> String {

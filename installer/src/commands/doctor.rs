@@ -11,8 +11,8 @@ use crate::error::{Error, exit};
 use crate::hash::Sha256Hash;
 use crate::link;
 use crate::manifest::Manifest;
-use crate::net::url::{file_url_to_path, redact};
-use crate::net::{Client, proxy, url::Url};
+use crate::net::url::redact;
+use crate::net::{Client, proxy};
 use crate::plan::{self, Integrity, Plan, Source};
 use crate::platform;
 use crate::settings::{Origin, Setting, Settings};
@@ -26,7 +26,8 @@ pub struct Options {
 
 /// Prints the report; returns the exit code: 0, or 5 when `--check` found a
 /// source that did not answer 2xx, or the code of the error that stopped the
-/// package's plan (e.g. 4 for an unsupported platform).
+/// package's plan (e.g. 4 for an unsupported platform), or 3 when a setting
+/// has a value that cannot be used (each one is printed as a `problem:`).
 pub fn run(options: &Options) -> Result<i32, Error> {
     let dir = super::package_dir(options.package.clone());
     // Without --package, a directory that is not a postbin package is fine:
@@ -75,6 +76,14 @@ pub fn run(options: &Options) -> Result<i32, Error> {
 
     println!();
     print_settings(&settings);
+    // A setting that cannot be used stops install (exit 3); doctor names
+    // each one and goes on to report the rest.
+    for bad in &settings.invalid {
+        println!("problem: {bad}");
+    }
+    if !settings.invalid.is_empty() && code == exit::OK {
+        code = exit::CONFIG;
+    }
     print_cache(&settings, plan.as_ref());
 
     if options.check
@@ -141,24 +150,16 @@ fn print_plan(plan: &Plan, settings: &Settings) {
 
 fn print_sources(sources: &[Source], settings: &Settings) {
     for (i, source) in sources.iter().enumerate() {
-        println!(
-            "  {}. {} ({})",
-            i + 1,
-            redact(&source.url),
-            route(source, settings)
-        );
+        println!("  {}. {} ({})", i + 1, source.url, route(source, settings));
     }
 }
 
 /// How a source is reached: a local directory, directly, or via which proxy.
 fn route(source: &Source, settings: &Settings) -> String {
-    if file_url_to_path(&source.url).is_some() {
+    if source.url.to_file_path().is_some() {
         return "local file".into();
     }
-    let Ok(url) = Url::parse(&source.url) else {
-        return "not a valid URL".into();
-    };
-    match proxy::choose(&url, settings) {
+    match proxy::choose(&source.url, settings) {
         Some(p) => format!("via proxy {} {}", redact(&p.url), from(&p.origin)),
         None => "direct".into(),
     }
@@ -288,17 +289,32 @@ fn check(settings: &Settings, plan: &Plan) -> bool {
     }
     println!("check:");
     let mut ok = 0;
+    // Each piece of advice once, after the lines (two mirrors failing alike
+    // need one hint).
+    let mut advice: Vec<String> = Vec::new();
     for (i, source) in sources.iter().enumerate() {
-        let url = redact(&source.url);
+        let url = &source.url;
         let started = Instant::now();
-        let outcome = match file_url_to_path(&source.url) {
+        let outcome = match source.url.to_file_path() {
             Some(path) => match std::fs::metadata(&path) {
                 Ok(m) if m.is_file() => Ok(format!("present ({} bytes)", m.len())),
                 _ => Err(format!("missing: {}", path.display())),
             },
             None => match client.request(&source.url, source.explicit, None, true) {
                 Ok(r) => Ok(format!("HTTP {}", r.status)),
-                Err(e) => Err(one_line(&e)),
+                Err(e) => {
+                    if let Some(text) = e.advice()
+                        && !advice.contains(&text)
+                    {
+                        advice.push(text);
+                    }
+                    let mut line = e.fact();
+                    if let Some(cause) = std::error::Error::source(&e) {
+                        line.push_str(": ");
+                        line.push_str(&one_line(cause));
+                    }
+                    Err(line)
+                }
             },
         };
         let ms = started.elapsed().as_millis();
@@ -309,6 +325,9 @@ fn check(settings: &Settings, plan: &Plan) -> bool {
             }
             Err(why) => println!("  {}. {url}: FAILED in {ms} ms: {why}", i + 1),
         }
+    }
+    for text in advice {
+        println!("  hint: {text}");
     }
     let all = ok == sources.len();
     println!(
@@ -390,7 +409,7 @@ mod tests {
             &[("noproxy", "internal.corp")],
         );
         let src = |url: &str| Source {
-            url: url.into(),
+            url: crate::net::url::Url::parse(url).unwrap(),
             explicit: false,
         };
         let via = route(&src("https://github.com/a"), &s);

@@ -32,7 +32,7 @@ pub fn run(package_dir: &Path) -> Result<Report, Error> {
     let mut report = Report::default();
     for (command, rel) in &manifest.bin {
         let path = package_dir.join(rel);
-        let content = launcher_source(command, rel, &prefix);
+        let content = launcher_source(command, rel, &prefix, &manifest.name);
         if fs::read_to_string(&path).is_ok_and(|old| old == content) {
             continue;
         }
@@ -126,8 +126,11 @@ fn object_entry<'a>(obj: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<S
 }
 
 /// The launcher: tiny, with the command and env prefix baked in so a run
-/// reads no package.json.
-pub fn launcher_source(command: &str, rel_path: &str, env_prefix: &str) -> String {
+/// reads no package.json. Loading `postbin/launcher` can fail (postbin
+/// pruned or uninstalled, a PnP setup that hides it, a damaged
+/// node_modules); that is one line saying what to do and exit 1, never a
+/// Node stack trace. The line names `package` (the tool's npm name).
+pub fn launcher_source(command: &str, rel_path: &str, env_prefix: &str, package: &str) -> String {
     let depth = rel_path
         .trim_start_matches("./")
         .split('/')
@@ -142,13 +145,26 @@ pub fn launcher_source(command: &str, rel_path: &str, env_prefix: &str) -> Strin
             ", \"..\"".repeat(depth)
         )
     };
+    let json = |s: &str| serde_json::to_string(s).expect("string");
+    let missing = json(&format!(
+        "postbin: cannot run {command}: the postbin package it needs cannot be loaded ("
+    ));
+    let todo = json(&format!(
+        "); reinstall {package} (npm install, or delete node_modules and install again), \
+         or set {env_prefix}_BINARY_PATH to a {command} executable\n"
+    ));
     format!(
         "#!/usr/bin/env node\n\
          // {LAUNCHER_MARKER}: written by `postbin init`; do not edit.\n\
          // Runs the native `{command}`, installing it first if install scripts were skipped.\n\
-         require(\"postbin/launcher\").run({{\n  packageDir: {package_dir},\n  command: {},\n  envPrefix: {},\n}});\n",
-        serde_json::to_string(command).expect("string"),
-        serde_json::to_string(env_prefix).expect("string"),
+         let launcher;\n\
+         try {{\n  launcher = require(\"postbin/launcher\");\n}} catch (e) {{\n  \
+         const why = String((e && e.message) || e).split(\"\\n\")[0];\n  \
+         process.stderr.write({missing} + why + {todo});\n  \
+         process.exit(1);\n}}\n\
+         launcher.run({{\n  packageDir: {package_dir},\n  command: {},\n  envPrefix: {},\n}});\n",
+        json(command),
+        json(env_prefix),
     )
 }
 
@@ -162,9 +178,17 @@ mod tests {
 
     #[test]
     fn launcher_finds_the_package_dir_at_any_depth() {
-        assert!(launcher_source("hello", "bin/hello", "HELLO").contains("join(__dirname, \"..\")"));
-        assert!(launcher_source("hello", "hello.js", "HELLO").contains("packageDir: __dirname,"));
-        assert!(launcher_source("h", "./a/b/h", "H").contains("join(__dirname, \"..\", \"..\")"));
+        assert!(
+            launcher_source("hello", "bin/hello", "HELLO", "hello-tool")
+                .contains("join(__dirname, \"..\")")
+        );
+        assert!(
+            launcher_source("hello", "hello.js", "HELLO", "hello-tool")
+                .contains("packageDir: __dirname,")
+        );
+        assert!(
+            launcher_source("h", "./a/b/h", "H", "h").contains("join(__dirname, \"..\", \"..\")")
+        );
     }
 
     #[test]
@@ -198,6 +222,68 @@ mod tests {
             fs::read_to_string(dir.path().join("package.json")).unwrap(),
             text
         );
+    }
+
+    const PACKAGE_JSON: &str = r#"{"name":"@acme/hello-tool","version":"1.0.0","bin":{"hello":"bin/hello"},
+        "postbin":{"url":"https://h/a","targets":{"t":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}}}"#;
+
+    /// What `postbin init` wrote before the launcher guarded its `require`.
+    const OLD_LAUNCHER: &str = "#!/usr/bin/env node\n// postbin-launcher: written by `postbin init`; do not edit.\n\
+        // Runs the native `hello`, installing it first if install scripts were skipped.\n\
+        require(\"postbin/launcher\").run({\n  packageDir: require(\"path\").join(__dirname, \"..\"),\n  \
+        command: \"hello\",\n  envPrefix: \"HELLO_TOOL\",\n});\n";
+
+    #[test]
+    fn a_launcher_from_an_older_init_is_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("package.json"), PACKAGE_JSON).unwrap();
+        fs::create_dir(dir.path().join("bin")).unwrap();
+        let launcher = dir.path().join("bin/hello");
+        fs::write(&launcher, OLD_LAUNCHER).unwrap();
+        let report = run(dir.path()).unwrap();
+        assert_eq!(report.launchers_written, std::slice::from_ref(&launcher));
+        let text = fs::read_to_string(&launcher).unwrap();
+        assert_eq!(
+            text,
+            launcher_source("hello", "bin/hello", "HELLO_TOOL", "@acme/hello-tool")
+        );
+        assert!(text.contains("catch (e)") && text.contains("HELLO_TOOL_BINARY_PATH"));
+        assert!(run(dir.path()).unwrap().launchers_written.is_empty());
+    }
+
+    /// With no `postbin` to load, the launcher says what to do in one line
+    /// and exits 1 (needs `node`; skipped where there is none).
+    #[test]
+    fn a_launcher_without_postbin_prints_one_line_and_exits_1() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("package.json"), PACKAGE_JSON).unwrap();
+        run(dir.path()).unwrap();
+        let out = match std::process::Command::new("node")
+            .arg(dir.path().join("bin/hello"))
+            .env_remove("NODE_PATH")
+            .env_remove("NODE_OPTIONS")
+            .current_dir(dir.path())
+            .output()
+        {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("skipped: no node ({e})");
+                return;
+            }
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("postbin: cannot run hello: the postbin package it needs cannot be loaded (Cannot find module 'postbin/launcher'"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("reinstall @acme/hello-tool")
+                && stderr.contains("HELLO_TOOL_BINARY_PATH"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("    at "), "no stack trace: {stderr}");
     }
 
     #[test]

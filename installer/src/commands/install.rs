@@ -9,9 +9,8 @@ use crate::extract::{self, Limits};
 use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
 use crate::link;
-use crate::net::{Client, url::file_url_to_path};
+use crate::net::Client;
 use crate::plan::{Integrity, Plan};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -80,23 +79,51 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     }
     let client = Client::new(&settings);
 
+    let receipt = link::read_receipt(&plan.package_dir);
+    if let Some(r) = &receipt
+        && r.target != plan.target
+        && !options.cache_only
+    {
+        crate::info!(
+            "{} holds executables for {}, not {} (node_modules copied from another machine?); \
+             installing for {}",
+            plan.package_dir.display(),
+            r.target,
+            plan.target,
+            plan.target
+        );
+    }
+    // Found before anything is placed: placing gives the executable's path
+    // a new file, and these launchers must follow it (a foreign executable
+    // left as the `.bin` entry would fail with "exec format error").
+    let exposed_before = if options.cache_only {
+        vec![]
+    } else {
+        previously_exposed(&manifest, &plan, receipt.as_ref())
+    };
+
     // A pinned hash, or the one the previous install recorded, lets a
     // re-install finish with no cache access and no connection at all.
+    // A receipt for another target (a package moved from another platform)
+    // fails `is_current`, so everything is installed again for this host.
     let known = match &plan.integrity {
         Integrity::Pinned(sha) => Some(*sha),
-        Integrity::ChecksumsFile(_) => link::read_receipt(&plan.package_dir).map(|r| r.archive),
+        Integrity::ChecksumsFile(_) => receipt.as_ref().map(|r| r.archive),
     };
     if let Some(sha) = known
         && !options.cache_only
         && link::is_current(&plan, &sha)
     {
+        // Nothing is placed, but executables set aside on Windows by an
+        // earlier placement (they were running) can go now.
+        link::sweep_set_aside(&plan.package_dir);
         let placed = plan
             .bins
             .iter()
             .map(|b| link::installed_path(&plan.package_dir, &b.file_name))
             .collect();
         return Ok(Report {
-            exposed: expose(&manifest, &plan)?,
+            exposed: expose(&manifest, &plan, &exposed_before)?,
             outcome: Outcome::AlreadyInstalled,
             plan,
             placed,
@@ -105,6 +132,9 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     }
 
     let cache = Cache::open_or_temp(&settings.cache_dir.value, options.cache_only)?;
+    // Temp files of installs that were killed: one directory read when
+    // there are none.
+    cache.sweep_temp(TEMP_MAX_AGE);
     let sha = match known.filter(|_| matches!(plan.integrity, Integrity::Pinned(_))) {
         Some(sha) => sha,
         None => hash_from_checksums_file(&client, &plan)?,
@@ -155,7 +185,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         }
         placed => placed?,
     };
-    let exposed = expose(&manifest, &plan)?;
+    let exposed = expose(&manifest, &plan, &exposed_before)?;
     Ok(Report {
         outcome,
         placed: receipt.bins.into_iter().map(|b| b.path).collect(),
@@ -166,14 +196,40 @@ pub fn run(options: &Options) -> Result<Report, Error> {
 }
 
 /// The speed path: where it is safe, the JS launchers become the native
-/// executable so `node_modules/.bin/<tool>` starts no Node.
-fn expose(manifest: &crate::manifest::Manifest, plan: &Plan) -> Result<Vec<PathBuf>, Error> {
+/// executable so `node_modules/.bin/<tool>` starts no Node. `previous`:
+/// launchers an earlier speed path replaced (`previously_exposed`).
+fn expose(
+    manifest: &crate::manifest::Manifest,
+    plan: &Plan,
+    previous: &[PathBuf],
+) -> Result<Vec<PathBuf>, Error> {
     if let Some(why) = link::speed_path_blocker(&crate::settings::process_env) {
         crate::debug!("keeping the JS launcher: {why}");
         return Ok(vec![]);
     }
-    let launchers: Vec<(PathBuf, PathBuf)> = plan
-        .bins
+    Ok(link::expose_native(
+        &plan.package_dir,
+        &launcher_pairs(manifest, plan),
+        previous,
+    )?)
+}
+
+/// The launchers that the speed path would replace and were replaced before,
+/// or none when the speed path is off now.
+fn previously_exposed(
+    manifest: &crate::manifest::Manifest,
+    plan: &Plan,
+    receipt: Option<&link::Receipt>,
+) -> Vec<PathBuf> {
+    if link::speed_path_blocker(&crate::settings::process_env).is_some() {
+        return vec![];
+    }
+    link::previously_exposed(&plan.package_dir, &launcher_pairs(manifest, plan), receipt)
+}
+
+/// (package.json `bin` path, placed executable) for each command.
+fn launcher_pairs(manifest: &crate::manifest::Manifest, plan: &Plan) -> Vec<(PathBuf, PathBuf)> {
+    plan.bins
         .iter()
         .filter_map(|b| {
             let launcher = manifest.bin.get(&b.name)?;
@@ -182,8 +238,7 @@ fn expose(manifest: &crate::manifest::Manifest, plan: &Plan) -> Result<Vec<PathB
                 link::installed_path(&plan.package_dir, &b.file_name),
             ))
         })
-        .collect();
-    Ok(link::expose_native(&plan.package_dir, &launchers)?)
+        .collect()
 }
 
 /// How a cache hit's executables are verified.
@@ -215,7 +270,14 @@ impl Ensured {
     }
 }
 
-/// The unpacked tree for `sha`, from the cache or made now.
+/// Temp entries of no known owner older than this are debris (`sweep_temp`;
+/// those named after an archive go as soon as their owner is gone).
+const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// The unpacked tree for `sha`, from the cache or made now. A published
+/// tree is used only if sealed by this user's key (`cache::seal`); any other
+/// (tampered, carried, copied from another cache, older than seals) is
+/// rebuilt from the archive, itself re-hashed first, or is a miss.
 pub fn ensure_tree(
     cache: &Cache,
     client: &Client<'_>,
@@ -236,7 +298,7 @@ pub fn ensure_tree(
     if let Some(tree) = usable_tree(cache, plan, sha, true, hits)? {
         return Ok(found(tree));
     }
-    let staging = cache.temp_dir()?;
+    let staging = cache.temp_dir_for(sha)?;
     let files = staging.path().join("files");
     create_dir(&files)?;
     let limits = Limits {
@@ -260,22 +322,19 @@ pub fn ensure_tree(
             mirrors: plan
                 .sources
                 .iter()
-                .filter_map(|s| file_url_to_path(&s.url))
+                .filter_map(|s| s.url.to_file_path())
                 .map(|p| p.display().to_string())
                 .collect(),
         };
-        if offline
-            && plan
-                .sources
-                .iter()
-                .all(|s| file_url_to_path(&s.url).is_none())
-        {
+        if offline && plan.sources.iter().all(|s| s.url.to_file_path().is_none()) {
             return Err(offline_miss());
         }
-        cache.sweep_temp(Duration::from_secs(3600));
-        let mut temp = cache.temp_file()?;
-        let (done, listing) =
-            match download_and_unpack(client, plan, sha, &mut temp, &files, limits) {
+        cache.sweep_temp(TEMP_MAX_AGE);
+        // Hash-named, under the entry lock: an interrupted download is
+        // continued by the next install, and never by two at once.
+        let partial = fetch::Partial::open(&cache.tmp_dir(), sha)?;
+        let (done, listing, temp) =
+            match download_and_unpack(client, plan, sha, partial, cache.root(), &files, limits) {
                 Err(Error::Fetch(e)) if offline && e.is_missing_local_file() => {
                     return Err(offline_miss());
                 }
@@ -318,20 +377,38 @@ fn download_and_unpack(
     client: &Client<'_>,
     plan: &Plan,
     sha: &Sha256Hash,
-    temp: &mut tempfile::NamedTempFile,
+    mut partial: fetch::Partial,
+    cache_dir: &Path,
     files: &Path,
     limits: Limits,
-) -> Result<(fetch::Downloaded, extract::Listing), Error> {
-    let done = fetch::download(
+) -> Result<(fetch::Downloaded, extract::Listing, tempfile::NamedTempFile), Error> {
+    let want = fetch::Want {
+        size: plan.size,
+        dir: Some(cache_dir),
+        resume: true,
+        ..fetch::Want::new(Expect::Sha256(*sha))
+    };
+    let done = match fetch::download(
         client,
         &plan.sources,
-        Expect::Sha256(*sha),
-        temp.as_file_mut(),
+        &want,
+        partial.file_mut(),
         &plan.asset_name,
-    )?;
+    ) {
+        Ok(done) => done,
+        Err(e) => {
+            if e.is_filesystem() {
+                partial.discard();
+            }
+            return Err(e.into());
+        }
+    };
+    // Verified: from here on it is a temp file like any other (removed
+    // unless published).
+    let temp = partial.verified()?;
     let raw_name = &plan.bins[0].archive_path;
     let listing = extract::unpack(plan.format, temp.path(), files, limits, raw_name)?;
-    Ok((done, listing))
+    Ok((done, listing, temp))
 }
 
 fn create_dir(dir: &Path) -> Result<(), Error> {
@@ -355,13 +432,16 @@ fn usable_tree(
     hits: HitCheck,
 ) -> Result<Option<Tree>, Error> {
     let Some(tree) = cache.tree(sha) else {
-        // A tree dir without a readable listing is debris; clear it so the
-        // fresh tree can be published in its place.
+        // A tree dir without a readable, sealed listing is debris or not
+        // ours to trust; clear it so a fresh tree can take its place.
         if locked && cache.has_tree_dir(sha) {
-            crate::warn!(
-                "cached files of {} are incomplete; unpacking again",
-                plan.asset_name
-            );
+            if cache.trusts_trees() {
+                crate::info!(
+                    "cached files of {} are incomplete or were not unpacked by postbin \
+                     for this user (a carried or copied cache?); unpacking the archive again",
+                    plan.asset_name
+                );
+            }
             cache.discard_tree(sha);
         }
         return Ok(None);
@@ -412,49 +492,13 @@ fn hash_from_checksums_file(client: &Client<'_>, plan: &Plan) -> Result<Sha256Ha
     let Integrity::ChecksumsFile(sources) = &plan.integrity else {
         unreachable!("pinned hashes never reach here")
     };
-    let mut last_error = None;
-    for source in sources {
-        let text = match file_url_to_path(&source.url) {
-            Some(path) => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
-            None => client
-                .request(&source.url, source.explicit, None, false)
-                .map_err(|e| e.to_string())
-                .and_then(|r| {
-                    let mut text = String::new();
-                    r.body
-                        .into_reader()
-                        .take(4 << 20)
-                        .read_to_string(&mut text)
-                        .map(|_| text)
-                        .map_err(|e| e.to_string())
-                }),
-        };
-        match text {
-            Ok(text) => {
-                let sha =
-                    checksums::find(&text, &plan.asset_name).ok_or_else(|| Error::Checksums {
-                        detail: format!(
-                            "the checksums file {} lists no {}",
-                            source.url, plan.asset_name
-                        ),
-                    })?;
-                crate::warn!(
-                    "{} pins no sha256 for {}; using the hash from {} (served by the release host, not pinned by the publisher)",
-                    plan.name,
-                    plan.target,
-                    source.url
-                );
-                return Ok(sha);
-            }
-            Err(e) => last_error = Some(format!("{}: {e}", source.url)),
-        }
-    }
-    Err(Error::Checksums {
-        detail: format!(
-            "cannot fetch the checksums file: {}",
-            last_error.unwrap_or_default()
-        ),
-    })
+    let (sha, _, url) = checksums::fetch(client, sources, &plan.asset_name)?;
+    crate::warn!(
+        "{} pins no sha256 for {}; using the hash from {url} (served by the release host, not pinned by the publisher)",
+        plan.name,
+        plan.target,
+    );
+    Ok(sha)
 }
 
 /// The declared executables get the exec bit even when the archive lacked

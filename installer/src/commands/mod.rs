@@ -44,6 +44,7 @@ pub fn load(
             origin: Origin::Flag("--target"),
         });
     }
+    settings.check()?;
     let candidates = platform::host_candidates();
     let target = plan::choose_target(
         &manifest,

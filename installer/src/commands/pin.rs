@@ -1,14 +1,19 @@
 //! `postbin pin`: fills each target's `sha256` in package.json from a
 //! checksums file (path or URL) and/or by downloading each asset and hashing
 //! it. It never writes a hash it did not read or compute; targets it could
-//! not pin are reported and make the command fail.
+//! not pin are reported and make the command fail. With the bytes in hand
+//! (`--download`) it pins their size (`size`) too; a hash it changes without
+//! the bytes loses the old, now stale, size.
 
 use crate::checksums;
 use crate::error::Error;
 use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
-use crate::net::{Client, url::file_url_to_path};
+use crate::net::{
+    Client,
+    url::{Url, redact},
+};
 use crate::plan;
 use crate::settings::Settings;
 use serde_json::Value;
@@ -25,6 +30,8 @@ pub struct Options<'a> {
 pub struct Report {
     /// (target, hash, where it came from)
     pub pinned: Vec<(String, Sha256Hash, String)>,
+    /// (target, size in bytes) for each target whose bytes were downloaded.
+    pub sizes: Vec<(String, u64)>,
     /// (target, old hash) whose pinned value changed: a re-uploaded asset.
     pub changed: Vec<(String, String)>,
     /// (target, why)
@@ -39,6 +46,7 @@ pub fn run(options: &Options<'_>) -> Result<Report, Error> {
     }
     let manifest = Manifest::load(options.package_dir)?;
     let settings = Settings::load(Some(&plan::env_prefix(&manifest)));
+    settings.check()?;
     let client = Client::new(&settings);
     let sums = match &options.checksums {
         Some(location) => Some(read_checksums(&client, location)?),
@@ -52,8 +60,12 @@ pub fn run(options: &Options<'_>) -> Result<Report, Error> {
             .and_then(|text| checksums::find(text, &asset.asset_name));
         let found = match from_file {
             Some(sha) => Some((sha, format!("checksums file ({})", asset.asset_name))),
+            // Downloaded and hashed here: the size of those bytes is pinned too.
             None if options.download => match download_hash(&client, &asset) {
-                Ok(sha) => Some((sha, format!("downloaded {}", asset.origin_url))),
+                Ok((sha, size)) => {
+                    report.sizes.push((target.clone(), size));
+                    Some((sha, format!("downloaded {}", redact(&asset.origin_url))))
+                }
                 Err(e) => {
                     report.unpinned.push((target.clone(), e.to_string()));
                     None
@@ -75,22 +87,28 @@ pub fn run(options: &Options<'_>) -> Result<Report, Error> {
             report.pinned.push((target.clone(), sha, how));
         }
     }
-    write_hashes(options.package_dir, &report.pinned)?;
+    write_hashes(options.package_dir, &report.pinned, &report.sizes)?;
     Ok(report)
 }
 
 fn read_checksums(client: &Client<'_>, location: &str) -> Result<String, Error> {
-    let fail = |detail: String| Error::Checksums {
-        detail: format!("cannot read the checksums file {location}: {detail}"),
-    };
     if !location.contains("://") {
-        return std::fs::read_to_string(location).map_err(|e| fail(e.to_string()));
+        return std::fs::read_to_string(location).map_err(|e| Error::Checksums {
+            detail: format!("cannot read the checksums file {location}: {e}"),
+        });
     }
-    if let Some(path) = file_url_to_path(location) {
+    let url = Url::parse(location).map_err(|e| Error::Checksums {
+        detail: format!("cannot read the checksums file: {e}"),
+    })?;
+    // From here on only `url` (printed without credentials) is named.
+    let fail = |detail: String| Error::Checksums {
+        detail: format!("cannot read the checksums file {url}: {detail}"),
+    };
+    if let Some(path) = url.to_file_path() {
         return std::fs::read_to_string(path).map_err(|e| fail(e.to_string()));
     }
     let response = client
-        .request(location, true, None, false)
+        .request(&url, true, None, false)
         .map_err(|e| fail(e.to_string()))?;
     let mut text = String::new();
     response
@@ -102,20 +120,30 @@ fn read_checksums(client: &Client<'_>, location: &str) -> Result<String, Error> 
     Ok(text)
 }
 
-fn download_hash(client: &Client<'_>, asset: &plan::Asset) -> Result<Sha256Hash, fetch::Error> {
+/// The hash and size of the bytes downloaded.
+fn download_hash(
+    client: &Client<'_>,
+    asset: &plan::Asset,
+) -> Result<(Sha256Hash, u64), fetch::Error> {
     let mut temp = tempfile::tempfile().map_err(|source| fetch::Error::Write { source })?;
     let done = fetch::download(
         client,
         &asset.sources,
-        Expect::Anything,
+        &fetch::Want::new(Expect::Anything),
         &mut temp,
         &asset.asset_name,
     )?;
-    Ok(done.sha256)
+    Ok((done.sha256, done.size))
 }
 
-/// Rewrites only `postbin.targets.<t>.sha256`, keeping everything else.
-fn write_hashes(package_dir: &Path, pinned: &[(String, Sha256Hash, String)]) -> Result<(), Error> {
+/// Rewrites only `postbin.targets.<t>.sha256` and `.size`, keeping
+/// everything else. A size is written only for bytes downloaded here; a hash
+/// that changes without them drops the old size, which described other bytes.
+fn write_hashes(
+    package_dir: &Path,
+    pinned: &[(String, Sha256Hash, String)],
+    sizes: &[(String, u64)],
+) -> Result<(), Error> {
     let path = package_dir.join("package.json");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
@@ -129,7 +157,21 @@ fn write_hashes(package_dir: &Path, pinned: &[(String, Sha256Hash, String)]) -> 
             ))
             .and_then(Value::as_object_mut)
         {
+            let same = entry
+                .get("sha256")
+                .and_then(Value::as_str)
+                .and_then(Sha256Hash::parse)
+                == Some(*sha);
             entry.insert("sha256".into(), Value::String(sha.hex()));
+            match sizes.iter().find(|(t, _)| t == target) {
+                Some((_, size)) => {
+                    entry.insert("size".into(), Value::from(*size));
+                }
+                None if !same => {
+                    entry.remove("size");
+                }
+                None => {}
+            }
         }
     }
     let mut out = serde_json::to_string_pretty(&root).expect("a Value always serializes");

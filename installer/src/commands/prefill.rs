@@ -21,7 +21,7 @@ use crate::fetch::{self, Expect};
 use crate::hash::{self, Sha256Hash};
 use crate::manifest::Manifest;
 use crate::net::Client;
-use crate::net::url::{apply_mirror, file_url_to_path};
+use crate::net::url::{Url, apply_mirror, file_url_to_path};
 use crate::plan::{self, Integrity, Plan, Source};
 use crate::platform;
 use crate::settings::{Origin, Setting, Settings};
@@ -50,6 +50,17 @@ const MAX_NESTING: usize = 32;
 const MAX_SCANNED: usize = 100_000;
 /// package.json files bigger than this are not package manifests we want.
 const MAX_MANIFEST: u64 = 4 << 20;
+
+/// What this run has handled already.
+#[derive(Default)]
+struct Seen {
+    /// Archives put in the cache.
+    hashes: HashSet<Sha256Hash>,
+    /// Files of the `--out` tree.
+    paths: HashSet<PathBuf>,
+    /// Where in the `--out` tree each archive was first written.
+    written: HashMap<Sha256Hash, PathBuf>,
+}
 
 /// One thing that went wrong, for the list printed at the end.
 struct Failure {
@@ -116,11 +127,16 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     let mut tally = Tally::default();
     let mut caches: HashMap<PathBuf, Cache> = HashMap::new();
     let mut index: Vec<Value> = Vec::new();
-    let mut seen: HashSet<Sha256Hash> = HashSet::new();
+    let mut seen = Seen::default();
     let mut status = Status::new("prefilling", packages.len());
     for manifest in &packages {
         status.step(&format!("{} {}", manifest.name, manifest.version));
         let mut settings = Settings::load(Some(&plan::env_prefix(manifest)));
+        // A setting that cannot be used stops everything (exit 3), as for install.
+        if let Err(e) = settings.check() {
+            status.finish();
+            return Err(e);
+        }
         if options.offline {
             settings.offline = Setting {
                 value: true,
@@ -170,7 +186,7 @@ pub fn run(options: &Options) -> Result<i32, Error> {
                 &mut seen,
             );
             match result {
-                Ok(Done::Skipped) => {}
+                Ok(Done::Skipped(record)) => index.extend(record),
                 Ok(Done::Present(record)) => {
                     tally.already += 1;
                     index.extend(record);
@@ -266,8 +282,9 @@ fn print_summary(tally: &Tally, out: Option<&Path>) {
 }
 
 enum Done {
-    /// The same archive was already handled for another package or target.
-    Skipped,
+    /// The same archive (cache) or file (`--out`) was already handled for
+    /// another package or target; the index record, for `--out`.
+    Skipped(Option<Value>),
     /// Nothing to do; the index record, for `--out`.
     Present(Option<Value>),
     /// Downloaded (bytes).
@@ -281,7 +298,7 @@ fn prefill_one(
     target: &str,
     out: Option<&Path>,
     caches: &mut HashMap<PathBuf, Cache>,
-    seen: &mut HashSet<Sha256Hash>,
+    seen: &mut Seen,
 ) -> Result<Done, Error> {
     let plan = plan::resolve(manifest, settings, target)?;
     let (sha, sums) = match &plan.integrity {
@@ -291,10 +308,10 @@ fn prefill_one(
             (sha, Some(text))
         }
     };
-    if !seen.insert(sha) {
-        return Ok(Done::Skipped);
-    }
     let Some(out) = out else {
+        if !seen.hashes.insert(sha) {
+            return Ok(Done::Skipped(None));
+        }
         let dir = &settings.cache_dir.value;
         let cache = match caches.get(dir) {
             Some(c) => c.clone(),
@@ -327,7 +344,7 @@ fn prefill_one(
         if let Integrity::ChecksumsFile(origin) = plan::resolve(manifest, &bare, target)?.integrity
             && let Some(first) = origin.first()
         {
-            let dest = mirror_path(out, &first.url, &plan)?;
+            let dest = mirror_path(out, &first.url.to_string(), &plan)?;
             write_atomically(&dest, text.as_bytes())?;
         }
     }
@@ -341,7 +358,15 @@ fn prefill_one(
         "asset": plan.asset_name,
         "path": dest.strip_prefix(out).unwrap_or(&dest).to_string_lossy().replace('\\', "/"),
     }));
+    // Every target's asset path is written, even when two targets share
+    // one archive under two names (a universal macOS build): a mirror
+    // install of either target reads its own path.
+    if seen.paths.contains(&dest) {
+        return Ok(Done::Skipped(record));
+    }
     if dest.is_file() && hash::hash_file(&dest).is_ok_and(|(h, _)| h == sha) {
+        seen.paths.insert(dest.clone());
+        seen.written.entry(sha).or_insert(dest);
         return Ok(Done::Present(record));
     }
     let parent = dest.parent().expect("a mirror path has a parent");
@@ -354,28 +379,42 @@ fn prefill_one(
         .prefix(".postbin-")
         .tempfile_in(parent)
         .map_err(io("create a temp file in", parent))?;
-    // A verified copy in the local cache saves a download (and works offline).
+    // The same bytes already written under another name in this tree, or
+    // a verified copy in the local cache, save a download (and work
+    // offline); the copy is verified against the pinned hash all the same.
     let mut sources = Vec::new();
-    if let Some(cache) = Cache::open_existing(&settings.cache_dir.value) {
-        let cached = cache.archive_path(&sha);
-        if cached.is_file() {
+    let cached = Cache::open_existing(&settings.cache_dir.value).map(|c| c.archive_path(&sha));
+    for local in seen.written.get(&sha).cloned().into_iter().chain(cached) {
+        if local.is_file() {
             sources.push(Source {
-                url: file_url(&cached),
+                url: Url::parse(&file_url(&local)).map_err(|e| {
+                    Error::Plan(plan::Error::Invalid {
+                        field: "cache dir".into(),
+                        problem: e.to_string(),
+                    })
+                })?,
                 explicit: true,
             });
         }
     }
     sources.extend(plan.sources.iter().cloned());
+    let want = fetch::Want {
+        size: plan.size,
+        dir: Some(parent),
+        ..fetch::Want::new(Expect::Sha256(sha))
+    };
     let done = fetch::download(
         client,
         &sources,
-        Expect::Sha256(sha),
+        &want,
         temp.as_file_mut(),
         &plan.asset_name,
     )?;
     temp.persist(&dest)
         .map_err(|e| io("write", &dest)(e.error))?;
     crate::debug!("wrote {} from {}", dest.display(), done.url);
+    seen.paths.insert(dest.clone());
+    seen.written.entry(sha).or_insert(dest);
     Ok(Done::Written(done.size, record))
 }
 
@@ -433,10 +472,26 @@ fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Merges `records` into DIR's index (by sha256), written by temp + rename.
+/// Merges `records` into DIR's index, one record per file and target
+/// (two targets may share one archive, even one file), written by temp +
+/// rename.
 fn write_index(dir: &Path, records: Vec<Value>) -> Result<(), Error> {
     let path = dir.join(PREFILL_INDEX);
-    let mut by_sha: BTreeMap<String, Value> = BTreeMap::new();
+    let key = |r: &Value| -> Option<String> {
+        let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+        let sha = r.get("sha256").and_then(Value::as_str)?;
+        Some(
+            [
+                sha,
+                field("path"),
+                field("package"),
+                field("version"),
+                field("target"),
+            ]
+            .join("\n"),
+        )
+    };
+    let mut by_key: BTreeMap<String, Value> = BTreeMap::new();
     if let Ok(text) = fs::read_to_string(&path)
         && let Ok(old) = serde_json::from_str::<Value>(&text)
     {
@@ -446,22 +501,141 @@ fn write_index(dir: &Path, records: Vec<Value>) -> Result<(), Error> {
             .into_iter()
             .flatten()
         {
-            if let Some(sha) = r.get("sha256").and_then(Value::as_str) {
-                by_sha.insert(sha.to_string(), r.clone());
+            if let Some(k) = key(r) {
+                by_key.insert(k, r.clone());
             }
         }
     }
     for r in records {
-        if let Some(sha) = r.get("sha256").and_then(Value::as_str) {
-            by_sha.insert(sha.to_string(), r.clone());
+        if let Some(k) = key(&r) {
+            by_key.insert(k, r);
         }
     }
     let text = serde_json::to_string_pretty(&json!({
         "about": "written by `postbin prefill --out`; read by `postbin cache import`",
-        "archives": by_sha.into_values().collect::<Vec<_>>(),
+        "archives": by_key.into_values().collect::<Vec<_>>(),
     }))
     .expect("JSON values serialize");
     write_atomically(&path, text.as_bytes())
+}
+
+/// The files `postbin cache import DIR` may take from a prefill tree: each
+/// archive DIR's index (`postbin-prefill.json`) lists, at its `path` inside
+/// DIR, reached without following any symlink, a regular file whose bytes
+/// hash to the `sha256` the index pins for it. Anything else in DIR is not
+/// looked at; an index entry that fails is reported on stderr and skipped.
+/// No index: a usage error (a plain mirror tree is used as
+/// `POSTBIN_MIRROR=file:///DIR` instead).
+pub fn import_list(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let index = dir.join(PREFILL_INDEX);
+    let text = match fs::symlink_metadata(&index) {
+        Ok(m) if m.is_file() => fs::read_to_string(&index).ok(),
+        _ => None,
+    };
+    let Some(archives) = text
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.get("archives").and_then(Value::as_array).cloned())
+    else {
+        // A carried cache directory pins its archives by their names.
+        if let Some(files) = carried_cache_archives(dir) {
+            return Ok(files);
+        }
+        return Err(Error::Usage(format!(
+            "{} has no readable {PREFILL_INDEX}: `cache import` takes only the archives pinned by the index \
+             `postbin prefill --out DIR` writes (or a cache directory's own archives); \
+             use a plain mirror tree as POSTBIN_MIRROR=file:///DIR instead",
+            dir.display()
+        )));
+    };
+    let mut files = Vec::new();
+    let mut done = HashSet::new();
+    for record in &archives {
+        let rel = record.get("path").and_then(Value::as_str).unwrap_or("");
+        let sha = record
+            .get("sha256")
+            .and_then(Value::as_str)
+            .and_then(Sha256Hash::parse);
+        if !done.insert(rel.to_string()) {
+            continue;
+        }
+        match sha
+            .ok_or("the index pins no valid sha256 for it".to_string())
+            .and_then(|sha| pinned_file(dir, rel, &sha))
+        {
+            Ok(path) => files.push(path),
+            Err(why) => eprintln!("postbin: not imported: {rel}: {why}"),
+        }
+    }
+    Ok(files)
+}
+
+/// A carried cache directory (`DIR/v1/archives/<sha256>`): each archive is
+/// pinned by its own name, so each regular file there named by a SHA-256
+/// that its bytes hash to (no symlink followed); `None` if DIR is no cache.
+fn carried_cache_archives(dir: &Path) -> Option<Vec<PathBuf>> {
+    let rel_dir = format!("{}/archives", crate::cache::LAYOUT);
+    let archives = dir.join(&rel_dir);
+    let real_dir = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    if !real_dir(&dir.join(crate::cache::LAYOUT)) || !real_dir(&archives) {
+        return None;
+    }
+    let mut files = Vec::new();
+    for name in read_sorted(&archives)
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
+    {
+        let Some(sha) = Sha256Hash::parse(&name).filter(|_| name.len() == 64) else {
+            continue;
+        };
+        match pinned_file(dir, &format!("{rel_dir}/{name}"), &sha) {
+            Ok(path) => files.push(path),
+            Err(why) => eprintln!("postbin: not imported: {rel_dir}/{name}: {why}"),
+        }
+    }
+    Some(files)
+}
+
+/// `dir/rel`, if `rel` is a relative `/`-separated path with no `..`, every
+/// directory on the way is a real directory (not a symlink), and the file
+/// is a regular file (not a symlink) that hashes to `sha`.
+fn pinned_file(dir: &Path, rel: &str, sha: &Sha256Hash) -> Result<PathBuf, String> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let plain = |c: &&str| {
+        !c.is_empty()
+            && *c != "."
+            && *c != ".."
+            && !c.contains(['\\', ':'])
+            && Path::new(c).components().count() == 1
+            && matches!(Path::new(c).components().next(), Some(Component::Normal(_)))
+    };
+    if rel.is_empty() || !parts.iter().all(plain) {
+        return Err("its path is not a plain relative path inside the tree".into());
+    }
+    let mut path = dir.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let meta = fs::symlink_metadata(&path).map_err(|e| format!("{e}"))?;
+        let last = i + 1 == parts.len();
+        if meta.file_type().is_symlink() {
+            return Err(format!(
+                "{} is a symlink, which import never follows",
+                path.display()
+            ));
+        }
+        if !last && !meta.is_dir() {
+            return Err(format!("{} is not a directory", path.display()));
+        }
+        if last && !meta.is_file() {
+            return Err("it is not a regular file".into());
+        }
+    }
+    match hash::hash_file(&path) {
+        Ok((actual, _)) if actual == *sha => Ok(path),
+        Ok(_) => Err(format!(
+            "its bytes do not match the sha256 the index pins ({sha})"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// For a target with no pinned hash: its hash from the publisher's
@@ -471,40 +645,8 @@ fn hash_from_checksums(
     plan: &Plan,
     sources: &[Source],
 ) -> Result<(Sha256Hash, String), Error> {
-    let mut last_error = String::new();
-    for source in sources {
-        let text = match file_url_to_path(&source.url) {
-            Some(path) => fs::read_to_string(&path).map_err(|e| e.to_string()),
-            None => client
-                .request(&source.url, source.explicit, None, false)
-                .map_err(|e| one_line(&Error::from(e)))
-                .and_then(|r| {
-                    let mut text = String::new();
-                    r.body
-                        .into_reader()
-                        .take(4 << 20)
-                        .read_to_string(&mut text)
-                        .map(|_| text)
-                        .map_err(|e| e.to_string())
-                }),
-        };
-        match text {
-            Ok(text) => {
-                let sha =
-                    checksums::find(&text, &plan.asset_name).ok_or_else(|| Error::Checksums {
-                        detail: format!(
-                            "the checksums file {} lists no {}",
-                            source.url, plan.asset_name
-                        ),
-                    })?;
-                return Ok((sha, text));
-            }
-            Err(e) => last_error = format!("{}: {e}", source.url),
-        }
-    }
-    Err(Error::Checksums {
-        detail: format!("cannot fetch the checksums file: {last_error}"),
-    })
+    let (sha, text, _) = checksums::fetch(client, sources, &plan.asset_name)?;
+    Ok((sha, text))
 }
 
 /// Every package named on the command line or found by scanning, each

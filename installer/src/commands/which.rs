@@ -1,11 +1,14 @@
 //! `postbin which [NAME]`: the absolute path of an installed executable.
 //! Reads only package.json, the environment and the receipt: never installs,
-//! never touches the network.
+//! never touches the network. A `<PREFIX>_BINARY_PATH` override wins, but
+//! only an absolute path to an existing file (else exit 3); a command the
+//! package does not declare is a usage error (exit 2).
 
 use crate::error::Error;
 use crate::link;
 use crate::manifest::{Manifest, unscoped};
 use crate::plan;
+use crate::settings;
 use std::path::{Path, PathBuf};
 
 pub fn run(package_dir: &Path, name: Option<&str>) -> Result<PathBuf, Error> {
@@ -13,10 +16,28 @@ pub fn run(package_dir: &Path, name: Option<&str>) -> Result<PathBuf, Error> {
     let prefix = plan::env_prefix(&manifest);
     let override_var = format!("{prefix}{}", crate::env_vars::SUFFIX_BINARY_PATH);
     if let Some(path) = crate::env_vars::get(&override_var) {
-        return Ok(PathBuf::from(path));
+        // The same rule as install's: an absolute path to an existing file.
+        let path = PathBuf::from(path);
+        return match settings::usable_binary_path(&path) {
+            Ok(()) => Ok(path),
+            Err(problem) => Err(Error::Setting(settings::Invalid {
+                name: override_var.clone(),
+                origin: settings::Origin::Env(override_var),
+                value: path.display().to_string(),
+                problem: problem.into(),
+            })),
+        };
     }
+    let declared = || manifest.bin.keys().cloned().collect::<Vec<_>>().join(", ");
     let command = match name {
-        Some(n) => n.to_string(),
+        Some(n) if manifest.bin.contains_key(n) => n.to_string(),
+        Some(n) => {
+            return Err(Error::Usage(format!(
+                "{} declares no command `{n}`; its commands: {}",
+                manifest.name,
+                declared()
+            )));
+        }
         None if manifest.bin.len() == 1 => manifest.bin.keys().next().cloned().unwrap_or_default(),
         None => {
             let own = unscoped(&manifest.name);
@@ -26,7 +47,7 @@ pub fn run(package_dir: &Path, name: Option<&str>) -> Result<PathBuf, Error> {
                 return Err(Error::Usage(format!(
                     "{} has several commands ({}); name one",
                     manifest.name,
-                    manifest.bin.keys().cloned().collect::<Vec<_>>().join(", ")
+                    declared()
                 )));
             }
         }

@@ -390,6 +390,16 @@ impl<'a> Unpacker<'a> {
                 )
             })?;
             let (target_rel, record) = record;
+            // A link that becomes a copy writes its target's bytes again:
+            // they count, or hard links to one big file would bypass the cap.
+            if *hard || !cfg!(unix) {
+                self.unpacked += record.size;
+                if self.unpacked > self.limits.max_unpacked {
+                    return Err(Error::TooLarge {
+                        limit: self.limits.max_unpacked,
+                    });
+                }
+            }
             let from = self.dest.join(path::to_path(&target_rel));
             let to = self.dest.join(path::to_path(rel));
             if let Some(parent) = to.parent() {
@@ -596,6 +606,38 @@ mod tests {
                 assert_eq!(created, [name]);
             }
         }
+    }
+
+    /// Found by fuzzing (installer/fuzz, target archive_targz): hard links
+    /// are unpacked as copies, and the copies were not counted against
+    /// `max_unpacked`, so a tiny archive of one big file and many hard
+    /// links to it wrote far more than the limit.
+    #[test]
+    fn copies_made_for_hard_links_count_against_the_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_unpacked: 1000,
+            max_entries: 100,
+        };
+        let mut unpacker = Unpacker::new(dir.path(), limits, HostRules::current()).unwrap();
+        unpacker.file("big", false, &mut &[0u8; 600][..]).unwrap();
+        unpacker.link("copy", "big", true).unwrap();
+        match unpacker.finish() {
+            Err(Error::TooLarge { limit: 1000 }) => {}
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        assert!(!dir.path().join("copy").exists(), "the copy was made");
+        // Within the limit, the copy is made and listed.
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_unpacked: 1200,
+            max_entries: 100,
+        };
+        let mut unpacker = Unpacker::new(dir.path(), limits, HostRules::current()).unwrap();
+        unpacker.file("big", false, &mut &[0u8; 600][..]).unwrap();
+        unpacker.link("copy", "big", true).unwrap();
+        let listing = unpacker.finish().unwrap();
+        assert_eq!(listing["copy"].size, 600);
     }
 
     #[test]

@@ -38,11 +38,15 @@ pub enum Error {
         url: String,
         status: u16,
         retry_after: Option<Duration>,
+        /// The URL is a mirror the user configured (the advice differs).
+        mirror: bool,
     },
     Connect {
         url: String,
         via_proxy: Option<String>,
         source: ureq::Error,
+        /// The URL is a mirror the user configured (the advice differs).
+        mirror: bool,
     },
     /// The proxy refused the tunnel for want of (valid) credentials.
     ProxyAuth {
@@ -92,73 +96,108 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// What went wrong, without advice; every URL in it is redacted.
+    pub fn fact(&self) -> String {
         match self {
-            Error::Offline { url } => write!(f, "offline mode forbids downloading {url}"),
-            Error::Insecure { url, reason } => write!(f, "refusing {url}: {reason}"),
+            Error::Offline { url } => format!("offline mode forbids downloading {url}"),
+            Error::Insecure { url, reason } => format!("refusing {url}: {reason}"),
             Error::TooManyRedirects { url } => {
-                write!(
-                    f,
-                    "{url} redirected more than {MAX_REDIRECTS} times (a redirect loop?)"
-                )
+                format!("{url} redirected more than {MAX_REDIRECTS} times (a redirect loop?)")
             }
-            Error::BadUrl { source } => write!(f, "{source}"),
+            Error::BadUrl { source } => source.to_string(),
             Error::Status { url, status, .. } => match status {
-                404 => write!(
-                    f,
-                    "{url} answered 404 Not Found: the release asset does not exist (a mirror without this file, or a wrong `url` template)"
-                ),
-                401 | 403 => write!(
-                    f,
-                    "{url} answered {status}: access denied (a private repository needs GITHUB_TOKEN; GitHub rate limits too)"
-                ),
-                429 => write!(
-                    f,
-                    "{url} answered 429 Too Many Requests: rate limited; set GITHUB_TOKEN for GitHub's higher limit, or retry later"
-                ),
-                500..=599 => write!(
-                    f,
-                    "{url} answered HTTP {status}: the server is failing; retry later, raise POSTBIN_RETRIES, or use a mirror (POSTBIN_MIRROR)"
-                ),
-                _ => write!(f, "{url} answered HTTP {status}"),
+                404 => format!("{url} answered 404 Not Found"),
+                401 | 403 => format!("{url} answered {status}: access denied"),
+                429 => format!("{url} answered 429 Too Many Requests: rate limited"),
+                _ => format!("{url} answered HTTP {status}"),
             },
             Error::Connect {
                 url,
                 via_proxy: Some(proxy),
                 ..
-            } => write!(
-                f,
-                "cannot reach {url} through the proxy {proxy}; check that the proxy is up, or list the host in NO_PROXY"
-            ),
+            } => format!("cannot reach {url} through the proxy {proxy}"),
             Error::Connect {
                 url,
                 via_proxy: None,
                 ..
-            } => write!(
-                f,
-                "cannot connect to {url}; behind a firewall set HTTPS_PROXY, or point POSTBIN_MIRROR at a mirror you can reach"
-            ),
-            Error::ProxyAuth { url, proxy, .. } => write!(
-                f,
+            } => format!("cannot connect to {url}"),
+            Error::ProxyAuth { url, proxy, .. } => format!(
                 "the proxy {proxy} refused to tunnel to {url}: it wants credentials, \
-                 or rejected the ones given. Put them in that setting: http://USER:PASSWORD@HOST:PORT \
-                 (percent-encode special characters)"
+                 or rejected the ones given"
             ),
-            Error::Tls { url, .. } => write!(
-                f,
-                "TLS failed for {url}. If a corporate proxy inspects TLS, give postbin its CA certificate: \
-                 POSTBIN_CA_FILE=/path/ca.pem (or NODE_EXTRA_CA_CERTS, or cafile= in .npmrc)"
-            ),
-            Error::Stalled { url, after } => write!(
-                f,
-                "the download from {url} stalled: no data for {}s (raise POSTBIN_STALL_TIMEOUT on slow links)",
+            Error::Tls { url, .. } => format!("TLS failed for {url}"),
+            Error::Stalled { url, after } => format!(
+                "the download from {url} stalled: no data for {}s",
                 after.as_secs_f32()
             ),
             Error::Transfer { url, .. } => {
-                write!(f, "the connection to {url} broke off mid-transfer")
+                format!("the connection to {url} broke off mid-transfer")
             }
-            Error::TlsSetup(e) => write!(f, "{e}"),
+            Error::TlsSetup(e) => e.to_string(),
+        }
+    }
+
+    /// What to do about it, when there is a specific fix. For a mirror the
+    /// user configured the fix is that mirror, not a proxy or another mirror.
+    pub fn advice(&self) -> Option<String> {
+        let mirror = matches!(
+            self,
+            Error::Status { mirror: true, .. } | Error::Connect { mirror: true, .. }
+        );
+        Some(match self {
+            Error::Status { status: 404, .. } if mirror => {
+                "the mirror lacks this release asset; check that it holds the file at that path"
+                    .into()
+            }
+            Error::Status { status: 404, .. } => {
+                "the release asset does not exist (a wrong `url` template?)".into()
+            }
+            Error::Status {
+                status: 401 | 403, ..
+            } if mirror => "check the credentials in the mirror URL (POSTBIN_MIRROR)".into(),
+            Error::Status {
+                status: 401 | 403, ..
+            } => "a private repository needs GITHUB_TOKEN; GitHub rate limits too".into(),
+            Error::Status { status: 429, .. } if mirror => "retry later".into(),
+            Error::Status { status: 429, .. } => {
+                "set GITHUB_TOKEN for GitHub's higher limit, or retry later".into()
+            }
+            Error::Status {
+                status: 500..=599, ..
+            } if mirror => "the mirror is failing; retry later or raise POSTBIN_RETRIES".into(),
+            Error::Status {
+                status: 500..=599, ..
+            } => "the server is failing; retry later, raise POSTBIN_RETRIES, or use a mirror (POSTBIN_MIRROR)"
+                .into(),
+            Error::Connect {
+                via_proxy: Some(_), ..
+            } => "check that the proxy is up, or list the host in NO_PROXY".into(),
+            Error::Connect { .. } if mirror => {
+                "check that the mirror (POSTBIN_MIRROR) is up and reachable from here".into()
+            }
+            Error::Connect { .. } => {
+                "behind a firewall set HTTPS_PROXY, or point POSTBIN_MIRROR at a mirror you can reach"
+                    .into()
+            }
+            Error::ProxyAuth { .. } => "put them in that setting: http://USER:PASSWORD@HOST:PORT \
+                 (percent-encode special characters)"
+                .into(),
+            Error::Tls { .. } => "if a corporate proxy inspects TLS, give postbin its CA certificate: \
+                 POSTBIN_CA_FILE=/path/ca.pem (or NODE_EXTRA_CA_CERTS, or cafile= in .npmrc)"
+                .into(),
+            Error::Stalled { .. } => "raise POSTBIN_STALL_TIMEOUT on slow links".into(),
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.fact())?;
+        match self.advice() {
+            Some(advice) => write!(f, "; {advice}"),
+            None => Ok(()),
         }
     }
 }
@@ -223,12 +262,12 @@ impl<'s> Client<'s> {
     /// any hop. `range_from` asks for `bytes=N-`.
     pub fn request(
         &self,
-        url: &str,
+        url: &Url,
         explicit: bool,
         range_from: Option<u64>,
         head: bool,
     ) -> Result<Response, Error> {
-        let mut url = Url::parse(url).map_err(|source| Error::BadUrl { source })?;
+        let mut url = url.clone();
         let trusted_http_origin = (explicit && url.scheme == "http").then(|| url.origin());
         check_scheme(&url, trusted_http_origin.as_deref())?;
         if let Some(note) = plain_http_note(&url, explicit)
@@ -267,9 +306,15 @@ impl<'s> Client<'s> {
                     .map(|r| format!(" via proxy {}", url::redact(&r.url)))
                     .unwrap_or_default()
             );
-            let response = req
-                .call()
-                .map_err(|e| classify(e, &url, route.as_ref(), self.settings.stall_timeout))?;
+            let response = req.call().map_err(|e| {
+                classify(
+                    e,
+                    &url,
+                    route.as_ref(),
+                    self.settings.stall_timeout,
+                    explicit,
+                )
+            })?;
             let status = response.status().as_u16();
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
                 let location = response
@@ -280,6 +325,7 @@ impl<'s> Client<'s> {
                         url: url.to_string(),
                         status,
                         retry_after: None,
+                        mirror: explicit,
                     })?;
                 let next = url
                     .join(location)
@@ -309,6 +355,7 @@ impl<'s> Client<'s> {
                     url: url.to_string(),
                     status,
                     retry_after,
+                    mirror: explicit,
                 });
             }
             let content_length = header("content-length").and_then(|v| v.trim().parse().ok());
@@ -359,6 +406,7 @@ impl<'s> Client<'s> {
                 url: url::redact(p),
                 via_proxy: Some(url::redact(p)),
                 source,
+                mirror: false,
             })?),
             None => None,
         };
@@ -388,7 +436,7 @@ impl<'s> Client<'s> {
 
 /// `Retry-After`: delta-seconds, or an HTTP-date (IMF-fixdate, e.g.
 /// `Wed, 21 Oct 2015 07:28:00 GMT`) turned into the wait from `now`.
-fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -456,7 +504,7 @@ fn plain_http_note(url: &Url, explicit: bool) -> Option<String> {
 }
 
 /// `bytes 100-199/1000` → 100.
-fn parse_content_range_start(value: &str) -> Option<u64> {
+pub fn parse_content_range_start(value: &str) -> Option<u64> {
     value
         .trim()
         .strip_prefix("bytes ")?
@@ -472,6 +520,7 @@ fn classify(
     url: &Url,
     route: Option<&proxy::ProxyChoice>,
     stall: Duration,
+    mirror: bool,
 ) -> Error {
     let url_text = url.to_string();
     let via_proxy = route.map(|r| url::redact(&r.url));
@@ -505,6 +554,7 @@ fn classify(
             url: url_text,
             via_proxy,
             source: other,
+            mirror,
         },
     }
 }
@@ -641,6 +691,7 @@ mod tests {
             url: "u".into(),
             status: s,
             retry_after: None,
+            mirror: false,
         };
         assert!(status(503).is_retryable());
         assert!(status(429).is_retryable());
@@ -654,5 +705,30 @@ mod tests {
             }
             .is_retryable()
         );
+    }
+
+    #[test]
+    fn a_failing_mirror_is_not_told_to_use_a_mirror_or_proxy() {
+        let error = |status, mirror| Error::Status {
+            url: "http://m.corp/x".into(),
+            status,
+            retry_after: None,
+            mirror,
+        };
+        for status in [404, 403, 429, 503] {
+            let advice = error(status, true).advice().unwrap();
+            assert!(!advice.contains("GITHUB_TOKEN"), "{advice}");
+            assert!(!advice.contains("use a mirror"), "{advice}");
+        }
+        assert!(error(503, false).to_string().contains("POSTBIN_MIRROR"));
+        let connect = Error::Connect {
+            url: "http://m.corp:81/x".into(),
+            via_proxy: None,
+            source: ureq::Error::HostNotFound,
+            mirror: true,
+        };
+        let advice = connect.advice().unwrap();
+        assert!(advice.contains("mirror"), "{advice}");
+        assert!(!advice.contains("PROXY"), "{advice}");
     }
 }

@@ -135,7 +135,16 @@ impl Roots {
 fn parse_certs(pem: &[u8]) -> Vec<Certificate<'static>> {
     ureq::tls::parse_pem(pem)
         .filter_map(|item| match item {
-            Ok(PemItem::Certificate(c)) => Some(c),
+            // A PEM block around bytes that are no certificate is dropped
+            // here, so the caller reports "no certificate" (exit 3) instead
+            // of every TLS handshake failing later with UnknownIssuer.
+            Ok(PemItem::Certificate(c))
+                if rustls::RootCertStore::empty()
+                    .add(rustls::pki_types::CertificateDer::from(c.der()))
+                    .is_ok() =>
+            {
+                Some(c)
+            }
             _ => None,
         })
         .collect()

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A URL. Printed (`Display` and `Debug` alike) with any `user:password@`
+/// shown as `***@`; only the HTTP client gets the credentials.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Url {
     /// Lowercase: `https`, `http`, `file`.
     pub scheme: String,
@@ -42,11 +44,22 @@ impl Url {
             return Err(err());
         }
         let scheme = scheme.to_ascii_lowercase();
-        let (authority, path) = match rest.find(['/', '?', '#']) {
+        // A `file:` URL's path is a local path, `?` and `#` included.
+        let file = scheme == "file";
+        let end = if file {
+            rest.find('/')
+        } else {
+            rest.find(['/', '?', '#'])
+        };
+        let (authority, path) = match end {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, ""),
         };
-        let path = path.split('#').next().unwrap_or("");
+        let path = if file {
+            path
+        } else {
+            path.split('#').next().unwrap_or("")
+        };
         let path = if path.starts_with('/') {
             path.to_string()
         } else {
@@ -56,7 +69,10 @@ impl Url {
             Some(i) => (Some(authority[..i].to_string()), &authority[i + 1..]),
             None => (None, authority),
         };
-        let (host, port) = if hostport.starts_with('[') {
+        let (host, port) = if file {
+            // `file://C:/x` puts a drive where the host goes: no port here.
+            (hostport, None)
+        } else if hostport.starts_with('[') {
             let end = hostport.find(']').ok_or_else(err)?;
             let port = hostport[end + 1..].strip_prefix(':');
             (&hostport[..=end], port)
@@ -73,10 +89,15 @@ impl Url {
         if host.is_empty() && scheme != "file" {
             return Err(err());
         }
+        let host = if file {
+            host.to_string()
+        } else {
+            host.to_ascii_lowercase()
+        };
         Ok(Url {
             scheme,
             userinfo,
-            host: host.to_ascii_lowercase(),
+            host,
             port,
             path,
         })
@@ -100,6 +121,13 @@ impl Url {
             Some(p) => format!("{}://{}:{p}", self.scheme, self.host),
             None => format!("{}://{}", self.scheme, self.host),
         }
+    }
+
+    /// The origin split at `://`: (`https`, `host:port`).
+    fn origin_parts(&self) -> (String, String) {
+        let origin = self.origin();
+        let (scheme, rest) = origin.split_once("://").unwrap_or(("", &origin));
+        (scheme.to_string(), rest.to_string())
     }
 
     /// True for 127.0.0.0/8, ::1 and `localhost`.
@@ -146,23 +174,53 @@ impl Url {
 }
 
 impl fmt::Display for Url {
-    /// Shown without credentials, always.
+    /// Shown without credentials, always: `user:password@` becomes `***@`.
+    /// The only way to print a URL (`to_string_with_credentials` is for the
+    /// HTTP client).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.origin(), self.path)
+        match &self.userinfo {
+            Some(_) => {
+                let (scheme, rest) = self.origin_parts();
+                write!(f, "{scheme}://***@{rest}{}", self.path)
+            }
+            None => write!(f, "{}{}", self.origin(), self.path),
+        }
+    }
+}
+
+impl fmt::Debug for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Url({self})")
     }
 }
 
 impl Url {
-    /// The full URL including credentials, for the HTTP client only.
+    /// The local path of a `file:` URL (`file_url_to_path`); `None` for
+    /// other schemes.
+    pub fn to_file_path(&self) -> Option<std::path::PathBuf> {
+        file_url_to_path(&self.to_string_with_credentials())
+    }
+
+    /// Whether the URL carries `user:password@`.
+    pub fn has_credentials(&self) -> bool {
+        self.userinfo.is_some()
+    }
+
+    /// Replaces the origin with `mirror` (which may carry a path prefix and
+    /// credentials), keeping this URL's path: see [`apply_mirror`].
+    pub fn with_mirror(&self, mirror: &str) -> Result<Url, ParseError> {
+        Url::parse(&format!("{}{}", mirror.trim_end_matches('/'), self.path))
+    }
+
+    /// The full URL including credentials, for the HTTP client only: never
+    /// put it in a message (`Display` is the only way to print a URL).
     pub fn to_string_with_credentials(&self) -> String {
         match &self.userinfo {
-            Some(u) => format!(
-                "{}://{u}@{}{}",
-                self.scheme,
-                self.origin().split_once("://").unwrap().1,
-                self.path
-            ),
-            None => self.to_string(),
+            Some(u) => {
+                let (scheme, rest) = self.origin_parts();
+                format!("{scheme}://{u}@{rest}{}", self.path)
+            }
+            None => format!("{}{}", self.origin(), self.path),
         }
     }
 }
@@ -299,12 +357,27 @@ mod tests {
         assert_eq!(u.port, Some(8443));
         assert_eq!(u.path, "/a/b.tgz?x=1");
         assert_eq!(u.file_name(), "b.tgz");
-        assert_eq!(u.to_string(), "https://example.com:8443/a/b.tgz?x=1");
+        assert_eq!(u.to_string(), "https://***@example.com:8443/a/b.tgz?x=1");
         let v6 = Url::parse("http://[::1]:80/").unwrap();
         assert_eq!(v6.host, "[::1]");
         assert!(v6.is_loopback());
         assert!(Url::parse("no-scheme").is_err());
         assert!(Url::parse("http://h:notaport/").is_err());
+    }
+
+    #[test]
+    fn file_urls_round_trip_through_the_type() {
+        for text in [
+            "file:///tmp/a%20b/c?d#e",
+            "file:///C:/x/y.tgz",
+            "file://C:/x",
+            "file://Server/share/x",
+            "file:////server/share/x",
+        ] {
+            let url = Url::parse(text).unwrap();
+            assert_eq!(url.to_string_with_credentials(), text);
+            assert_eq!(url.to_file_path(), file_url_to_path(text), "{text}");
+        }
     }
 
     #[test]
@@ -324,12 +397,11 @@ mod tests {
     fn redacts_credentials() {
         assert_eq!(redact("http://u:p@proxy:3128"), "http://***@proxy:3128");
         assert_eq!(redact("https://h/p@x"), "https://h/p@x");
-        assert!(
-            !Url::parse("http://u:p@h/")
-                .unwrap()
-                .to_string()
-                .contains("u:p")
+        assert_eq!(
+            Url::parse("http://u:p@h/x").unwrap().to_string(),
+            "http://***@h/x"
         );
+        assert!(!format!("{:?}", Url::parse("http://u:p@h/").unwrap()).contains("u:p"));
         assert_eq!(
             Url::parse("http://u:p@h:1/x")
                 .unwrap()

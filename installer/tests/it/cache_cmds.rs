@@ -404,18 +404,28 @@ fn cache_usage_errors_exit_2() {
     cache_cmd(&world, &["import", &missing]).assert_exit(exit::USAGE);
 }
 
-/// Copies the release tree as a plain mirror tree (no index, no package.json).
+/// Copies the release tree as a mirror tree with a bare index (each file's
+/// path and hash, no labels), which is all `cache import` takes.
 fn mirror_copy(world: &World, to: &Path) {
     let from = world.root().join(RELEASE_DIR);
     let dest = to.join(RELEASE_DIR);
     std::fs::create_dir_all(&dest).unwrap();
+    let mut archives = Vec::new();
     for f in list(&from) {
-        std::fs::copy(&f, dest.join(f.file_name().unwrap())).unwrap();
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        let bytes = std::fs::read(&f).unwrap();
+        std::fs::write(dest.join(&name), &bytes).unwrap();
+        archives.push(serde_json::json!({
+            "sha256": sha256(&bytes),
+            "path": format!("{RELEASE_DIR}/{name}"),
+        }));
     }
+    let index = serde_json::json!({ "archives": archives });
+    std::fs::write(to.join("postbin-prefill.json"), index.to_string()).unwrap();
 }
 
 #[test]
-fn import_of_a_plain_mirror_tree_stores_every_file_by_its_hash() {
+fn import_of_an_indexed_mirror_tree_stores_every_file_by_its_hash() {
     let world = World::new();
     let (pkg, sha) = tool(&world, "alpha", 16 << 10, 1);
     let (_, sha_b) = tool(&world, "beta", 16 << 10, 2);

@@ -22,6 +22,13 @@ fn phase(cache: &Path, pkg: &Path) -> &'static str {
                 .is_some_and(|n| n.starts_with(prefix))
         })
     };
+    let tmp_has_partial = || {
+        list(&v1.join("tmp")).iter().any(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".partial"))
+        })
+    };
     if pkg.join(".postbin/receipt.json").exists() {
         "placed"
     } else if pkg.join(".postbin/bin").exists() {
@@ -32,7 +39,7 @@ fn phase(cache: &Path, pkg: &Path) -> &'static str {
         "archive published"
     } else if tmp_has("tree-") {
         "unpacking"
-    } else if tmp_has("download-") {
+    } else if tmp_has("download-") || tmp_has_partial() {
         "downloading"
     } else {
         "starting"
@@ -46,7 +53,7 @@ fn downloaded_so_far(cache: &Path) -> Option<u64> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("download-"))
+                .is_some_and(|n| n.starts_with("download-") || n.ends_with(".partial"))
         })
         .filter_map(|p| std::fs::metadata(p).ok().map(|m| m.len()))
         .max()

@@ -5,21 +5,34 @@
 //! v1/trees/<sha256>/files/...    what that archive unpacked to
 //! v1/trees/<sha256>/listing.json size + sha256 of every file (hits re-verify against it);
 //!                                its mtime is the entry's last use (`touch`)
+//! v1/trees/<sha256>/seal         HMAC of listing.json and <sha256> under this user's
+//!                                key (`seal`); a tree without a valid one is not used
 //! v1/meta/<sha256>.json          what the archive is (package, version, target, asset),
 //!                                for `cache list`; optional, entries without it are "unknown"
 //! v1/locks/<sha256>.lock         OS file locks (a dead holder never blocks)
-//! v1/tmp/                        temp files and dirs, on the same file system
+//! v1/tmp/                        temp files and dirs, on the same file system;
+//!                                `download-<sha>-*`, `tree-<sha>-*` made under <sha>'s lock
 //! ```
 //! Rules: take the lock, re-check, then work; write to temp and rename; never
 //! write a published file in place. A crash leaves only temp entries, which
-//! nothing mistakes for complete and `sweep_temp` removes later. Removal
+//! nothing mistakes for complete and `sweep_temp` removes as soon as their
+//! archive's lock is free. Removal
 //! (`remove_entry`) happens under the entry's lock and renames into `tmp/`
 //! before deleting, so a reader sees a whole entry or none. Every rename and
 //! delete goes through `fs_retry` (Windows scanners hold new files open for a
 //! moment), except sweeps, which try once.
 //!
-//! Maintenance (`inventory`, `check_entry`, `remove_entry`, `import_file`)
-//! lives here too; `commands::cache_cmd` only decides and prints.
+//! Trees are trusted only when sealed (`seal`): a MAC over the listing
+//! and the archive hash, keyed by a per-user secret kept outside the cache.
+//!
+//! This module is the core (open, lock, publish, read); `maintenance` holds
+//! `inventory`, `check_entry`, `remove_entry`, the temp sweep and
+//! `import_file`; `commands::cache_cmd` only decides and prints.
+
+mod maintenance;
+pub mod seal;
+
+pub use maintenance::{Check, Entry, Imported, Inventory, walk_files};
 
 use crate::extract::{FileRecord, Listing};
 use crate::fs_retry;
@@ -30,7 +43,7 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 pub const LAYOUT: &str = "v1";
@@ -113,6 +126,9 @@ pub struct Cache {
     read_only: Option<PathBuf>,
     /// Set when `root` is a temp dir standing in for an unwritable cache.
     fallback: Option<Arc<Fallback>>,
+    /// This user's seal key, read (or created) on first use; `Err` says why
+    /// there is none, and then no tree is trusted.
+    key: Arc<OnceLock<Result<seal::Key, String>>>,
 }
 
 /// The temp dir behind a fallback cache (removed when the last `Cache`
@@ -152,58 +168,6 @@ pub struct EntryMeta {
     pub asset: String,
 }
 
-/// One cache entry: an archive, its tree, or both.
-#[derive(Clone, Debug)]
-pub struct Entry {
-    pub sha: Sha256Hash,
-    /// Size of `archives/<sha>`, if present.
-    pub archive_size: Option<u64>,
-    /// Bytes under `trees/<sha>`, if present.
-    pub tree_size: Option<u64>,
-    pub meta: Option<EntryMeta>,
-    /// mtime of the tree's listing.json (what installs touch), else of the
-    /// archive, else of the tree dir.
-    pub last_used: SystemTime,
-}
-
-impl Entry {
-    pub fn size(&self) -> u64 {
-        self.archive_size.unwrap_or(0) + self.tree_size.unwrap_or(0)
-    }
-}
-
-/// Everything under `v1/`, sorted by last use, oldest first.
-#[derive(Debug, Default)]
-pub struct Inventory {
-    pub entries: Vec<Entry>,
-    /// Files or dirs in `archives/` or `trees/` whose names are no hash.
-    pub junk: Vec<PathBuf>,
-    /// `meta/` files whose entry is gone.
-    pub orphan_meta: Vec<PathBuf>,
-}
-
-/// The result of re-verifying one entry.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Check {
-    /// `Some(true)` if the archive hashes to its name.
-    pub archive_ok: Option<bool>,
-    /// `Some(true)` if listing.json parses and every file matches it.
-    pub tree_ok: Option<bool>,
-}
-
-impl Check {
-    pub fn is_ok(&self) -> bool {
-        self.archive_ok != Some(false) && self.tree_ok != Some(false)
-    }
-}
-
-/// What `import_file` did with one file.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Imported {
-    Added { size: u64 },
-    AlreadyCached,
-}
-
 impl Cache {
     /// Opens (creating) the cache under `dir`.
     pub fn open(dir: &Path) -> Result<Cache, Error> {
@@ -216,6 +180,7 @@ impl Cache {
             root,
             read_only: None,
             fallback: None,
+            key: Arc::default(),
         })
     }
 
@@ -227,6 +192,7 @@ impl Cache {
             root,
             read_only: None,
             fallback: None,
+            key: Arc::default(),
         })
     }
 
@@ -305,6 +271,49 @@ impl Cache {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// This user's seal key; `None` (said once, at info level) where it
+    /// cannot be read or created: then every tree is rebuilt from its archive.
+    fn key(&self) -> Option<&seal::Key> {
+        self.key
+            .get_or_init(|| {
+                let dirs: Vec<&Path> = [Some(&self.root), self.read_only.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v1| v1.parent())
+                    .collect();
+                let key = if cfg!(test) {
+                    Err("unit tests use no user key".to_string())
+                } else {
+                    seal::user_key(&dirs)
+                };
+                if let Err(why) = &key {
+                    crate::info!(
+                        "{why}; cached unpacked files are not trusted, each install unpacks \
+                         the (re-verified) archive again"
+                    );
+                }
+                key
+            })
+            .as_ref()
+            .ok()
+    }
+
+    /// Whether trees can be trusted at all (a seal key is available).
+    pub fn trusts_trees(&self) -> bool {
+        self.key().is_some()
+    }
+
+    /// Uses `key` instead of the user's (unit tests).
+    #[cfg(test)]
+    pub(crate) fn with_key(self, key: Option<seal::Key>) -> Cache {
+        let cell = OnceLock::new();
+        let _ = cell.set(key.ok_or_else(|| "no key".to_string()));
+        Cache {
+            key: Arc::new(cell),
+            ..self
+        }
     }
 
     /// Where the archive is: in this cache, else in the read-only one, else
@@ -401,26 +410,42 @@ impl Cache {
         Ok(None)
     }
 
-    /// The published tree for this archive, if any. Its files are not
-    /// verified here: callers verify what they use (`verify_file`).
+    /// The published tree for this archive, if any and if its seal proves
+    /// this user's postbin made it from the archive `sha` (`seal`). Its files
+    /// are not verified here: callers verify what they use (`verify_file`).
     pub fn tree(&self, sha: &Sha256Hash) -> Option<Tree> {
-        read_tree(&self.tree_dir(sha), sha).or_else(|| {
+        let key = self.key()?;
+        read_tree(&self.tree_dir(sha), sha, key).or_else(|| {
             let ro = self.read_only.as_ref()?;
-            read_tree(&ro.join("trees").join(sha.hex()), sha)
+            read_tree(&ro.join("trees").join(sha.hex()), sha, key)
         })
     }
 
-    /// A new temp directory inside the cache (same file system as the
-    /// published entries, so `rename` is atomic).
-    pub fn temp_dir(&self) -> Result<tempfile::TempDir, Error> {
+    /// A new temp directory for unpacking archive `sha`, inside the cache
+    /// (same file system as the published entries, so `rename` is atomic).
+    /// Made only under `sha`'s lock: its name says whose it is, so
+    /// `sweep_temp` removes it at once if its maker dies.
+    pub fn temp_dir_for(&self, sha: &Sha256Hash) -> Result<tempfile::TempDir, Error> {
         self.writing();
         let tmp = self.tmp_dir();
         tempfile::Builder::new()
-            .prefix("tree-")
+            .prefix(&format!("tree-{}-", sha.hex()))
             .tempdir_in(&tmp)
             .map_err(io_err("create a temp dir in", &tmp))
     }
 
+    /// A new temp file for archive `sha` (a download, an import), made
+    /// only under `sha`'s lock, like `temp_dir_for`.
+    pub fn temp_file_for(&self, sha: &Sha256Hash) -> Result<tempfile::NamedTempFile, Error> {
+        self.writing();
+        let tmp = self.tmp_dir();
+        tempfile::Builder::new()
+            .prefix(&format!("download-{}-", sha.hex()))
+            .tempfile_in(&tmp)
+            .map_err(io_err("create a temp file in", &tmp))
+    }
+
+    /// A temp file owned by no archive (swept by age only).
     pub fn temp_file(&self) -> Result<tempfile::NamedTempFile, Error> {
         self.writing();
         let tmp = self.tmp_dir();
@@ -449,14 +474,27 @@ impl Cache {
         listing: Listing,
     ) -> Result<Tree, Error> {
         let listing_path = temp.path().join("listing.json");
-        fs::write(&listing_path, render_listing(sha, &listing))
-            .map_err(io_err("write", &listing_path))?;
+        let text = render_listing(sha, &listing);
+        fs::write(&listing_path, &text).map_err(io_err("write", &listing_path))?;
+        // Without a key the tree is published unsealed: it serves this run
+        // (and `--cache-only` paths) but no later hit trusts it.
+        if let Some(key) = self.key() {
+            let seal_path = temp.path().join(seal::SEAL_FILE);
+            fs::write(&seal_path, key.seal(&sha.hex(), text.as_bytes()))
+                .map_err(io_err("write", &seal_path))?;
+        }
         let dest = self.tree_dir(sha);
         // A corrupt tree found earlier was renamed away by `discard_tree`; if
         // another process won the race, its tree is as good as ours.
         let staged = temp.keep();
         let published = fs_retry::retry(|| match fs::rename(&staged, &dest) {
-            Err(_) if read_tree(&dest, sha).is_some() => Ok(()),
+            Err(_)
+                if self
+                    .key()
+                    .is_some_and(|k| read_tree(&dest, sha, k).is_some()) =>
+            {
+                Ok(())
+            }
             other => other,
         });
         if staged.exists() {
@@ -552,224 +590,12 @@ impl Cache {
         }
     }
 
-    /// Removes temp entries untouched for longer than `age` (left by crashed
-    /// installs). A directory counts as touched when anything inside it was,
-    /// so a long extraction in progress is never swept. Returns how many
-    /// entries were removed and how many were kept as too recent. Each
-    /// removal is tried once: an entry still in use waits for a later sweep.
-    pub fn sweep_temp(&self, age: Duration) -> (usize, usize) {
-        let Ok(entries) = fs::read_dir(self.tmp_dir()) else {
-            return (0, 0);
-        };
-        let now = SystemTime::now();
-        let (mut removed, mut kept) = (0, 0);
-        for entry in entries.flatten() {
-            let p = entry.path();
-            let old = newest_mtime(&p, 0)
-                .is_some_and(|t| now.duration_since(t).unwrap_or_default() > age);
-            if old {
-                if fs::remove_dir_all(&p)
-                    .or_else(|_| fs::remove_file(&p))
-                    .is_ok()
-                {
-                    removed += 1;
-                }
-            } else {
-                kept += 1;
-            }
-        }
-        (removed, kept)
-    }
-
     /// Marks a tree as used now (for `cache list` and `prune`).
     pub fn touch(&self, sha: &Sha256Hash) {
         let listing = self.tree_dir(sha).join("listing.json");
         if let Ok(f) = File::options().append(true).open(listing) {
             let _ = f.set_modified(SystemTime::now());
         }
-    }
-
-    /// Every entry of this cache (not of a read-only fallback), oldest use first.
-    pub fn inventory(&self) -> Result<Inventory, Error> {
-        let mut inventory = Inventory::default();
-        let mut entries: std::collections::BTreeMap<Sha256Hash, Entry> = Default::default();
-        let blank = |sha| Entry {
-            sha,
-            archive_size: None,
-            tree_size: None,
-            meta: None,
-            last_used: SystemTime::UNIX_EPOCH,
-        };
-
-        let archives = self.root.join("archives");
-        for item in read_dir(&archives)? {
-            let path = item.path();
-            let meta = item.metadata().ok();
-            match file_sha(&item) {
-                Some(sha) if meta.as_ref().is_some_and(|m| m.is_file()) => {
-                    let m = meta.expect("checked");
-                    let e = entries.entry(sha).or_insert_with(|| blank(sha));
-                    e.archive_size = Some(m.len());
-                    e.last_used = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                }
-                _ => inventory.junk.push(path),
-            }
-        }
-
-        let trees = self.root.join("trees");
-        for item in read_dir(&trees)? {
-            let path = item.path();
-            match file_sha(&item) {
-                Some(sha) if item.file_type().is_ok_and(|t| t.is_dir()) => {
-                    let e = entries.entry(sha).or_insert_with(|| blank(sha));
-                    e.tree_size = Some(disk_bytes(&path, 0));
-                    let used = fs::metadata(path.join("listing.json"))
-                        .or_else(|_| fs::metadata(&path))
-                        .and_then(|m| m.modified());
-                    if let Ok(t) = used {
-                        // The listing is what installs touch; it wins over
-                        // the archive's mtime (set once, when stored).
-                        e.last_used = t;
-                    }
-                }
-                _ => inventory.junk.push(path),
-            }
-        }
-
-        let metas = self.root.join("meta");
-        for item in read_dir(&metas)? {
-            let name = item.file_name();
-            let sha = name
-                .to_str()
-                .and_then(|n| n.strip_suffix(".json"))
-                .and_then(Sha256Hash::parse);
-            match sha.and_then(|s| entries.get_mut(&s)) {
-                Some(e) => e.meta = self.meta(&e.sha),
-                None => inventory.orphan_meta.push(item.path()),
-            }
-        }
-
-        inventory.entries = entries.into_values().collect();
-        inventory
-            .entries
-            .sort_by_key(|e| (e.last_used, e.sha.hex()));
-        Ok(inventory)
-    }
-
-    /// Re-hashes an entry: the archive against its name, each tree file
-    /// against listing.json. Reads only; `remove_entry` repairs.
-    pub fn check_entry(&self, sha: &Sha256Hash) -> Check {
-        let archive = self.own_archive_path(sha);
-        let archive_ok = archive
-            .is_file()
-            .then(|| hash::hash_file(&archive).is_ok_and(|(h, _)| h == *sha));
-        let dir = self.tree_dir(sha);
-        let tree_ok = dir.exists().then(|| match read_tree(&dir, sha) {
-            None => false,
-            Some(tree) => tree
-                .listing
-                .keys()
-                .all(|rel| tree.verify_file(rel).unwrap_or(false)),
-        });
-        Check {
-            archive_ok,
-            tree_ok,
-        }
-    }
-
-    /// Removes the parts of an entry (its archive and/or tree, and its
-    /// metadata once both are gone), under its lock. Returns the bytes freed.
-    pub fn remove_entry(&self, entry: &Entry, archive: bool, tree: bool, _lock: &Lock) -> u64 {
-        let mut freed = 0;
-        if archive && self.bury(&self.own_archive_path(&entry.sha)) {
-            freed += entry.archive_size.unwrap_or(0);
-        }
-        if tree && self.bury(&self.tree_dir(&entry.sha)) {
-            freed += entry.tree_size.unwrap_or(0);
-        }
-        if !self.own_archive_path(&entry.sha).exists() && !self.tree_dir(&entry.sha).exists() {
-            let _ = fs_retry::remove_file(&self.meta_path(&entry.sha));
-        }
-        freed
-    }
-
-    /// Deletes a lock file while holding it (`cache clean`); anyone waiting
-    /// on it notices and locks the new file at that path (see `lock`).
-    pub fn remove_lock_file(&self, lock: Lock) {
-        let _ = fs_retry::remove_file(&lock.path);
-        drop(lock);
-    }
-
-    /// Lock files in `locks/`, by the archive they guard.
-    pub fn lock_files(&self) -> Result<Vec<Sha256Hash>, Error> {
-        Ok(read_dir(&self.root.join("locks"))?
-            .iter()
-            .filter_map(|item| {
-                let name = item.file_name();
-                Sha256Hash::parse(name.to_str()?.strip_suffix(".lock")?)
-            })
-            .collect())
-    }
-
-    /// Removes junk and orphaned metadata found by `inventory`.
-    pub fn remove_debris(&self, inventory: &Inventory) -> usize {
-        let mut removed = 0;
-        for path in &inventory.junk {
-            removed += usize::from(self.bury(path));
-        }
-        for path in &inventory.orphan_meta {
-            // An install may have published the entry since the inventory.
-            let sha = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".json"))
-                .and_then(Sha256Hash::parse);
-            let back = sha
-                .is_some_and(|s| self.own_archive_path(&s).exists() || self.tree_dir(&s).exists());
-            if !back {
-                removed += usize::from(fs_retry::remove_file(path).is_ok());
-            }
-        }
-        removed
-    }
-
-    /// Stores `path` as `archives/<its sha256>`: copied into tmp while hashed,
-    /// checked against a first hash (the file must not change meanwhile),
-    /// published under the entry's lock. An intact copy already cached is kept.
-    pub fn import_file(&self, path: &Path) -> Result<(Sha256Hash, Imported), Error> {
-        let (sha, size) = hash::hash_file(path).map_err(io_err("read", path))?;
-        if self.archive_intact(&sha) {
-            return Ok((sha, Imported::AlreadyCached));
-        }
-        let mut temp = self.temp_file()?;
-        let mut src = File::open(path).map_err(io_err("read", path))?;
-        let mut sink = HashingWriter::new(temp.as_file_mut());
-        io::copy(&mut src, &mut sink).map_err(|e| {
-            if e.kind() == io::ErrorKind::StorageFull {
-                io_err("write", &self.tmp_dir())(e)
-            } else {
-                io_err("read", path)(e)
-            }
-        })?;
-        sink.flush().map_err(io_err("write", &self.tmp_dir()))?;
-        let (_, copied, copied_size) = sink.finish();
-        if copied != sha || copied_size != size {
-            return Err(Error::Changed {
-                path: path.to_path_buf(),
-            });
-        }
-        let _lock = self.lock(&sha)?;
-        if self.archive_intact(&sha) {
-            return Ok((sha, Imported::AlreadyCached));
-        }
-        self.publish_archive(temp, &sha)?;
-        Ok((sha, Imported::Added { size }))
-    }
-
-    /// True if this cache's archive exists and hashes to its name.
-    fn archive_intact(&self, sha: &Sha256Hash) -> bool {
-        let path = self.own_archive_path(sha);
-        path.is_file() && hash::hash_file(&path).is_ok_and(|(h, _)| h == *sha)
     }
 }
 
@@ -792,8 +618,13 @@ impl Tree {
     }
 }
 
-fn read_tree(dir: &Path, sha: &Sha256Hash) -> Option<Tree> {
+/// The tree in `dir` if its listing parses and `key` sealed it for `sha`.
+fn read_tree(dir: &Path, sha: &Sha256Hash, key: &seal::Key) -> Option<Tree> {
     let text = fs::read_to_string(dir.join("listing.json")).ok()?;
+    let sealed = fs::read_to_string(dir.join(seal::SEAL_FILE)).ok()?;
+    if !key.verifies(&sha.hex(), text.as_bytes(), &sealed) {
+        return None;
+    }
     let listing = parse_listing(&text)?;
     Some(Tree {
         archive: *sha,
@@ -871,85 +702,6 @@ fn file_id(file: &File) -> Option<(u32, u32, u32)> {
     ))
 }
 
-/// The entries of `dir`; a missing dir has none.
-fn read_dir(dir: &Path) -> Result<Vec<fs::DirEntry>, Error> {
-    match fs::read_dir(dir) {
-        Ok(entries) => Ok(entries.flatten().collect()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(io_err("read", dir)(e)),
-    }
-}
-
-fn file_sha(item: &fs::DirEntry) -> Option<Sha256Hash> {
-    let name = item.file_name();
-    let name = name.to_str()?;
-    // Only the canonical spelling: `parse` also takes upper case.
-    Sha256Hash::parse(name).filter(|s| s.hex() == name)
-}
-
-/// Bytes of regular files under `path` (links not followed).
-fn disk_bytes(path: &Path, depth: usize) -> u64 {
-    let Ok(meta) = fs::symlink_metadata(path) else {
-        return 0;
-    };
-    if !meta.is_dir() {
-        return if meta.is_file() { meta.len() } else { 0 };
-    }
-    if depth > MAX_WALK_DEPTH {
-        return 0;
-    }
-    fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| disk_bytes(&e.path(), depth + 1))
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-/// The latest mtime of `path` and everything under it (links not followed).
-fn newest_mtime(path: &Path, depth: usize) -> Option<SystemTime> {
-    let meta = fs::symlink_metadata(path).ok()?;
-    let own = meta.modified().ok();
-    if !meta.is_dir() || depth > MAX_WALK_DEPTH {
-        return own;
-    }
-    let inner = fs::read_dir(path)
-        .ok()?
-        .flatten()
-        .filter_map(|e| newest_mtime(&e.path(), depth + 1))
-        .max();
-    own.max(inner)
-}
-
-/// Every regular file under `dir` (symlinks to files followed, to dirs not),
-/// as paths, in a stable order; for `cache import`.
-pub fn walk_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let mut out = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), 0usize)];
-    while let Some((d, depth)) = stack.pop() {
-        let mut items = match fs::read_dir(&d) {
-            Ok(items) => items.flatten().collect::<Vec<_>>(),
-            Err(e) if d == dir => return Err(io_err("read", dir)(e)),
-            Err(_) => continue,
-        };
-        items.sort_by_key(|e| e.file_name());
-        for item in items.into_iter().rev() {
-            let path = item.path();
-            let Ok(kind) = item.file_type() else { continue };
-            if kind.is_dir() {
-                if depth < MAX_WALK_DEPTH {
-                    stack.push((path, depth + 1));
-                }
-            } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
-                out.push(path);
-            }
-        }
-    }
-    Ok(out)
-}
-
 fn render_listing(sha: &Sha256Hash, listing: &Listing) -> String {
     let files: Map<String, Value> = listing
         .iter()
@@ -1000,6 +752,63 @@ mod tests {
         assert!(parse_listing("not json").is_none());
     }
 
+    fn one_file_listing() -> Listing {
+        let mut l = Listing::new();
+        l.insert(
+            "hello".into(),
+            FileRecord {
+                size: 3,
+                sha256: hash::hash_bytes(b"abc"),
+                executable: true,
+            },
+        );
+        l
+    }
+
+    #[test]
+    fn only_a_tree_sealed_with_this_key_for_this_archive_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = seal::Key::from_bytes([1; 32]);
+        let cache = Cache::open(dir.path()).unwrap().with_key(Some(key));
+        let sha = hash::hash_bytes(b"archive");
+        let staging = cache.temp_dir_for(&sha).unwrap();
+        fs::create_dir(staging.path().join("files")).unwrap();
+        fs::write(staging.path().join("files/hello"), b"abc").unwrap();
+        cache
+            .publish_tree(staging, &sha, one_file_listing())
+            .unwrap();
+        assert!(cache.tree(&sha).is_some());
+
+        let other = Cache::open(dir.path())
+            .unwrap()
+            .with_key(Some(seal::Key::from_bytes([2; 32])));
+        assert!(other.tree(&sha).is_none(), "another key");
+        let keyless = Cache::open(dir.path()).unwrap().with_key(None);
+        assert!(keyless.tree(&sha).is_none(), "no key");
+        assert!(!keyless.trusts_trees());
+
+        // The same tree under another archive's name.
+        let moved = hash::hash_bytes(b"another archive");
+        fs::rename(cache.tree_dir(&sha), cache.tree_dir(&moved)).unwrap();
+        assert!(cache.tree(&moved).is_none(), "another archive");
+        fs::rename(cache.tree_dir(&moved), cache.tree_dir(&sha)).unwrap();
+
+        // A listing rewritten to vouch for other bytes.
+        let listing = cache.tree_dir(&sha).join("listing.json");
+        let text = fs::read_to_string(&listing).unwrap();
+        let forged = text.replace(
+            &hash::hash_bytes(b"abc").hex(),
+            &hash::hash_bytes(b"xyz").hex(),
+        );
+        assert_ne!(text, forged);
+        fs::write(&listing, forged).unwrap();
+        assert!(cache.tree(&sha).is_none(), "forged listing");
+        fs::write(&listing, &text).unwrap();
+        assert!(cache.tree(&sha).is_some());
+        fs::remove_file(cache.tree_dir(&sha).join(seal::SEAL_FILE)).unwrap();
+        assert!(cache.tree(&sha).is_none(), "no seal");
+    }
+
     #[test]
     fn lock_is_exclusive_and_released_on_drop() {
         let dir = tempfile::tempdir().unwrap();
@@ -1046,73 +855,6 @@ mod tests {
         release_tx.send(()).unwrap();
         waiter.join().unwrap();
         assert!(cache.try_lock(&sha).unwrap().is_some());
-    }
-
-    #[test]
-    fn inventory_sees_archives_trees_meta_and_junk() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let src = dir.path().join("a.tgz");
-        fs::write(&src, b"archive bytes").unwrap();
-        let (sha, how) = cache.import_file(&src).unwrap();
-        assert_eq!(how, Imported::Added { size: 13 });
-        assert_eq!(cache.import_file(&src).unwrap().1, Imported::AlreadyCached);
-        let meta = EntryMeta {
-            package: "hello".into(),
-            version: "1.0.0".into(),
-            target: "t".into(),
-            asset: "a.tgz".into(),
-        };
-        cache.record_meta(&sha, &meta);
-        fs::write(cache.root().join("archives").join("README"), b"x").unwrap();
-        let orphan = hash::hash_bytes(b"gone");
-        cache.record_meta(&orphan, &meta);
-
-        let inv = cache.inventory().unwrap();
-        assert_eq!(inv.entries.len(), 1);
-        assert_eq!(inv.entries[0].meta.as_ref(), Some(&meta));
-        assert_eq!(inv.entries[0].archive_size, Some(13));
-        assert_eq!(inv.junk.len(), 1);
-        assert_eq!(inv.orphan_meta.len(), 1);
-        assert!(cache.check_entry(&sha).is_ok());
-
-        assert_eq!(cache.remove_debris(&inv), 2);
-        let lock = cache.try_lock(&sha).unwrap().unwrap();
-        assert_eq!(cache.remove_entry(&inv.entries[0], true, true, &lock), 13);
-        assert!(cache.inventory().unwrap().entries.is_empty());
-        assert!(cache.meta(&sha).is_none());
-    }
-
-    #[test]
-    fn sweep_keeps_a_dir_with_a_fresh_file_deep_inside() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let old = SystemTime::now() - Duration::from_secs(7200);
-        let stale = cache.tmp_dir().join("tree-stale");
-        fs::create_dir_all(stale.join("files")).unwrap();
-        let busy = cache.tmp_dir().join("tree-busy");
-        fs::create_dir_all(busy.join("files/deep")).unwrap();
-        fs::write(busy.join("files/deep/big"), b"being written").unwrap();
-        for d in [&stale.join("files"), &stale, &busy.join("files"), &busy] {
-            open_dir(d).set_modified(old).unwrap();
-        }
-        assert_eq!(cache.sweep_temp(Duration::from_secs(3600)), (1, 1));
-        assert!(!stale.exists() && busy.exists());
-    }
-
-    /// A directory opened so that its times can be set (Windows opens
-    /// directories only with FILE_FLAG_BACKUP_SEMANTICS).
-    fn open_dir(path: &Path) -> File {
-        let mut options = fs::OpenOptions::new();
-        #[cfg(windows)]
-        {
-            use std::os::windows::fs::OpenOptionsExt;
-            const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
-            options.write(true).custom_flags(FILE_FLAG_BACKUP_SEMANTICS);
-        }
-        #[cfg(not(windows))]
-        options.read(true);
-        options.open(path).unwrap()
     }
 
     /// What `lock` relies on after `cache clean` deleted a lock file that a
