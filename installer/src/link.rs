@@ -394,7 +394,7 @@ pub fn is_current(plan: &Plan, archive: &Sha256Hash) -> bool {
 pub const LAUNCHER_MARKER: &str = "postbin-launcher";
 
 /// Why the speed path is off, or `None` when the launcher may be replaced by
-/// the native executable. From PACKAGE-MANAGERS.md: npm, yarn (1 and berry)
+/// the native executable. From docs/package-managers.md: npm, yarn (1 and berry)
 /// and bun link `.bin` by symlink, pnpm links local installs after the build
 /// from the file itself; a pnpm global shim keeps `exec node <file>` and
 /// Windows' cmd-shim reads the shebang at link time, so those keep the launcher.

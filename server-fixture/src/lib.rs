@@ -16,7 +16,7 @@
 //! `control`, `conn` (plain/TLS connections) and `tls` (certificates).
 //!
 //! ```no_run
-//! let fixture = server_fixture::Fixture::start("tests/releases")?;
+//! let fixture = server_fixture::Fixture::start("/srv/releases")?;
 //! let url = format!("{}/acme/hello/releases/download/v1.0.0/hello.tar.gz", fixture.base_url());
 //! # let _ = url;
 //! # Ok::<(), std::io::Error>(())

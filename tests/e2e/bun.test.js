@@ -6,7 +6,7 @@
 // request, the release archives from server-fixture through POSTBIN_MIRROR,
 // bun's install cache in a temp dir.
 //
-// PACKAGE-MANAGERS.md, asserted here: bun blocks dependency postinstalls by
+// docs/package-managers.md, asserted here: bun blocks dependency postinstalls by
 // default ("Blocked 1 postinstall"; the launcher installs on first run, also
 // under bun's own runtime), runs them for trustedDependencies; `.bin` is a
 // symlink, so the speed path makes `.bin/hello` the ELF. bun hard-links

@@ -5,7 +5,7 @@
 // 127.0.0.1 through POSTBIN_MIRROR. The package managers themselves are
 // installed from the npm registry into target/tools once (see ensureTool).
 //
-// What PACKAGE-MANAGERS.md says, asserted here: pnpm 10, yarn berry and bun
+// What docs/package-managers.md says, asserted here: pnpm 10, yarn berry and bun
 // skip dependency install scripts by default, so the launcher installs on
 // first run (once); with the allow-list the postinstall runs and the bin
 // file becomes the native executable (the speed path), which each manager's
@@ -155,7 +155,7 @@ test("pnpm 10 with onlyBuiltDependencies: postinstall installs, .bin reaches the
   if (!exe) return;
   const { fixture, env, project, pmCache } = await setup(t, "pnpm-built");
   // For a registry package the name is enough; a tarball dependency is
-  // matched by its full `name@file:<relative path>` key (PACKAGE-MANAGERS.md).
+  // matched by its full `name@file:<relative path>` key (docs/package-managers.md).
   const key = `hello-tool@file:${path.relative(project, s.tgz)}`;
   const pkgFile = path.join(project, "package.json");
   const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8"));

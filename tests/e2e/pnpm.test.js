@@ -5,7 +5,7 @@
 // that must see no request, the release archives from server-fixture
 // through POSTBIN_MIRROR, pnpm's store, cache and state in a temp dir.
 //
-// PACKAGE-MANAGERS.md, asserted here: pnpm 10 blocks dependency build
+// docs/package-managers.md, asserted here: pnpm 10 blocks dependency build
 // scripts by default (the launcher installs on first run), allows them with
 // onlyBuiltDependencies (a tarball needs its full `name@file:<path>` key);
 // pnpm 9 runs them. pnpm's `.bin` entry is a sh shim written after the build
@@ -156,7 +156,7 @@ test("pnpm 10 with onlyBuiltDependencies: postinstall downloads; the .bin shim e
 
 // Approving later (what `pnpm approve-builds` writes, then `pnpm install`)
 // builds the package in place; pnpm rewrites the existing `exec node` shim
-// from the ELF. (For a global install it does not: PACKAGE-MANAGERS.md.)
+// from the ELF. (For a global install it does not: docs/package-managers.md.)
 test("pnpm 10 approving the build after a lazy install: the shim is rewritten to exec the native bin file", { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const pnpm = tool(t, "pnpm10");
   if (!pnpm) return;

@@ -6,7 +6,7 @@
 // see no request, the release archives from server-fixture through
 // POSTBIN_MIRROR, every yarn cache and global folder in a temp dir.
 //
-// PACKAGE-MANAGERS.md, asserted here: berry blocks dependency build scripts
+// docs/package-managers.md, asserted here: berry blocks dependency build scripts
 // by default (YN0004; the launcher installs on first run), allows them with
 // dependenciesMeta.<pkg>.built; its node-modules `.bin` is a symlink, so the
 // speed path makes `.bin/hello` the ELF; under PnP the packages postbin

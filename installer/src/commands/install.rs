@@ -371,7 +371,7 @@ pub fn ensure_tree(
 
 /// Downloads the archive into `temp`, verifying it against the pinned hash
 /// as it arrives, then unpacks it into `files`. Nothing reads the archive
-/// before it is verified (DESIGN, security rules): a decompressor and a tar
+/// before it is verified (docs/design-notes.md, "Archives"): a decompressor and a tar
 /// parser never see bytes an attacker could have chosen.
 fn download_and_unpack(
     client: &Client<'_>,

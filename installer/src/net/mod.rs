@@ -478,26 +478,9 @@ pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Dura
     Some(Duration::from_secs(at.saturating_sub(now).max(0) as u64))
 }
 
-/// ureq uses the process default provider: ring's, with AES-GCM suites only.
-/// Every TLS 1.3 server must offer TLS13_AES_128_GCM_SHA256 (RFC 8446, 9.1)
-/// and TLS 1.2 servers offer ECDHE with AES-GCM; leaving ChaCha20-Poly1305
-/// out keeps about 45 KB of ring's code out of the installer, whose size is
-/// budgeted (2 MiB on every platform). Key exchange, signature algorithms
-/// and randomness are ring's defaults.
 fn install_crypto_provider() {
-    use rustls::crypto::ring::{cipher_suite as suite, default_provider};
-    let provider = rustls::crypto::CryptoProvider {
-        cipher_suites: vec![
-            suite::TLS13_AES_256_GCM_SHA384,
-            suite::TLS13_AES_128_GCM_SHA256,
-            suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-            suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-            suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        ],
-        ..default_provider()
-    };
-    let _ = provider.install_default();
+    // ureq uses the process default provider; ring is the one compiled in.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// HTTPS anywhere; plain HTTP only to loopback or to the origin of a mirror
