@@ -669,7 +669,11 @@ fn fetch_remote(
             restart(sink)?;
         }
     }
-    let total = response.content_length.map(|len| len + sink.written());
+    // Saturating: a hostile Content-Length near u64::MAX must not overflow;
+    // it then fails the size checks below.
+    let total = response
+        .content_length
+        .map(|len| len.saturating_add(sink.written()));
     if let Some(total) = total {
         check_announced(client, want, &url, total, sink.written())?;
     }

@@ -86,7 +86,9 @@ impl Url {
             Some("") | None => None,
             Some(p) => Some(p.parse::<u16>().map_err(|_| err())?),
         };
-        if host.is_empty() && scheme != "file" {
+        // A `:` left in a host (`http://a:b:/`) is no host at all; a URL
+        // that would not print back as itself is refused (found by fuzzing).
+        if (host.is_empty() || host.contains(':') && !host.starts_with('[')) && !file {
             return Err(err());
         }
         let host = if file {
@@ -229,7 +231,14 @@ impl Url {
 pub fn redact(text: &str) -> String {
     match text.split_once("://") {
         Some((scheme, rest)) => {
-            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            // `file:` authorities run to the first `/` (`parse` reads them so);
+            // others end at `/`, `?` or `#` as well.
+            let end = if scheme.eq_ignore_ascii_case("file") {
+                rest.find('/')
+            } else {
+                rest.find(['/', '?', '#'])
+            }
+            .unwrap_or(rest.len());
             match rest[..end].rfind('@') {
                 Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
                 None => text.to_string(),
@@ -349,6 +358,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_host_with_a_colon_of_its_own_is_refused() {
+        // Found by fuzzing: these parsed with hosts `a:b` and `user:`.
+        for text in ["http://a:b:/", "http://user::/", "https://a:b:443/x"] {
+            assert!(Url::parse(text).is_err(), "{text}");
+        }
+        assert_eq!(Url::parse("http://[::1]:8080/").unwrap().host, "[::1]");
+    }
+
+    #[test]
     fn parses_parts() {
         let u = Url::parse("HTTPS://user:pw@Example.COM:8443/a/b.tgz?x=1#frag").unwrap();
         assert_eq!(u.scheme, "https");
@@ -396,6 +414,8 @@ mod tests {
     #[test]
     fn redacts_credentials() {
         assert_eq!(redact("http://u:p@proxy:3128"), "http://***@proxy:3128");
+        // Found by fuzzing: a file: authority runs to the first `/` only.
+        assert_eq!(redact("file://u:p?x@h/a"), "file://***@h/a");
         assert_eq!(redact("https://h/p@x"), "https://h/p@x");
         assert_eq!(
             Url::parse("http://u:p@h/x").unwrap().to_string(),
