@@ -307,12 +307,11 @@ test("a tool that stays busy is one line telling to run it again", { skip: proce
   fs.mkdirSync(path.dirname(tool), { recursive: true });
   const fd = fs.openSync(tool, "w", 0o755);
   try {
-    const started = Date.now();
+    // How long it retries is checked with an injected sleep (retryBusy
+    // above); timings belong in scripts/bench, not here.
     const r = runLauncher(pkg, []);
-    const took = Date.now() - started;
     assert.strictEqual(r.status, 1);
     assert.match(assertOneLine(r.stderr), /cannot run hello .*busy.*\(ETXTBSY\); run hello again/);
-    assert.ok(took >= 1500, `gave up after ${took} ms`);
   } finally {
     fs.closeSync(fd);
   }
