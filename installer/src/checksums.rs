@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::hash::Sha256Hash;
-use crate::net::{Client, url::Url};
+use crate::net::{Client, Request, url::Url};
 use crate::plan::Source;
 use std::io::Read;
 
@@ -26,7 +26,7 @@ pub fn fetch(
             Some(path) => std::fs::read_to_string(&path)
                 .map_err(|e| (format!("cannot read {}: {e}", path.display()), None)),
             None => client
-                .request(&source.url, source.explicit, None, false)
+                .request(Request::get(&source.url, source.explicit))
                 .map_err(|e| {
                     let mut fact = e.fact();
                     if let Some(cause) = std::error::Error::source(&e) {

@@ -2,7 +2,7 @@
 //! user typed, validated); running it is the commands' job; printing errors
 //! and choosing the exit code happen here, once.
 
-use crate::commands::{self, cache_cmd, doctor, init, install, pin, prefill, which};
+use crate::commands::{Report, cache_cmd, doctor, init, install, pin, prefill, which};
 use crate::error::{Error, exit};
 use lexopt::prelude::*;
 use std::path::PathBuf;
@@ -42,41 +42,13 @@ Exit codes: 0 ok, 1 failure/not installed, 2 usage, 3 package config, 4 unsuppor
 
 #[derive(Debug, PartialEq)]
 pub enum Command {
-    Install {
-        package: Option<PathBuf>,
-        target: Option<String>,
-        offline: bool,
-        cache_only: bool,
-    },
-    Init {
-        package: Option<PathBuf>,
-    },
-    Pin {
-        package: Option<PathBuf>,
-        checksums: Option<String>,
-        download: bool,
-    },
-    Prefill {
-        inputs: Vec<PathBuf>,
-        node_modules: Vec<PathBuf>,
-        targets: Option<String>,
-        out: Option<PathBuf>,
-        offline: bool,
-    },
-    Cache {
-        action: String,
-        older_than_days: Option<u64>,
-        max_size: Option<String>,
-        path: Option<PathBuf>,
-    },
-    Doctor {
-        package: Option<PathBuf>,
-        check: bool,
-    },
-    Which {
-        package: Option<PathBuf>,
-        name: Option<String>,
-    },
+    Install(install::Options),
+    Which(which::Options),
+    Init(init::Options),
+    Pin(pin::Options),
+    Prefill(prefill::Options),
+    Cache(cache_cmd::Action),
+    Doctor(doctor::Options),
     Help,
     Version,
 }
@@ -93,88 +65,184 @@ fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
         Some(Value(v)) => v.string()?,
         Some(other) => return Err(other.unexpected()),
     };
-    let mut package = None;
-    let mut target = None;
-    let mut offline = false;
-    let mut cache_only = false;
-    let mut checksums = None;
-    let mut download = false;
-    let mut check = false;
-    let mut node_modules = Vec::new();
-    let mut targets = None;
-    let mut out = None;
-    let mut older_than_days = None;
-    let mut max_size = None;
-    let mut positional: Vec<String> = Vec::new();
+    let command = match sub.as_str() {
+        "install" => parse_install(&mut p)?.map(Command::Install),
+        "which" => parse_which(&mut p)?.map(Command::Which),
+        "init" => parse_init(&mut p)?.map(Command::Init),
+        "pin" => parse_pin(&mut p)?.map(Command::Pin),
+        "prefill" => parse_prefill(&mut p)?.map(Command::Prefill),
+        "cache" => parse_cache(&mut p)?.map(Command::Cache),
+        "doctor" => parse_doctor(&mut p)?.map(Command::Doctor),
+        "help" => None,
+        other => {
+            return Err(lexopt::Error::Custom(
+                format!("unknown command `{other}`").into(),
+            ));
+        }
+    };
+    Ok(command.unwrap_or(Command::Help))
+}
+
+/// Each `parse_*` takes only its command's options (anything else is a
+/// usage error, exit 2) and yields `None` for `--help`.
+type Parsed<T> = Result<Option<T>, lexopt::Error>;
+
+fn parse_install(p: &mut lexopt::Parser) -> Parsed<install::Options> {
+    let mut o = install::Options::default();
     while let Some(arg) = p.next()? {
         match arg {
-            Long("package") | Short('p') => package = Some(PathBuf::from(p.value()?)),
-            Long("target") if sub == "install" => target = Some(p.value()?.string()?),
-            Long("offline") if sub == "install" => offline = true,
-            Long("cache-only") if sub == "install" => cache_only = true,
-            Long("checksums") if sub == "pin" => checksums = Some(p.value()?.string()?),
-            Long("download") if sub == "pin" => download = true,
-            Long("check") if sub == "doctor" => check = true,
-            Long("node-modules") if sub == "prefill" => {
-                node_modules.push(PathBuf::from(p.value()?))
-            }
-            Long("targets") if sub == "prefill" => targets = Some(p.value()?.string()?),
-            Long("out") if sub == "prefill" => out = Some(PathBuf::from(p.value()?)),
-            Long("offline") if sub == "prefill" => offline = true,
-            Long("older-than") if sub == "cache" => older_than_days = Some(p.value()?.parse()?),
-            Long("max-size") if sub == "cache" => max_size = Some(p.value()?.string()?),
-            Value(v) if sub == "prefill" || (sub == "cache" && positional.len() < 2) => {
-                positional.push(v.string()?)
-            }
-            Long("help") | Short('h') => return Ok(Command::Help),
-            Value(v) if sub == "which" && positional.is_empty() => positional.push(v.string()?),
+            Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Long("target") => o.target = Some(p.value()?.string()?),
+            Long("offline") => o.offline = true,
+            Long("cache-only") => o.cache_only = true,
+            Long("help") | Short('h') => return Ok(None),
             other => return Err(other.unexpected()),
         }
     }
-    match sub.as_str() {
-        "install" => Ok(Command::Install {
-            package,
-            target,
-            offline,
-            cache_only,
-        }),
-        "init" => Ok(Command::Init { package }),
-        "doctor" => Ok(Command::Doctor { package, check }),
-        "prefill" => Ok(Command::Prefill {
-            inputs: positional.into_iter().map(PathBuf::from).collect(),
-            node_modules,
-            targets,
-            out,
-            offline,
-        }),
-        "cache" => {
-            let mut rest = positional.into_iter();
-            let action = rest.next().ok_or_else(|| {
-                lexopt::Error::Custom(
-                    "cache needs an action: dir, list, verify, prune, clean or import".into(),
-                )
-            })?;
-            Ok(Command::Cache {
-                action,
+    Ok(Some(o))
+}
+
+fn parse_which(p: &mut lexopt::Parser) -> Parsed<which::Options> {
+    let mut o = which::Options::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Value(v) if o.name.is_none() => o.name = Some(v.string()?),
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Some(o))
+}
+
+fn parse_init(p: &mut lexopt::Parser) -> Parsed<init::Options> {
+    let mut o = init::Options::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Some(o))
+}
+
+fn parse_pin(p: &mut lexopt::Parser) -> Parsed<pin::Options> {
+    let mut o = pin::Options::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Long("checksums") => o.checksums = Some(p.value()?.string()?),
+            Long("download") => o.download = true,
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    if o.checksums.is_none() && !o.download {
+        return Err(lexopt::Error::Custom(
+            "pin needs --checksums FILE|URL, --download, or both".into(),
+        ));
+    }
+    Ok(Some(o))
+}
+
+fn parse_prefill(p: &mut lexopt::Parser) -> Parsed<prefill::Options> {
+    let mut o = prefill::Options::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("node-modules") => o.node_modules.push(p.value()?.into()),
+            Long("targets") => o.targets = Some(p.value()?.string()?),
+            Long("out") => o.out = Some(p.value()?.into()),
+            Long("offline") => o.offline = true,
+            Value(v) => o.inputs.push(v.into()),
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Some(o))
+}
+
+fn parse_doctor(p: &mut lexopt::Parser) -> Parsed<doctor::Options> {
+    let mut o = doctor::Options::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Long("check") => o.check = true,
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Some(o))
+}
+
+fn parse_cache(p: &mut lexopt::Parser) -> Parsed<cache_cmd::Action> {
+    let custom = |text: String| lexopt::Error::Custom(text.into());
+    let mut action: Option<String> = None;
+    let mut path: Option<PathBuf> = None;
+    let mut older_than_days: Option<u64> = None;
+    let mut max_size: Option<String> = None;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("older-than") => older_than_days = Some(p.value()?.parse()?),
+            Long("max-size") => max_size = Some(p.value()?.string()?),
+            Value(v) if action.is_none() => action = Some(v.string()?),
+            Value(v) if path.is_none() => path = Some(v.into()),
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    let action = action.ok_or_else(|| {
+        custom("cache needs an action: dir, list, verify, prune, clean or import".into())
+    })?;
+    if action != "prune" && (older_than_days.is_some() || max_size.is_some()) {
+        return Err(custom(
+            "--older-than and --max-size go with `cache prune`".into(),
+        ));
+    }
+    if action != "import"
+        && let Some(path) = &path
+    {
+        return Err(custom(format!(
+            "`cache {action}` takes no directory; only `cache import DIR` does (got {})",
+            path.display()
+        )));
+    }
+    let parsed = match action.as_str() {
+        "dir" => cache_cmd::Action::Dir,
+        "list" => cache_cmd::Action::List,
+        "verify" => cache_cmd::Action::Verify,
+        "clean" => cache_cmd::Action::Clean,
+        "prune" => {
+            let max_size = match max_size {
+                Some(text) => Some(crate::settings::parse_size(&text).ok_or_else(|| {
+                    custom(format!(
+                        "--max-size {text}: give a size like 500M, 2G or 1048576 (bytes)"
+                    ))
+                })?),
+                None => None,
+            };
+            if older_than_days.is_none() && max_size.is_none() {
+                return Err(custom(
+                    "cache prune needs --older-than DAYS and/or --max-size SIZE".into(),
+                ));
+            }
+            cache_cmd::Action::Prune {
                 older_than_days,
                 max_size,
-                path: rest.next().map(PathBuf::from),
-            })
+            }
         }
-        "pin" => Ok(Command::Pin {
-            package,
-            checksums,
-            download,
-        }),
-        "which" => Ok(Command::Which {
-            package,
-            name: positional.pop(),
-        }),
-        "help" => Ok(Command::Help),
-        other => Err(lexopt::Error::Custom(
-            format!("unknown command `{other}`").into(),
-        )),
-    }
+        "import" => cache_cmd::Action::Import {
+            from: path.ok_or_else(|| {
+                custom("cache import needs a directory: `postbin cache import DIR`".into())
+            })?,
+        },
+        other => {
+            return Err(custom(format!(
+                "unknown cache action `{other}`; use dir, list, verify, prune, clean or import"
+            )));
+        }
+    };
+    Ok(Some(parsed))
 }
 
 /// Runs the program; returns the exit code.
@@ -190,123 +258,39 @@ pub fn main() -> i32 {
     }
 }
 
+/// Runs the command and prints its report: the one place that writes a
+/// command's results and picks the exit code.
 fn run(command: Command) -> Result<i32, Error> {
     match command {
-        Command::Help => print!("{USAGE}"),
-        Command::Version => println!("postbin {}", env!("CARGO_PKG_VERSION")),
-        Command::Install {
-            package,
-            target,
-            offline,
-            cache_only,
-        } => {
-            let report = install::run(&install::Options {
-                package_dir: commands::package_dir(package),
-                target,
-                offline,
-                cache_only,
-            })?;
-            if cache_only {
-                for path in &report.placed {
-                    println!("{}", path.display());
-                }
-            }
-            let what = match &report.outcome {
-                install::Outcome::AlreadyInstalled => "already installed".to_string(),
-                install::Outcome::FromCache => "installed from the cache".to_string(),
-                install::Outcome::Downloaded { bytes } => format!(
-                    "downloaded {:.1} MiB and installed",
-                    *bytes as f64 / 1048576.0
-                ),
-                install::Outcome::Override(p) => format!("using {}", p.display()),
-            };
-            crate::info!(
-                "{} {} ({}): {what} in {:.2}s",
-                report.plan.name,
-                report.plan.version,
-                report.plan.target,
-                report.elapsed.as_secs_f64()
-            );
+        Command::Help => {
+            print!("{USAGE}");
+            Ok(exit::OK)
         }
-        Command::Init { package } => {
-            let dir = commands::package_dir(package);
-            let report = init::run(&dir)?;
-            for path in &report.launchers_written {
-                println!("wrote launcher {}", path.display());
-            }
-            if report.package_json_changed {
-                println!(
-                    "updated {} (postinstall script, dependency on postbin)",
-                    dir.join("package.json").display()
-                );
-            }
-            if report.launchers_written.is_empty() && !report.package_json_changed {
-                println!("{} is already set up", dir.display());
-            }
+        Command::Version => {
+            println!("postbin {}", env!("CARGO_PKG_VERSION"));
+            Ok(exit::OK)
         }
-        Command::Pin {
-            package,
-            checksums,
-            download,
-        } => {
-            let dir = commands::package_dir(package);
-            let report = pin::run(&pin::Options {
-                package_dir: &dir,
-                checksums,
-                download,
-            })?;
-            for (target, sha, how) in &report.pinned {
-                println!("pinned {target} {sha} from {how}");
-            }
-            for (target, old) in &report.changed {
-                crate::warn!(
-                    "{target}: the pinned sha256 changed (was {old}); was the release asset re-uploaded?"
-                );
-            }
-            for (target, why) in &report.unpinned {
-                eprintln!("postbin: not pinned: {target}: {why}");
-            }
-            if !report.unpinned.is_empty() {
-                return Ok(exit::FAILURE);
-            }
+        Command::Install(o) => {
+            let report = install::run(&o)?;
+            crate::info!("{}", report.summary());
+            Ok(emit(&report))
         }
-        Command::Doctor { package, check } => {
-            return doctor::run(&doctor::Options { package, check });
-        }
-        Command::Prefill {
-            inputs,
-            node_modules,
-            targets,
-            out,
-            offline,
-        } => {
-            return prefill::run(&prefill::Options {
-                inputs,
-                node_modules,
-                targets,
-                out,
-                offline,
-            });
-        }
-        Command::Cache {
-            action,
-            older_than_days,
-            max_size,
-            path,
-        } => {
-            return cache_cmd::run(&cache_cmd::Options {
-                action,
-                older_than_days,
-                max_size,
-                path,
-            });
-        }
-        Command::Which { package, name } => {
-            let path = which::run(&commands::package_dir(package), name.as_deref())?;
-            println!("{}", path.display());
-        }
+        Command::Which(o) => Ok(emit(&which::run(&o)?)),
+        Command::Init(o) => Ok(emit(&init::run(&o)?)),
+        Command::Pin(o) => Ok(emit(&pin::run(&o)?)),
+        Command::Prefill(o) => Ok(emit(&prefill::run(&o)?)),
+        Command::Cache(action) => Ok(emit(&cache_cmd::run(&action)?)),
+        Command::Doctor(o) => Ok(emit(&doctor::run(&o)?)),
     }
-    Ok(exit::OK)
+}
+
+/// Prints a report: its text on stdout, then its problems on stderr.
+fn emit(report: &dyn Report) -> i32 {
+    print!("{report}");
+    for line in report.problems() {
+        eprintln!("{line}");
+    }
+    report.exit_code()
 }
 
 /// One short paragraph: the message, then each cause on its own line.
@@ -352,35 +336,56 @@ mod tests {
                 "--cache-only"
             ])
             .unwrap(),
-            Command::Install {
+            Command::Install(install::Options {
                 package: Some("d".into()),
                 target: Some("t".into()),
                 offline: true,
                 cache_only: true,
-            }
+            })
         );
         assert_eq!(
             p(&["which", "hello"]).unwrap(),
-            Command::Which {
+            Command::Which(which::Options {
                 package: None,
                 name: Some("hello".into())
-            }
+            })
         );
         assert_eq!(p(&["--version"]).unwrap(), Command::Version);
         assert_eq!(p(&[]).unwrap(), Command::Help);
+        assert_eq!(p(&["install", "--help"]).unwrap(), Command::Help);
         assert_eq!(
             p(&["pin", "--checksums", "sums.txt", "--download"]).unwrap(),
-            Command::Pin {
+            Command::Pin(pin::Options {
                 package: None,
                 checksums: Some("sums.txt".into()),
                 download: true
-            }
+            })
         );
         assert_eq!(
             p(&["init", "-p", "x"]).unwrap(),
-            Command::Init {
+            Command::Init(init::Options {
                 package: Some("x".into())
-            }
+            })
+        );
+        assert_eq!(
+            p(&["cache", "prune", "--max-size", "2G"]).unwrap(),
+            Command::Cache(cache_cmd::Action::Prune {
+                older_than_days: None,
+                max_size: Some(2 << 30)
+            })
+        );
+        assert_eq!(
+            p(&["cache", "import", "dir"]).unwrap(),
+            Command::Cache(cache_cmd::Action::Import { from: "dir".into() })
+        );
+        assert_eq!(
+            p(&["prefill", "a", "b.tgz", "--targets", "all", "--out", "o"]).unwrap(),
+            Command::Prefill(prefill::Options {
+                inputs: vec!["a".into(), "b.tgz".into()],
+                targets: Some("all".into()),
+                out: Some("o".into()),
+                ..prefill::Options::default()
+            })
         );
     }
 
@@ -391,10 +396,22 @@ mod tests {
             &["install", "--bogus"],
             &["which", "a", "b"],
             &["install", "--package"],
+            // Options a command does not take are refused, not ignored.
+            &["cache", "list", "--package", "x"],
+            &["prefill", "--package", "x"],
+            &["install", "--checksums", "x"],
+            &["doctor", "--offline"],
+            &["cache", "list", "dir"],
+            &["cache", "verify", "--older-than", "3"],
+            &["cache", "prune"],
+            &["cache", "prune", "--max-size", "lots"],
+            &["cache", "import"],
+            &["cache", "frob"],
+            &["pin"],
         ] {
             let e = p(args).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{args:?}");
-            assert!(e.to_string().contains("postbin --help"));
+            assert!(e.to_string().contains("postbin --help"), "{args:?}: {e}");
         }
     }
 }

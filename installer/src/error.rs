@@ -2,9 +2,10 @@
 //! belong to the commands themselves. Exit codes are decided here and only
 //! here; they are documented in docs/cli.md.
 
-use crate::{cache, extract, fetch, link, manifest, net, plan, settings};
+use crate::{cache, extract, fetch, link, manifest, mirror_tree, net, plan, settings};
 use std::fmt;
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
 pub enum Error {
@@ -17,6 +18,8 @@ pub enum Error {
     Extract(extract::Error),
     Cache(cache::Error),
     Link(link::Error),
+    /// Writing `prefill --out`'s tree.
+    MirrorTree(mirror_tree::Error),
     /// The archive unpacked fine but lacks a declared executable.
     MissingBin {
         package: String,
@@ -81,6 +84,8 @@ impl Error {
             Error::Extract(extract::Error::Io { .. }) => exit::FILESYSTEM,
             Error::Extract(_) | Error::MissingBin { .. } => exit::ARCHIVE,
             Error::Cache(_) | Error::Link(_) => exit::FILESYSTEM,
+            Error::MirrorTree(mirror_tree::Error::Io { .. }) => exit::FILESYSTEM,
+            Error::MirrorTree(mirror_tree::Error::Url { .. }) => exit::CONFIG,
             Error::OfflineMiss { .. } => exit::OFFLINE_MISS,
             Error::NotInstalled { .. } => exit::FAILURE,
         }
@@ -98,6 +103,7 @@ impl fmt::Display for Error {
             Error::Extract(e) => e.fmt(f),
             Error::Cache(e) => e.fmt(f),
             Error::Link(e) => e.fmt(f),
+            Error::MirrorTree(e) => e.fmt(f),
             Error::MissingBin {
                 package,
                 target,
@@ -159,6 +165,7 @@ impl std::error::Error for Error {
             Error::Extract(e) => e.source(),
             Error::Cache(e) => e.source(),
             Error::Link(e) => e.source(),
+            Error::MirrorTree(e) => e.source(),
             _ => None,
         }
     }
@@ -177,11 +184,52 @@ from_layer!(
     Fetch(fetch::Error),
     Extract(extract::Error),
     Cache(cache::Error),
-    Link(link::Error)
+    Link(link::Error),
+    MirrorTree(mirror_tree::Error)
 );
+
+/// An error and its causes on one line, `: `-joined: for lists of failures
+/// (one line per item) and reports.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text.replace('\n', " ")
+}
 
 impl From<net::Error> for Error {
     fn from(e: net::Error) -> Self {
         Error::Fetch(fetch::Error::Net(e))
     }
 }
+
+/// A layer's error with an `Io { op, path, source }` variant: what was
+/// being done, to which path, and the OS error.
+pub trait FromIo {
+    fn from_io(op: &'static str, path: PathBuf, source: io::Error) -> Self;
+}
+
+/// `.map_err(io_err("write", &path))`, for every layer's error type.
+pub fn io_err<'p, E: FromIo>(op: &'static str, path: &'p Path) -> impl Fn(io::Error) -> E + 'p {
+    move |source| E::from_io(op, path.to_path_buf(), source)
+}
+
+macro_rules! from_io {
+    ($($ty:ty),*) => {$(
+        impl FromIo for $ty {
+            fn from_io(op: &'static str, path: PathBuf, source: io::Error) -> Self {
+                Self::Io { op, path, source }
+            }
+        }
+    )*};
+}
+from_io!(
+    cache::Error,
+    link::Error,
+    extract::Error,
+    mirror_tree::Error
+);

@@ -417,7 +417,7 @@ pub fn download(
 ) -> Result<Downloaded, Error> {
     let mut attempts = Vec::new();
     let mut sink = HashingWriter::new(file);
-    let limit = want.size.unwrap_or(client.settings().max_download_size);
+    let limit = download_limit(client, want);
     if want.resume {
         absorb_prefix(&mut sink, limit)?;
     } else {
@@ -497,58 +497,84 @@ fn try_source(
     // prefix): a mismatch may be theirs, so it earns one clean try here.
     let mut foreign_prefix = sink.written() > 0;
     let mut attempt = 0;
-    let record = |attempts: &mut Vec<Attempt>, error: Error| {
-        attempts.push(Attempt {
-            url: url.clone(),
-            error,
-        })
-    };
     loop {
-        let result = match url.to_file_path() {
-            Some(path) => copy_local(&path, source, want, sink),
-            None => fetch_remote(client, source, want, sink, label),
-        };
-        let error = match result.and_then(|()| verify(sink, want, url)) {
+        let error = match attempt_once(client, source, want, sink, label) {
             Ok(done) => return Ok(done),
             Err(e) => e,
         };
         crate::debug!("attempt {} at {url} failed: {error}", attempt + 1);
-        let mismatch = matches!(error, Error::ChecksumMismatch { .. });
-        let fatal = matches!(error, Error::Write { .. } | Error::NoSpace { .. });
-        let retryable = error.is_retryable();
-        let retry_after = error_retry_after(&error);
-        record(attempts, error);
-        if fatal {
-            return Err(Stop::Fatal);
-        }
-        if mismatch
-            || matches!(
-                attempts.last(),
-                Some(Attempt {
-                    error: Error::TooLarge { .. },
-                    ..
-                })
-            )
-        {
-            // These bytes are worthless to any source.
-            if restart(sink).is_err() {
-                return Err(Stop::Fatal);
+        let then = after_failure(&error, sink, &mut foreign_prefix, attempt, retries, url);
+        attempts.push(Attempt {
+            url: url.clone(),
+            error,
+        });
+        match then {
+            Then::Stop(stop) => return Err(stop),
+            Then::FromByteZero => {}
+            Then::Retry(wait) => {
+                crate::debug!("retrying in {:.1}s", wait.as_secs_f32());
+                std::thread::sleep(wait);
+                attempt += 1;
             }
-            if mismatch && foreign_prefix {
-                crate::debug!("the kept prefix did not match; downloading {url} from byte 0");
-                foreign_prefix = false;
-                continue;
-            }
-            return Err(Stop::Next);
         }
-        if !retryable || attempt >= retries {
-            return Err(Stop::Next);
-        }
-        let wait = backoff(attempt, retry_after);
-        crate::debug!("retrying in {:.1}s", wait.as_secs_f32());
-        std::thread::sleep(wait);
-        attempt += 1;
     }
+}
+
+/// Fetches (or copies) the whole asset from `source` once and verifies it.
+fn attempt_once(
+    client: &Client<'_>,
+    source: &Source,
+    want: &Want<'_>,
+    sink: &mut HashingWriter<&mut File>,
+    label: &str,
+) -> Result<Downloaded, Error> {
+    let result = match source.url.to_file_path() {
+        Some(path) => copy_local(&path, source, want, sink),
+        None => fetch_remote(client, source, want, sink, label),
+    };
+    result.and_then(|()| verify(sink, want, &source.url))
+}
+
+/// What `try_source` does after a failed attempt.
+enum Then {
+    Stop(Stop),
+    /// Again at once, not counted as a retry: the bytes kept were not this
+    /// source's, so the mismatch may not be its fault.
+    FromByteZero,
+    /// Again after this wait, as retry number `attempt + 1`.
+    Retry(Duration),
+}
+
+/// Decides what follows `error`, the failure of try number `attempt + 1`,
+/// and drops the bytes in `sink` when they can be of no further use.
+fn after_failure(
+    error: &Error,
+    sink: &mut HashingWriter<&mut File>,
+    foreign_prefix: &mut bool,
+    attempt: u32,
+    retries: u32,
+    url: &Url,
+) -> Then {
+    if matches!(error, Error::Write { .. } | Error::NoSpace { .. }) {
+        return Then::Stop(Stop::Fatal);
+    }
+    let mismatch = matches!(error, Error::ChecksumMismatch { .. });
+    if mismatch || matches!(error, Error::TooLarge { .. }) {
+        // These bytes are worthless to any source.
+        if restart(sink).is_err() {
+            return Then::Stop(Stop::Fatal);
+        }
+        if mismatch && *foreign_prefix {
+            crate::debug!("the kept prefix did not match; downloading {url} from byte 0");
+            *foreign_prefix = false;
+            return Then::FromByteZero;
+        }
+        return Then::Stop(Stop::Next);
+    }
+    if !error.is_retryable() || attempt >= retries {
+        return Then::Stop(Stop::Next);
+    }
+    Then::Retry(backoff(attempt, error_retry_after(error)))
 }
 
 /// Checks the complete bytes against the pinned hash.
@@ -624,59 +650,103 @@ fn fetch_remote(
     sink: &mut HashingWriter<&mut File>,
     label: &str,
 ) -> Result<(), Error> {
-    let limit = want.size.unwrap_or(client.settings().max_download_size);
-    let mut have = sink.written();
+    let have = sink.written();
     if have > 0 && want.size == Some(have) {
         // The whole file is already here (killed before it was published):
         // nothing to ask for, only to verify.
         return Ok(());
     }
-    if have >= limit {
+    if have >= download_limit(client, want) {
         restart(sink)?;
-        have = 0;
     }
-    let response = match client.request(
-        &source.url,
-        source.explicit,
-        (have > 0).then_some(have),
-        false,
-    ) {
-        // Nothing after byte `have`: the server's file is shorter than ours.
-        Err(net::Error::Status { status: 416, .. }) if have > 0 => {
-            restart(sink)?;
-            have = 0;
-            client.request(&source.url, source.explicit, None, false)?
-        }
-        result => result?,
-    };
-    let url = response.url.clone();
-    if have > 0 {
-        if response.status == 206 && response.range_start == Some(have) {
-            crate::debug!("resuming {url} at byte {have}");
-        } else if response.status == 206 {
-            // Bytes from elsewhere in the file: neither appendable nor a
-            // whole file. Start over on the next attempt.
-            restart(sink)?;
-            return Err(Error::Net(net::Error::Transfer {
-                url: url.to_string(),
-                source: io::Error::other(format!(
-                    "asked to resume at byte {have}, got a range starting at {:?}",
-                    response.range_start
-                )),
-            }));
-        } else {
-            crate::debug!("{url} ignored the Range request; restarting from byte 0");
-            restart(sink)?;
-        }
-    }
+    let response = request_rest(client, source, sink)?;
     // Saturating: a hostile Content-Length near u64::MAX must not overflow;
     // it then fails the size checks below.
     let total = response
         .content_length
         .map(|len| len.saturating_add(sink.written()));
     if let Some(total) = total {
-        check_announced(client, want, &url, total, sink.written())?;
+        check_announced(client, want, &response.url, total, sink.written())?;
     }
+    receive(client, want, response, total, sink, label)
+}
+
+/// The most bytes a download of `want` may take: its pinned size, else the
+/// cap on downloads of unknown size.
+fn download_limit(client: &Client<'_>, want: &Want<'_>) -> u64 {
+    want.size.unwrap_or(client.settings().max_download_size)
+}
+
+/// Asks for the bytes after those `sink` holds, and leaves in `sink` only
+/// what the answer continues (all of them, or none).
+fn request_rest(
+    client: &Client<'_>,
+    source: &Source,
+    sink: &mut HashingWriter<&mut File>,
+) -> Result<net::Response, Error> {
+    let whole = net::Request::get(&source.url, source.explicit);
+    let mut have = sink.written();
+    let rest = net::Request {
+        range_from: (have > 0).then_some(have),
+        ..whole
+    };
+    let response = match client.request(rest) {
+        // Nothing after byte `have`: the server's file is shorter than ours.
+        Err(net::Error::Status { status: 416, .. }) if have > 0 => {
+            restart(sink)?;
+            have = 0;
+            client.request(whole)?
+        }
+        result => result?,
+    };
+    if have > 0 {
+        keep_prefix_if_continued(&response, have, sink)?;
+    }
+    Ok(response)
+}
+
+/// Keeps the `have` bytes in `sink` when `response` continues right after
+/// them; otherwise the response is a whole file (restart) or an unusable
+/// range (an error, so the next attempt starts over).
+fn keep_prefix_if_continued(
+    response: &net::Response,
+    have: u64,
+    sink: &mut HashingWriter<&mut File>,
+) -> Result<(), Error> {
+    let url = &response.url;
+    if response.status == 206 && response.range_start == Some(have) {
+        crate::debug!("resuming {url} at byte {have}");
+    } else if response.status == 206 {
+        // Bytes from elsewhere in the file: neither appendable nor a
+        // whole file. Start over on the next attempt.
+        restart(sink)?;
+        return Err(Error::Net(net::Error::Transfer {
+            url: url.to_string(),
+            source: io::Error::other(format!(
+                "asked to resume at byte {have}, got a range starting at {:?}",
+                response.range_start
+            )),
+        }));
+    } else {
+        crate::debug!("{url} ignored the Range request; restarting from byte 0");
+        restart(sink)?;
+    }
+    Ok(())
+}
+
+/// Streams the body into `sink` under a progress bar, stopping the moment
+/// it would run past the download's limit: a server may send more than it
+/// announced, or announce nothing.
+fn receive(
+    client: &Client<'_>,
+    want: &Want<'_>,
+    response: net::Response,
+    total: Option<u64>,
+    sink: &mut HashingWriter<&mut File>,
+    label: &str,
+) -> Result<(), Error> {
+    let limit = download_limit(client, want);
+    let url = response.url;
     let mut progress = Progress::new(label, total);
     progress.update(sink.written());
     let stall = client.settings().stall_timeout;

@@ -123,6 +123,17 @@ pub fn persist<F>(temp: tempfile::NamedTempFile<F>, dest: &Path) -> io::Result<(
     })
 }
 
+/// Writes `bytes` as `dest` through a temp file made in `temp_dir` (on the
+/// same file system) and renamed over `dest`: a reader sees the old file or
+/// the new one, never half of one, and a crash leaves at most a temp file.
+pub fn write_atomically(dest: &Path, temp_dir: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut temp = tempfile::Builder::new()
+        .prefix(".postbin-")
+        .tempfile_in(temp_dir)?;
+    io::Write::write_all(&mut temp, bytes)?;
+    persist(temp, dest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

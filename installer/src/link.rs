@@ -10,6 +10,7 @@
 //! later runs delete what was set aside once it no longer runs.
 
 use crate::cache::Tree;
+use crate::error::io_err;
 use crate::hash::{self, Sha256Hash};
 use crate::plan::Plan;
 use serde_json::{Value, json};
@@ -68,14 +69,6 @@ impl std::error::Error for Error {
             Error::Io { source, .. } => Some(source),
             Error::CorruptCache { .. } | Error::GoneFromCache { .. } => None,
         }
-    }
-}
-
-fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Error + 'a {
-    move |source| Error::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
     }
 }
 
@@ -341,12 +334,7 @@ fn write_receipt(package_dir: &Path, receipt: &Receipt) -> Result<(), Error> {
         .to_string();
     let path = receipt_path(package_dir);
     let dir = path.parent().expect("receipt has a parent");
-    let mut temp = tempfile::Builder::new()
-        .prefix(".receipt-")
-        .tempfile_in(dir)
-        .map_err(io_err("create a temp file in", dir))?;
-    io::Write::write_all(&mut temp, text.as_bytes()).map_err(io_err("write", &path))?;
-    crate::fs_retry::persist(temp, &path).map_err(io_err("write", &path))
+    crate::fs_retry::write_atomically(&path, dir, text.as_bytes()).map_err(io_err("write", &path))
 }
 
 /// The receipt, if a complete placement exists. Paths are made absolute

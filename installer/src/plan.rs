@@ -3,11 +3,12 @@
 //! the URLs to try in order, and the executables to expose. Pure: no I/O.
 
 use crate::hash::Sha256Hash;
-use crate::manifest::{Manifest, unscoped};
+use crate::manifest::{Manifest, TargetEntry, unscoped};
 use crate::net::url::Url;
 use crate::platform::{self, Candidates, Unrunnable};
 use crate::settings::Settings;
 use crate::template::{self, UnknownVariable};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -332,45 +333,109 @@ fn resolve_inner(
     target: &str,
     need_hash: bool,
 ) -> Result<Plan, Error> {
-    let section = &manifest.postbin;
-    let entry = section
+    let entry = manifest
+        .postbin
         .targets
         .get(target)
         .expect("choose_target returns an offered target");
-    let tfield = format!("postbin.targets.{target}");
-
-    let (format_text, format_field) = match (&entry.format, &section.format) {
-        (Some(f), _) => (f.as_str(), format!("{tfield}.format")),
-        (None, Some(f)) => (f.as_str(), "postbin.format".to_string()),
-        (None, None) => ("tar.gz", "postbin.format".to_string()),
-    };
-    let format = Format::parse(format_text).ok_or_else(|| Error::Invalid {
-        field: format_field,
-        problem: format!("is `{format_text}`; use one of {}", Format::ALL.join(", ")),
-    })?;
-
-    let version = section
+    let format = format_of(manifest, entry, target)?;
+    let version = manifest
+        .postbin
         .version
         .clone()
         .unwrap_or_else(|| manifest.version.clone());
-    let exe = if platform::is_windows(target) {
-        ".exe"
-    } else {
-        ""
-    };
+    let exe = exe_suffix(target);
+    let vars = template_vars(&version, target, format, exe, unscoped(&manifest.name));
+    let asset = locate(manifest, entry, settings, target, format, &vars)?;
+    let integrity = integrity(manifest, entry, settings, target, &vars, need_hash)?;
+    let bins = bin_plans(manifest, entry, &vars, exe)?;
+    if format == Format::Raw && bins.len() != 1 {
+        return Err(Error::Invalid {
+            field: "bin".into(),
+            problem: "declares several commands, but a `raw` asset is one executable".into(),
+        });
+    }
+    Ok(Plan {
+        package_dir: manifest.dir.clone(),
+        name: manifest.name.clone(),
+        version: manifest.version.clone(),
+        env_prefix: env_prefix(manifest),
+        target: asset.target,
+        format,
+        origin_url: asset.origin_url,
+        sources: asset.sources,
+        integrity,
+        size: entry.size,
+        asset_name: asset.asset_name,
+        bins,
+    })
+}
+
+/// The values templates may name, `{name}` being the package's (unscoped)
+/// until a bin template names the command instead (`with_name`).
+type Vars<'a> = [(&'static str, &'a str); 7];
+
+fn template_vars<'a>(
+    version: &'a str,
+    target: &'a str,
+    format: Format,
+    exe: &'static str,
+    package_name: &'a str,
+) -> Vars<'a> {
     let (os, arch) = platform::go_os_arch(target);
-    let package_name = unscoped(&manifest.name);
-    let vars = [
-        ("version", version.as_str()),
+    [
+        ("version", version),
         ("target", target),
         ("format", format.as_str()),
         ("exe", exe),
         ("name", package_name),
         ("os", os),
         ("arch", arch),
-    ];
+    ]
+}
 
-    let (url_template, url_field) = match (&entry.url, &section.url) {
+fn with_name<'a>(vars: &Vars<'a>, name: &'a str) -> Vars<'a> {
+    vars.map(|(key, value)| (key, if key == "name" { name } else { value }))
+}
+
+fn exe_suffix(target: &str) -> &'static str {
+    if platform::is_windows(target) {
+        ".exe"
+    } else {
+        ""
+    }
+}
+
+/// `postbin.targets.<target>`, the prefix of a per-target field's name.
+fn target_field(target: &str) -> String {
+    format!("postbin.targets.{target}")
+}
+
+/// The archive format: the target's own, else the section's, else tar.gz.
+fn format_of(manifest: &Manifest, entry: &TargetEntry, target: &str) -> Result<Format, Error> {
+    let (format_text, format_field) = match (&entry.format, &manifest.postbin.format) {
+        (Some(f), _) => (f.as_str(), format!("{}.format", target_field(target))),
+        (None, Some(f)) => (f.as_str(), "postbin.format".to_string()),
+        (None, None) => ("tar.gz", "postbin.format".to_string()),
+    };
+    Format::parse(format_text).ok_or_else(|| Error::Invalid {
+        field: format_field,
+        problem: format!("is `{format_text}`; use one of {}", Format::ALL.join(", ")),
+    })
+}
+
+/// Renders the asset's URL (the target's template, else the section's) and
+/// the sources to fetch it from. Errors name the template's field.
+fn locate(
+    manifest: &Manifest,
+    entry: &TargetEntry,
+    settings: &Settings,
+    target: &str,
+    format: Format,
+    vars: &Vars<'_>,
+) -> Result<Asset, Error> {
+    let tfield = target_field(target);
+    let (url_template, url_field) = match (&entry.url, &manifest.postbin.url) {
         (Some(u), _) => (u, format!("{tfield}.url")),
         (None, Some(u)) => (u, "postbin.url".to_string()),
         (None, None) => {
@@ -382,110 +447,127 @@ fn resolve_inner(
             });
         }
     };
-    let origin_url = render(url_template, &vars, &url_field)?;
-    let parsed = Url::parse(&origin_url).map_err(|e| Error::Invalid {
+    let origin_url = render(url_template, vars, &url_field)?;
+    let invalid = |e: crate::net::url::ParseError| Error::Invalid {
         field: url_field.clone(),
         problem: e.to_string(),
-    })?;
+    };
+    let parsed = Url::parse(&origin_url).map_err(invalid)?;
     publisher_scheme(&parsed, &url_field)?;
-    let asset_name = parsed.file_name().to_string();
-    let sources = sources_for(&origin_url, settings).map_err(|e| Error::Invalid {
-        field: url_field,
+    let sources = sources_for(&origin_url, settings).map_err(invalid)?;
+    Ok(Asset {
+        target: target.to_string(),
+        format,
+        asset_name: parsed.file_name().to_string(),
+        origin_url,
+        sources,
+    })
+}
+
+/// How the download is verified: the pinned hash, else the declared
+/// checksums file. Without `need_hash` (`postbin pin`, which is about to
+/// fill the hash in) a missing or malformed hash is no error.
+fn integrity(
+    manifest: &Manifest,
+    entry: &TargetEntry,
+    settings: &Settings,
+    target: &str,
+    vars: &Vars<'_>,
+    need_hash: bool,
+) -> Result<Integrity, Error> {
+    match &entry.sha256 {
+        Some(text) if !need_hash && Sha256Hash::parse(text).is_none() => {
+            Ok(Integrity::ChecksumsFile(vec![]))
+        }
+        Some(text) => Sha256Hash::parse(text)
+            .map(Integrity::Pinned)
+            .ok_or_else(|| Error::Invalid {
+                field: format!("{}.sha256", target_field(target)),
+                problem: "must be 64 hex digits (a SHA-256); run `postbin pin` to fill it".into(),
+            }),
+        None => match &manifest.postbin.checksums {
+            Some(template) => checksums_sources(template, vars, settings),
+            None if !need_hash => Ok(Integrity::ChecksumsFile(vec![])),
+            None => Err(Error::MissingHash {
+                package: manifest.name.clone(),
+                target: target.to_string(),
+                env_prefix: env_prefix(manifest),
+            }),
+        },
+    }
+}
+
+/// Where the declared checksums file is fetched from. A URL that does not
+/// parse is left for `sources_for` to report.
+fn checksums_sources(
+    template: &str,
+    vars: &Vars<'_>,
+    settings: &Settings,
+) -> Result<Integrity, Error> {
+    let url = render(template, vars, "postbin.checksums")?;
+    if let Ok(parsed) = Url::parse(&url) {
+        publisher_scheme(&parsed, "postbin.checksums")?;
+    }
+    let sources = sources_for(&url, settings).map_err(|e| Error::Invalid {
+        field: "postbin.checksums".into(),
         problem: e.to_string(),
     })?;
+    Ok(Integrity::ChecksumsFile(sources))
+}
 
-    let integrity = match &entry.sha256 {
-        Some(text) if !need_hash && Sha256Hash::parse(text).is_none() => {
-            Integrity::ChecksumsFile(vec![])
-        }
-        Some(text) => Integrity::Pinned(Sha256Hash::parse(text).ok_or_else(|| Error::Invalid {
-            field: format!("{tfield}.sha256"),
-            problem: "must be 64 hex digits (a SHA-256); run `postbin pin` to fill it".into(),
-        })?),
-        None => match &section.checksums {
-            Some(template) => {
-                let url = render(template, &vars, "postbin.checksums")?;
-                if let Ok(parsed) = Url::parse(&url) {
-                    publisher_scheme(&parsed, "postbin.checksums")?;
-                }
-                Integrity::ChecksumsFile(sources_for(&url, settings).map_err(|e| {
-                    Error::Invalid {
-                        field: "postbin.checksums".into(),
-                        problem: e.to_string(),
-                    }
-                })?)
-            }
-            None if !need_hash => Integrity::ChecksumsFile(vec![]),
-            None => {
-                return Err(Error::MissingHash {
-                    package: manifest.name.clone(),
-                    target: target.to_string(),
-                    env_prefix: env_prefix(manifest),
-                });
-            }
-        },
-    };
-
-    let bin_templates = entry.bin.as_ref().or(section.bin.as_ref());
-    let mut bins = Vec::new();
-    let names: Vec<&String> = manifest.bin.keys().collect();
-    if names.is_empty() {
+/// One `BinPlan` per command in `bin`, in its order.
+fn bin_plans(
+    manifest: &Manifest,
+    entry: &TargetEntry,
+    vars: &Vars<'_>,
+    exe: &str,
+) -> Result<Vec<BinPlan>, Error> {
+    if manifest.bin.is_empty() {
         return Err(Error::Invalid {
             field: "bin".into(),
             problem: "is missing: declare the commands this package exposes".into(),
         });
     }
-    for name in names {
-        let (template, field) = match bin_templates {
-            Some(map) => match map.get(name) {
-                Some(t) => (t.clone(), format!("postbin.bin.{name}")),
-                None => {
-                    return Err(Error::Invalid {
-                        field: "postbin.bin".into(),
-                        problem: format!("has no entry for the command `{name}` declared in `bin`"),
-                    });
-                }
-            },
-            // By default the executable sits at the archive's top level.
-            None => ("{name}{exe}".to_string(), format!("bin.{name}")),
-        };
-        let mut bin_vars = vars;
-        bin_vars[4] = ("name", name.as_str());
-        let archive_path = render(&template, &bin_vars, &field)?;
-        if archive_path.starts_with('/') || archive_path.split('/').any(|c| c == "..") {
-            return Err(Error::Invalid {
-                field,
-                problem: format!(
-                    "is `{archive_path}`: it must be a relative path inside the archive"
-                ),
-            });
-        }
-        bins.push(BinPlan {
-            name: name.clone(),
-            archive_path: archive_path.trim_start_matches("./").to_string(),
-            file_name: format!("{name}{exe}"),
-        });
-    }
-    if format == Format::Raw && bins.len() != 1 {
-        return Err(Error::Invalid {
-            field: "bin".into(),
-            problem: "declares several commands, but a `raw` asset is one executable".into(),
-        });
-    }
+    let templates = entry.bin.as_ref().or(manifest.postbin.bin.as_ref());
+    manifest
+        .bin
+        .keys()
+        .map(|name| bin_plan(name, templates, vars, exe))
+        .collect()
+}
 
-    Ok(Plan {
-        package_dir: manifest.dir.clone(),
-        name: manifest.name.clone(),
-        version: manifest.version.clone(),
-        env_prefix: env_prefix(manifest),
-        target: target.to_string(),
-        format,
-        origin_url,
-        sources,
-        integrity,
-        size: entry.size,
-        asset_name,
-        bins,
+/// Where command `name` sits in the archive, from its template: always a
+/// relative path inside it, never one that climbs out.
+fn bin_plan(
+    name: &str,
+    templates: Option<&BTreeMap<String, String>>,
+    vars: &Vars<'_>,
+    exe: &str,
+) -> Result<BinPlan, Error> {
+    let (template, field) = match templates {
+        Some(map) => match map.get(name) {
+            Some(t) => (t.clone(), format!("postbin.bin.{name}")),
+            None => {
+                return Err(Error::Invalid {
+                    field: "postbin.bin".into(),
+                    problem: format!("has no entry for the command `{name}` declared in `bin`"),
+                });
+            }
+        },
+        // By default the executable sits at the archive's top level.
+        None => ("{name}{exe}".to_string(), format!("bin.{name}")),
+    };
+    let archive_path = render(&template, &with_name(vars, name), &field)?;
+    if archive_path.starts_with('/') || archive_path.split('/').any(|c| c == "..") {
+        return Err(Error::Invalid {
+            field,
+            problem: format!("is `{archive_path}`: it must be a relative path inside the archive"),
+        });
+    }
+    Ok(BinPlan {
+        name: name.to_string(),
+        archive_path: archive_path.trim_start_matches("./").to_string(),
+        file_name: format!("{name}{exe}"),
     })
 }
 

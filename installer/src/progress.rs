@@ -1,5 +1,6 @@
-//! A one-line progress bar on stderr, drawn only when stderr is a terminal
-//! and the download is big enough to be worth watching.
+//! Progress on stderr, drawn only when stderr is a terminal: a download's
+//! bar (only for downloads big enough to be worth watching), and a status
+//! line for commands that go through many items (`prefill`, `cache`).
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -57,6 +58,64 @@ impl Progress {
     }
 }
 
+/// One redrawn line on a terminal (`verify 3/10 hello ...`); silent otherwise.
+/// Notes are printed on their own lines either way.
+pub struct Status {
+    verb: &'static str,
+    total: usize,
+    done: usize,
+    tty: bool,
+}
+
+impl Status {
+    pub fn new(verb: &'static str, total: usize) -> Status {
+        Status {
+            verb,
+            total,
+            done: 0,
+            tty: std::io::stderr().is_terminal() && crate::log::enabled(crate::log::Level::Info),
+        }
+    }
+
+    pub fn step(&mut self, what: &str) {
+        self.done += 1;
+        if self.tty {
+            eprint!(
+                "\r\x1b[2Kpostbin: {} {}/{} {what}",
+                self.verb, self.done, self.total
+            );
+        }
+    }
+
+    pub fn note(&self, text: &str) {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+        eprintln!("postbin: {text}");
+    }
+
+    pub fn finish(&self) {
+        if self.tty && self.done > 0 {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// `512 B`, `3.0 MiB`: sizes for people, in binary units.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
@@ -94,6 +153,12 @@ pub fn render(label: &str, done: u64, total: Option<u64>, elapsed: Duration) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_print_for_people() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(3 << 20), "3.0 MiB");
+    }
 
     #[test]
     fn renders_bytes_rate_and_eta() {

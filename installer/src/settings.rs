@@ -135,91 +135,24 @@ impl Settings {
 
     pub fn resolve(env: EnvLookup<'_>, npmrc: &Npmrc, prefix: Option<&str>) -> Self {
         let look = Lookup { env, npmrc };
-        let prefixed = |suffix: &str| prefix.map(|p| format!("{p}{suffix}"));
-
         let mut invalid = Vec::new();
-        let mut mirror_env: Vec<String> = prefixed(ev::SUFFIX_MIRROR).into_iter().collect();
-        mirror_env.push(ev::POSTBIN_MIRROR.into());
-        let mirrors = look
-            .first(&mirror_env, Some("postbin-mirror"))
-            .map(|s| Setting::new(split_list(&s.value), s.origin))
-            .filter(|s| !s.value.is_empty())
-            .filter(|s| {
-                let bad: Vec<&String> = s.value.iter().filter(|m| !is_mirror_url(m)).collect();
-                if let Some(first) = bad.first() {
-                    invalid.push(Invalid {
-                        name: origin_name(&s.origin, "postbin-mirror"),
-                        origin: s.origin.clone(),
-                        value: crate::net::url::redact(first),
-                        problem:
-                            "a mirror is a base URL: https://host[/prefix], http://host[/prefix] \
-                                  or file:///DIR (several: comma-separated)"
-                                .into(),
-                    });
-                }
-                bad.is_empty()
-            });
-
-        let binary_path = prefixed(ev::SUFFIX_BINARY_PATH)
-            .and_then(|name| look.first(&[name], None))
-            .map(|s| Setting::new(PathBuf::from(s.value), s.origin));
-        if let Some(path) = &binary_path
-            && let Err(problem) = usable_binary_path(&path.value)
-        {
-            invalid.push(Invalid {
-                name: origin_name(&path.origin, ""),
-                origin: path.origin.clone(),
-                value: path.value.display().to_string(),
-                problem: problem.into(),
-            });
-        }
-
+        let mirrors = mirrors(&look, prefix, &mut invalid);
+        let binary_path = binary_path(&look, prefix, &mut invalid);
         let cache_dir = look
             .first(&[ev::POSTBIN_CACHE_DIR.into()], Some("postbin-cache-dir"))
             .map(|s| Setting::new(PathBuf::from(s.value), s.origin))
             .unwrap_or_else(|| Setting::new(default_cache_dir(), Origin::Default));
-
         let offline = look
             .first(&[ev::POSTBIN_OFFLINE.into()], Some("offline"))
             .map(|s| Setting::new(ev::is_truthy(&s.value), s.origin))
             .unwrap_or_else(|| Setting::new(false, Origin::Default));
-
         let target = look.first(&[ev::POSTBIN_TARGET.into()], None);
-
-        let https_proxy = look
-            .first_either_case(&[ev::HTTPS_PROXY, ev::ALL_PROXY])
-            .or_else(|| look.first(&[], Some("https-proxy")))
-            .or_else(|| look.first(&[], Some("proxy")));
-        let http_proxy = look
-            .first_either_case(&[ev::HTTP_PROXY, ev::ALL_PROXY])
-            .or_else(|| look.first(&[], Some("proxy")));
-        let no_proxy = look
-            .first_either_case(&[ev::NO_PROXY])
-            .or_else(|| look.first(&[], Some("noproxy")));
-
-        let mut ca_files = Vec::new();
-        for name in [
-            ev::POSTBIN_CA_FILE,
-            ev::NODE_EXTRA_CA_CERTS,
-            ev::SSL_CERT_FILE,
-        ] {
-            if let Some(s) = look.first(&[name.into()], None) {
-                ca_files.push(Setting::new(PathBuf::from(s.value), s.origin));
-            }
-        }
-        if let Some(s) = look.first(&[], Some("cafile")) {
-            ca_files.push(Setting::new(PathBuf::from(s.value), s.origin));
-        }
-        // npm writes a multi-line `ca` as `\n`-escaped text.
-        let ca_inline = look
-            .first(&[], Some("ca"))
-            .map(|s| Setting::new(s.value.replace("\\n", "\n"), s.origin));
-
+        let (https_proxy, http_proxy, no_proxy) = proxies(&look);
+        let (ca_files, ca_inline) = certificates(&look);
         let strict_ssl = look
             .first(&[], Some("strict-ssl"))
             .map(|s| Setting::new(!is_false(&s.value), s.origin))
             .unwrap_or_else(|| Setting::new(true, Origin::Default));
-
         let github_token = look
             .first(&[ev::GITHUB_TOKEN.into(), ev::GH_TOKEN.into()], None)
             .map(|s| Setting::new(Secret(s.value), s.origin));
@@ -227,36 +160,7 @@ impl Settings {
             Some(list) => split_list(&list),
             None => vec!["github.com".into(), "api.github.com".into()],
         };
-
-        // Numbers: an unusable value is reported, never silently replaced.
-        let mut number =
-            |name: &str, parse: fn(&str) -> Result<f64, &'static str>, default: f64| {
-                let Some(text) = (env)(name) else {
-                    return default;
-                };
-                parse(&text).unwrap_or_else(|problem| {
-                    invalid.push(Invalid {
-                        name: name.to_string(),
-                        origin: Origin::Env(name.to_string()),
-                        value: text.trim().to_string(),
-                        problem: problem.to_string(),
-                    });
-                    default
-                })
-            };
-        let retries = number(ev::POSTBIN_RETRIES, parse_retries, 3.0) as u32;
-        let stall_timeout = number(ev::POSTBIN_STALL_TIMEOUT, parse_seconds, 30.0);
-        let connect_timeout = number(ev::POSTBIN_CONNECT_TIMEOUT, parse_seconds, 15.0);
-        let max_unpacked_size = number(
-            ev::POSTBIN_MAX_UNPACKED_SIZE,
-            parse_positive_size,
-            (4u64 << 30) as f64,
-        ) as u64;
-        let max_download_size = number(
-            ev::POSTBIN_MAX_DOWNLOAD_SIZE,
-            parse_positive_size,
-            crate::fetch::DEFAULT_MAX_DOWNLOAD_SIZE as f64,
-        ) as u64;
+        let limits = Limits::resolve(env, &mut invalid);
         Settings {
             mirrors,
             binary_path,
@@ -273,11 +177,11 @@ impl Settings {
             github_hosts,
             proxy_loopback: (env)(ev::POSTBIN_TEST_PROXY_LOOPBACK)
                 .is_some_and(|v| ev::is_truthy(&v)),
-            retries,
-            stall_timeout: Duration::from_secs_f64(stall_timeout),
-            connect_timeout: Duration::from_secs_f64(connect_timeout),
-            max_unpacked_size,
-            max_download_size,
+            retries: limits.retries,
+            stall_timeout: limits.stall_timeout,
+            connect_timeout: limits.connect_timeout,
+            max_unpacked_size: limits.max_unpacked_size,
+            max_download_size: limits.max_download_size,
             invalid,
         }
     }
@@ -291,6 +195,162 @@ impl Settings {
             None => Ok(()),
         }
     }
+}
+
+/// The mirrors, package-specific first. A list with a value that is no
+/// mirror base is reported in `invalid` and left unset, not trimmed to its
+/// good entries: nothing is quietly worked around (see `Invalid`).
+fn mirrors(
+    look: &Lookup<'_>,
+    prefix: Option<&str>,
+    invalid: &mut Vec<Invalid>,
+) -> Option<Setting<Vec<String>>> {
+    let mut names: Vec<String> = prefix
+        .map(|p| format!("{p}{}", ev::SUFFIX_MIRROR))
+        .into_iter()
+        .collect();
+    names.push(ev::POSTBIN_MIRROR.into());
+    let mirrors = look
+        .first(&names, Some("postbin-mirror"))
+        .map(|s| Setting::new(split_list(&s.value), s.origin))
+        .filter(|s| !s.value.is_empty())?;
+    let Some(first_bad) = mirrors.value.iter().find(|m| !is_mirror_url(m)) else {
+        return Some(mirrors);
+    };
+    invalid.push(Invalid {
+        name: origin_name(&mirrors.origin, "postbin-mirror"),
+        origin: mirrors.origin.clone(),
+        value: crate::net::url::redact(first_bad),
+        problem: "a mirror is a base URL: https://host[/prefix], http://host[/prefix] \
+                  or file:///DIR (several: comma-separated)"
+            .into(),
+    });
+    None
+}
+
+/// `<PREFIX>_BINARY_PATH`, with no generic form: an executable stands in
+/// for one package's.
+fn binary_path(
+    look: &Lookup<'_>,
+    prefix: Option<&str>,
+    invalid: &mut Vec<Invalid>,
+) -> Option<Setting<PathBuf>> {
+    let name = format!("{}{}", prefix?, ev::SUFFIX_BINARY_PATH);
+    let path = look
+        .first(&[name], None)
+        .map(|s| Setting::new(PathBuf::from(s.value), s.origin))?;
+    if let Err(problem) = usable_binary_path(&path.value) {
+        invalid.push(Invalid {
+            name: origin_name(&path.origin, ""),
+            origin: path.origin.clone(),
+            value: path.value.display().to_string(),
+            problem: problem.into(),
+        });
+    }
+    Some(path)
+}
+
+/// A text setting, when set.
+type Found = Option<Setting<String>>;
+
+/// `(https, http, no_proxy)`: the conventional variables in either case,
+/// then npm's keys; `ALL_PROXY` and npm's `proxy` serve both schemes.
+fn proxies(look: &Lookup<'_>) -> (Found, Found, Found) {
+    let https_proxy = look
+        .first_either_case(&[ev::HTTPS_PROXY, ev::ALL_PROXY])
+        .or_else(|| look.first(&[], Some("https-proxy")))
+        .or_else(|| look.first(&[], Some("proxy")));
+    let http_proxy = look
+        .first_either_case(&[ev::HTTP_PROXY, ev::ALL_PROXY])
+        .or_else(|| look.first(&[], Some("proxy")));
+    let no_proxy = look
+        .first_either_case(&[ev::NO_PROXY])
+        .or_else(|| look.first(&[], Some("noproxy")));
+    (https_proxy, http_proxy, no_proxy)
+}
+
+/// Extra CA certificates: every file named, not the first one found (each
+/// may hold a CA the network needs), and npm's inline `ca`.
+fn certificates(look: &Lookup<'_>) -> (Vec<Setting<PathBuf>>, Option<Setting<String>>) {
+    let mut ca_files = Vec::new();
+    for name in [
+        ev::POSTBIN_CA_FILE,
+        ev::NODE_EXTRA_CA_CERTS,
+        ev::SSL_CERT_FILE,
+    ] {
+        if let Some(s) = look.first(&[name.into()], None) {
+            ca_files.push(Setting::new(PathBuf::from(s.value), s.origin));
+        }
+    }
+    if let Some(s) = look.first(&[], Some("cafile")) {
+        ca_files.push(Setting::new(PathBuf::from(s.value), s.origin));
+    }
+    // npm writes a multi-line `ca` as `\n`-escaped text.
+    let ca_inline = look
+        .first(&[], Some("ca"))
+        .map(|s| Setting::new(s.value.replace("\\n", "\n"), s.origin));
+    (ca_files, ca_inline)
+}
+
+/// The numeric settings, read from the environment only.
+struct Limits {
+    retries: u32,
+    stall_timeout: Duration,
+    connect_timeout: Duration,
+    max_unpacked_size: u64,
+    max_download_size: u64,
+}
+
+impl Limits {
+    fn resolve(env: EnvLookup<'_>, invalid: &mut Vec<Invalid>) -> Self {
+        let mut number = |name: &str, parse: fn(&str) -> Result<f64, &'static str>, default| {
+            number(env, invalid, name, parse, default)
+        };
+        let retries = number(ev::POSTBIN_RETRIES, parse_retries, 3.0) as u32;
+        let stall_timeout = number(ev::POSTBIN_STALL_TIMEOUT, parse_seconds, 30.0);
+        let connect_timeout = number(ev::POSTBIN_CONNECT_TIMEOUT, parse_seconds, 15.0);
+        let max_unpacked_size = number(
+            ev::POSTBIN_MAX_UNPACKED_SIZE,
+            parse_positive_size,
+            (4u64 << 30) as f64,
+        ) as u64;
+        let max_download_size = number(
+            ev::POSTBIN_MAX_DOWNLOAD_SIZE,
+            parse_positive_size,
+            crate::fetch::DEFAULT_MAX_DOWNLOAD_SIZE as f64,
+        ) as u64;
+        Limits {
+            retries,
+            stall_timeout: Duration::from_secs_f64(stall_timeout),
+            connect_timeout: Duration::from_secs_f64(connect_timeout),
+            max_unpacked_size,
+            max_download_size,
+        }
+    }
+}
+
+/// The variable `name` parsed, else `default`. An unusable value is
+/// reported in `invalid`, never silently replaced: `default` only stands in
+/// so that `doctor` can go on.
+fn number(
+    env: EnvLookup<'_>,
+    invalid: &mut Vec<Invalid>,
+    name: &str,
+    parse: fn(&str) -> Result<f64, &'static str>,
+    default: f64,
+) -> f64 {
+    let Some(text) = (env)(name) else {
+        return default;
+    };
+    parse(&text).unwrap_or_else(|problem| {
+        invalid.push(Invalid {
+            name: name.to_string(),
+            origin: Origin::Env(name.to_string()),
+            value: text.trim().to_string(),
+            problem: problem.to_string(),
+        });
+        default
+    })
 }
 
 /// `<PREFIX>_BINARY_PATH` must name an existing file by an absolute path:

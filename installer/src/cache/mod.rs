@@ -34,6 +34,7 @@ pub mod seal;
 
 pub use maintenance::{Check, Entry, Imported, Inventory, walk_files};
 
+use crate::error::io_err;
 use crate::extract::{FileRecord, Listing};
 use crate::fs_retry;
 use crate::hash::{self, HashingWriter, Sha256Hash};
@@ -106,14 +107,6 @@ impl std::error::Error for Error {
             Error::Io { source, .. } => Some(source),
             Error::Changed { .. } => None,
         }
-    }
-}
-
-fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Error + 'a {
-    move |source| Error::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
     }
 }
 
@@ -519,14 +512,7 @@ impl Cache {
         })
         .to_string();
         let dest = self.meta_path(sha);
-        let written = tempfile::Builder::new()
-            .prefix("meta-")
-            .tempfile_in(self.tmp_dir())
-            .and_then(|mut t| {
-                t.write_all(text.as_bytes())?;
-                fs_retry::persist(t, &dest)
-            });
-        if let Err(e) = written {
+        if let Err(e) = fs_retry::write_atomically(&dest, &self.tmp_dir(), text.as_bytes()) {
             crate::debug!("cannot record {}: {e}", dest.display());
         }
     }

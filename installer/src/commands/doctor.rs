@@ -7,29 +7,59 @@
 //! no secret: URLs lose their credentials and the token is only "set".
 
 use crate::cache::{Cache, LAYOUT};
-use crate::error::{Error, exit};
+use crate::error::{Error, exit, one_line};
 use crate::hash::Sha256Hash;
 use crate::link;
 use crate::manifest::Manifest;
 use crate::net::url::redact;
-use crate::net::{Client, proxy};
+use crate::net::{Client, Request, proxy};
 use crate::plan::{self, Integrity, Plan, Source};
 use crate::platform;
 use crate::settings::{Origin, Setting, Settings};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+#[derive(Debug, Default, PartialEq)]
 pub struct Options {
+    /// `--package DIR`.
     pub package: Option<PathBuf>,
+    /// `--check`: one HEAD request per source.
     pub check: bool,
 }
 
-/// Prints the report; returns the exit code: 0, or 5 when `--check` found a
-/// source that did not answer 2xx, or the code of the error that stopped the
-/// package's plan (e.g. 4 for an unsupported platform), or 3 when a setting
-/// has a value that cannot be used (each one is printed as a `problem:`).
-pub fn run(options: &Options) -> Result<i32, Error> {
-    let dir = super::package_dir(options.package.clone());
+/// Doctor's product is its text: one fact per line. The exit code: 0, or 5
+/// when `--check` found a source that did not answer 2xx, or the code of the
+/// error that stopped the package's plan (e.g. 4 for an unsupported
+/// platform), or 3 when a setting has a value that cannot be used (each one
+/// is listed as a `problem:`).
+#[derive(Debug, Default)]
+pub struct Report {
+    lines: Vec<String>,
+    code: i32,
+}
+
+impl Report {
+    fn line(&mut self, text: String) {
+        self.lines.push(text);
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.lines.iter().try_for_each(|l| writeln!(f, "{l}"))
+    }
+}
+
+impl super::Report for Report {
+    fn exit_code(&self) -> i32 {
+        self.code
+    }
+}
+
+pub fn run(options: &Options) -> Result<Report, Error> {
+    let mut out = Report::default();
+    let dir = super::package_dir(options.package.as_deref());
     // Without --package, a directory that is not a postbin package is fine:
     // doctor then reports the host and the settings only.
     let manifest = if options.package.is_some() || declares_postbin(&dir) {
@@ -40,61 +70,63 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     let prefix = manifest.as_ref().map(plan::env_prefix);
     let settings = Settings::load(prefix.as_deref());
 
-    println!("postbin {}", env!("CARGO_PKG_VERSION"));
+    out.line(format!("postbin {}", env!("CARGO_PKG_VERSION")));
     let candidates = platform::host_candidates();
-    println!("host: {}", platform::host_description());
+    out.line(format!("host: {}", platform::host_description()));
     if let Some(line) = candidates.host.summary() {
-        println!("{line}");
+        out.line(line.to_string());
     }
-    println!("host targets: {}", list_or(&candidates, "none known"));
+    out.line(format!(
+        "host targets: {}",
+        list_or(&candidates, "none known")
+    ));
     if let Some(t) = &settings.target {
-        println!("forced target: {} {}", t.value, from(&t.origin));
+        out.line(format!("forced target: {} {}", t.value, from(&t.origin)));
     }
 
-    let mut code = exit::OK;
     let mut plan = None;
-    println!();
+    out.line(String::new());
     match &manifest {
-        None => println!(
+        None => out.line(format!(
             "package: none ({} has no package.json with a postbin section; pass --package DIR)",
             dir.display()
-        ),
+        )),
         Some(m) => match resolve(m, &settings, &candidates) {
             Ok(p) => {
-                print_plan(&p, &settings);
+                print_plan(&mut out, &p, &settings);
                 plan = Some(p);
             }
             Err(e) => {
-                println!("package: {} {}", m.name, m.version);
-                println!("package dir: {}", dir.display());
-                println!("env prefix: {}", plan::env_prefix(m));
-                println!("problem: {}", one_line(&e));
-                code = e.exit_code();
+                out.line(format!("package: {} {}", m.name, m.version));
+                out.line(format!("package dir: {}", dir.display()));
+                out.line(format!("env prefix: {}", plan::env_prefix(m)));
+                out.line(format!("problem: {}", one_line(&e)));
+                out.code = e.exit_code();
             }
         },
     }
 
-    println!();
-    print_settings(&settings);
+    out.line(String::new());
+    print_settings(&mut out, &settings);
     // A setting that cannot be used stops install (exit 3); doctor names
     // each one and goes on to report the rest.
     for bad in &settings.invalid {
-        println!("problem: {bad}");
+        out.line(format!("problem: {bad}"));
     }
-    if !settings.invalid.is_empty() && code == exit::OK {
-        code = exit::CONFIG;
+    if !settings.invalid.is_empty() && out.code == exit::OK {
+        out.code = exit::CONFIG;
     }
-    print_cache(&settings, plan.as_ref());
+    print_cache(&mut out, &settings, plan.as_ref());
 
     if options.check
         && let Some(plan) = &plan
     {
-        println!();
-        if !check(&settings, plan) && code == exit::OK {
-            code = exit::NETWORK;
+        out.line(String::new());
+        if !check(&mut out, &settings, plan) && out.code == exit::OK {
+            out.code = exit::NETWORK;
         }
     }
-    Ok(code)
+    Ok(out)
 }
 
 /// True if `dir/package.json` exists and has a `postbin` key.
@@ -115,22 +147,20 @@ fn resolve(
     Ok(plan::resolve(m, settings, &target)?)
 }
 
-fn print_plan(plan: &Plan, settings: &Settings) {
-    println!("package: {} {}", plan.name, plan.version);
-    println!("package dir: {}", plan.package_dir.display());
-    println!("env prefix: {}", plan.env_prefix);
-    println!("target: {}", plan.target);
-    println!("format: {}", plan.format.as_str());
-    println!("url: {}", redact(&plan.origin_url));
-    println!("sources (tried in order):");
-    print_sources(&plan.sources, settings);
+fn print_plan(out: &mut Report, plan: &Plan, settings: &Settings) {
+    out.line(format!("package: {} {}", plan.name, plan.version));
+    out.line(format!("package dir: {}", plan.package_dir.display()));
+    out.line(format!("env prefix: {}", plan.env_prefix));
+    out.line(format!("target: {}", plan.target));
+    out.line(format!("format: {}", plan.format.as_str()));
+    out.line(format!("url: {}", redact(&plan.origin_url)));
+    out.line("sources (tried in order):".to_string());
+    print_sources(out, &plan.sources, settings);
     match &plan.integrity {
-        Integrity::Pinned(sha) => println!("hash: pinned in package.json (sha256 {sha})"),
+        Integrity::Pinned(sha) => out.line(format!("hash: pinned in package.json (sha256 {sha})")),
         Integrity::ChecksumsFile(sources) => {
-            println!(
-                "hash: not pinned; taken from the checksums file, served by the release host (weaker than a pinned hash):"
-            );
-            print_sources(sources, settings);
+            out.line("hash: not pinned; taken from the checksums file, served by the release host (weaker than a pinned hash):".to_string());
+            print_sources(out, sources, settings);
         }
     }
     let bins: Vec<String> = plan
@@ -138,19 +168,24 @@ fn print_plan(plan: &Plan, settings: &Settings) {
         .iter()
         .map(|b| format!("{} = {}", b.name, b.archive_path))
         .collect();
-    println!("executables: {}", bins.join(", "));
+    out.line(format!("executables: {}", bins.join(", ")));
     if let Some(path) = &settings.binary_path {
-        println!(
+        out.line(format!(
             "binary override: {} {}: nothing is downloaded",
             path.value.display(),
             from(&path.origin)
-        );
+        ));
     }
 }
 
-fn print_sources(sources: &[Source], settings: &Settings) {
+fn print_sources(out: &mut Report, sources: &[Source], settings: &Settings) {
     for (i, source) in sources.iter().enumerate() {
-        println!("  {}. {} ({})", i + 1, source.url, route(source, settings));
+        out.line(format!(
+            "  {}. {} ({})",
+            i + 1,
+            source.url,
+            route(source, settings)
+        ));
     }
 }
 
@@ -165,25 +200,25 @@ fn route(source: &Source, settings: &Settings) -> String {
     }
 }
 
-fn print_settings(s: &Settings) {
-    println!("settings:");
+fn print_settings(out: &mut Report, s: &Settings) {
+    out.line("settings:".to_string());
     match &s.mirrors {
         Some(m) => {
             let list: Vec<String> = m.value.iter().map(|u| redact(u)).collect();
-            println!("mirror: {} {}", list.join(", "), from(&m.origin));
+            out.line(format!("mirror: {} {}", list.join(", "), from(&m.origin)));
         }
-        None => println!("mirror: none (the publisher's URL)"),
+        None => out.line("mirror: none (the publisher's URL)".to_string()),
     }
     let url = |s: &Option<Setting<String>>| {
         s.as_ref()
             .map(|p| format!("{} {}", redact(&p.value), from(&p.origin)))
             .unwrap_or_else(|| "none".into())
     };
-    println!("https proxy: {}", url(&s.https_proxy));
-    println!("http proxy: {}", url(&s.http_proxy));
-    println!("no proxy: {}", url(&s.no_proxy));
+    out.line(format!("https proxy: {}", url(&s.https_proxy)));
+    out.line(format!("http proxy: {}", url(&s.http_proxy)));
+    out.line(format!("no proxy: {}", url(&s.no_proxy)));
     if s.ca_files.is_empty() {
-        println!("ca file: none");
+        out.line("ca file: none".to_string());
     }
     for file in &s.ca_files {
         let state = if file.value.is_file() {
@@ -191,52 +226,56 @@ fn print_settings(s: &Settings) {
         } else {
             " (missing!)"
         };
-        println!(
+        out.line(format!(
             "ca file: {}{state} {}",
             file.value.display(),
             from(&file.origin)
-        );
+        ));
     }
     match &s.ca_inline {
-        Some(ca) => println!("ca inline: set {}", from(&ca.origin)),
-        None => println!("ca inline: none"),
+        Some(ca) => out.line(format!("ca inline: set {}", from(&ca.origin))),
+        None => out.line("ca inline: none".to_string()),
     }
-    println!(
+    out.line(format!(
         "strict-ssl: {} {}",
         s.strict_ssl.value,
         from(&s.strict_ssl.origin)
-    );
-    println!("offline: {} {}", s.offline.value, from(&s.offline.origin));
+    ));
+    out.line(format!(
+        "offline: {} {}",
+        s.offline.value,
+        from(&s.offline.origin)
+    ));
     match &s.github_token {
-        Some(t) => println!(
+        Some(t) => out.line(format!(
             "github token: set {} (sent only over HTTPS to {})",
             from(&t.origin),
             s.github_hosts.join(", ")
-        ),
-        None => println!("github token: not set"),
+        )),
+        None => out.line("github token: not set".to_string()),
     }
-    println!(
+    out.line(format!(
         "network: {} retries, connect timeout {}s, stall timeout {}s",
         s.retries,
         s.connect_timeout.as_secs_f32(),
         s.stall_timeout.as_secs_f32()
-    );
-    println!(
+    ));
+    out.line(format!(
         "cache dir: {} {}",
         s.cache_dir.value.display(),
         from(&s.cache_dir.origin)
-    );
+    ));
 }
 
 /// The cache state, read only: nothing is created when the cache is absent.
-fn print_cache(settings: &Settings, plan: Option<&Plan>) {
+fn print_cache(out: &mut Report, settings: &Settings, plan: Option<&Plan>) {
     let dir = &settings.cache_dir.value;
     if !dir.join(LAYOUT).is_dir() {
-        println!("cache: empty (not created yet)");
+        out.line("cache: empty (not created yet)".to_string());
         return;
     }
     let Some(plan) = plan else {
-        println!("cache: present");
+        out.line("cache: present".to_string());
         return;
     };
     let sha: Option<Sha256Hash> = match &plan.integrity {
@@ -244,15 +283,17 @@ fn print_cache(settings: &Settings, plan: Option<&Plan>) {
         Integrity::ChecksumsFile(_) => link::read_receipt(&plan.package_dir).map(|r| r.archive),
     };
     let Some(sha) = sha else {
-        println!("cache: the archive's hash is not known until the checksums file is read");
+        out.line(
+            "cache: the archive's hash is not known until the checksums file is read".to_string(),
+        );
         return;
     };
     let Ok(cache) = Cache::open(dir) else {
-        println!("cache: cannot be opened");
+        out.line("cache: cannot be opened".to_string());
         return;
     };
     let archive = cache.archive_path(&sha);
-    println!(
+    out.line(format!(
         "cache archive: {} ({})",
         if archive.is_file() {
             "cached"
@@ -260,34 +301,34 @@ fn print_cache(settings: &Settings, plan: Option<&Plan>) {
             "not cached"
         },
         archive.display()
-    );
-    println!(
+    ));
+    out.line(format!(
         "cache tree: {}",
         if cache.tree(&sha).is_some() {
             "unpacked"
         } else {
             "not unpacked"
         }
-    );
-    println!(
+    ));
+    out.line(format!(
         "installed in the package: {}",
         if link::is_current(plan, &sha) {
             "yes"
         } else {
             "no"
         }
-    );
+    ));
 }
 
 /// One HEAD per source (and per checksums-file source); true if every one
 /// answered 2xx (a `file://` source: the file exists).
-fn check(settings: &Settings, plan: &Plan) -> bool {
+fn check(out: &mut Report, settings: &Settings, plan: &Plan) -> bool {
     let client = Client::new(settings);
     let mut sources: Vec<&Source> = plan.sources.iter().collect();
     if let Integrity::ChecksumsFile(more) = &plan.integrity {
         sources.extend(more);
     }
-    println!("check:");
+    out.line("check:".to_string());
     let mut ok = 0;
     // Each piece of advice once, after the lines (two mirrors failing alike
     // need one hint).
@@ -300,7 +341,7 @@ fn check(settings: &Settings, plan: &Plan) -> bool {
                 Ok(m) if m.is_file() => Ok(format!("present ({} bytes)", m.len())),
                 _ => Err(format!("missing: {}", path.display())),
             },
-            None => match client.request(&source.url, source.explicit, None, true) {
+            None => match client.request(Request::head(&source.url, source.explicit)) {
                 Ok(r) => Ok(format!("HTTP {}", r.status)),
                 Err(e) => {
                     if let Some(text) = e.advice()
@@ -321,23 +362,23 @@ fn check(settings: &Settings, plan: &Plan) -> bool {
         match outcome {
             Ok(what) => {
                 ok += 1;
-                println!("  {}. {url}: ok, {what} in {ms} ms", i + 1);
+                out.line(format!("  {}. {url}: ok, {what} in {ms} ms", i + 1));
             }
-            Err(why) => println!("  {}. {url}: FAILED in {ms} ms: {why}", i + 1),
+            Err(why) => out.line(format!("  {}. {url}: FAILED in {ms} ms: {why}", i + 1)),
         }
     }
     for text in advice {
-        println!("  hint: {text}");
+        out.line(format!("  hint: {text}"));
     }
     let all = ok == sources.len();
-    println!(
+    out.line(format!(
         "check: {}",
         if all {
             "every source answered".to_string()
         } else {
             format!("{} of {} sources failed", sources.len() - ok, sources.len())
         }
-    );
+    ));
     all
 }
 
@@ -355,18 +396,6 @@ fn list_or(items: &[String], none: &str) -> String {
     } else {
         items.join(", ")
     }
-}
-
-/// An error and its causes on one line.
-fn one_line(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text.replace('\n', " ")
 }
 
 #[cfg(test)]

@@ -9,27 +9,69 @@ use crate::link::LAUNCHER_MARKER;
 use crate::manifest::Manifest;
 use crate::plan;
 use serde_json::{Map, Value};
+use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[derive(Debug, Default, PartialEq)]
+pub struct Options {
+    /// `--package DIR`.
+    pub package: Option<PathBuf>,
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
+    pub package_dir: PathBuf,
     pub launchers_written: Vec<PathBuf>,
     pub package_json_changed: bool,
 }
 
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for path in &self.launchers_written {
+            writeln!(f, "wrote launcher {}", path.display())?;
+        }
+        if self.package_json_changed {
+            writeln!(
+                f,
+                "updated {} (postinstall script, dependency on postbin)",
+                self.package_dir.join("package.json").display()
+            )?;
+        }
+        if self.launchers_written.is_empty() && !self.package_json_changed {
+            writeln!(f, "{} is already set up", self.package_dir.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl super::Report for Report {}
+
 pub const POSTINSTALL: &str = "postbin install";
 
-pub fn run(package_dir: &Path) -> Result<Report, Error> {
-    let manifest = Manifest::load(package_dir)?;
-    let prefix = plan::env_prefix(&manifest);
+pub fn run(options: &Options) -> Result<Report, Error> {
+    let package_dir = super::package_dir(options.package.as_deref());
+    let manifest = Manifest::load(&package_dir)?;
     if manifest.bin.is_empty() {
         return Err(Error::Usage(format!(
             "{}: package.json has no `bin`; declare the commands first, e.g. \"bin\": {{\"hello\": \"bin/hello\"}}",
             package_dir.display()
         )));
     }
-    let mut report = Report::default();
+    let launchers_written = write_launchers(&package_dir, &manifest)?;
+    let package_json_changed = update_package_json(&package_dir, &manifest)?;
+    Ok(Report {
+        package_dir,
+        launchers_written,
+        package_json_changed,
+    })
+}
+
+/// One launcher per command, where it is missing or stale; a file there
+/// that postbin did not write is never overwritten.
+fn write_launchers(package_dir: &Path, manifest: &Manifest) -> Result<Vec<PathBuf>, Error> {
+    let prefix = plan::env_prefix(manifest);
+    let mut written = Vec::new();
     for (command, rel) in &manifest.bin {
         let path = package_dir.join(rel);
         let content = launcher_source(command, rel, &prefix, &manifest.name);
@@ -52,9 +94,15 @@ pub fn run(package_dir: &Path) -> Result<Report, Error> {
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
                 .map_err(|e| io_usage(&path, e))?;
         }
-        report.launchers_written.push(path);
+        written.push(path);
     }
+    Ok(written)
+}
 
+/// Adds what is missing to package.json (the postinstall script, the
+/// dependency on postbin, `preferUnplugged`, the launchers in `files`);
+/// true if it changed.
+fn update_package_json(package_dir: &Path, manifest: &Manifest) -> Result<bool, Error> {
     let json_path = package_dir.join("package.json");
     let text = fs::read_to_string(&json_path).map_err(|e| io_usage(&json_path, e))?;
     let mut root: Value = serde_json::from_str(&text)
@@ -62,21 +110,7 @@ pub fn run(package_dir: &Path) -> Result<Report, Error> {
     let obj = root
         .as_object_mut()
         .expect("Manifest::load checked it is an object");
-    let mut changed = false;
-
-    let scripts = object_entry(obj, "scripts");
-    match scripts.get("postinstall").and_then(Value::as_str) {
-        Some(s) if s.contains(POSTINSTALL) => {}
-        Some(other) => {
-            let combined = format!("{POSTINSTALL} && {other}");
-            scripts.insert("postinstall".into(), Value::String(combined));
-            changed = true;
-        }
-        None => {
-            scripts.insert("postinstall".into(), Value::String(POSTINSTALL.into()));
-            changed = true;
-        }
-    }
+    let mut changed = add_postinstall(obj);
     let deps = object_entry(obj, "dependencies");
     if !deps.contains_key("postbin") {
         deps.insert(
@@ -112,8 +146,19 @@ pub fn run(package_dir: &Path) -> Result<Report, Error> {
         out.push('\n');
         fs::write(&json_path, out).map_err(|e| io_usage(&json_path, e))?;
     }
-    report.package_json_changed = changed;
-    Ok(report)
+    Ok(changed)
+}
+
+/// `postinstall` runs `postbin install` (before any script already there).
+fn add_postinstall(obj: &mut Map<String, Value>) -> bool {
+    let scripts = object_entry(obj, "scripts");
+    let script = match scripts.get("postinstall").and_then(Value::as_str) {
+        Some(s) if s.contains(POSTINSTALL) => return false,
+        Some(other) => format!("{POSTINSTALL} && {other}"),
+        None => POSTINSTALL.to_string(),
+    };
+    scripts.insert("postinstall".into(), Value::String(script));
+    true
 }
 
 fn object_entry<'a>(obj: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
@@ -198,7 +243,10 @@ mod tests {
             "scripts":{"postinstall":"node setup.js"},"files":["README.md"],
             "postbin":{"url":"https://h/a","targets":{"t":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}}}"#;
         fs::write(dir.path().join("package.json"), pj).unwrap();
-        let first = run(dir.path()).unwrap();
+        let first = run(&Options {
+            package: Some(dir.path().to_path_buf()),
+        })
+        .unwrap();
         assert!(first.package_json_changed);
         assert_eq!(first.launchers_written.len(), 1);
         let text = fs::read_to_string(dir.path().join("package.json")).unwrap();
@@ -216,7 +264,10 @@ mod tests {
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys[..3], ["name", "version", "description"]);
         assert!(crate::link::is_our_launcher(&dir.path().join("bin/hello")));
-        let second = run(dir.path()).unwrap();
+        let second = run(&Options {
+            package: Some(dir.path().to_path_buf()),
+        })
+        .unwrap();
         assert!(!second.package_json_changed && second.launchers_written.is_empty());
         assert_eq!(
             fs::read_to_string(dir.path().join("package.json")).unwrap(),
@@ -240,7 +291,10 @@ mod tests {
         fs::create_dir(dir.path().join("bin")).unwrap();
         let launcher = dir.path().join("bin/hello");
         fs::write(&launcher, OLD_LAUNCHER).unwrap();
-        let report = run(dir.path()).unwrap();
+        let report = run(&Options {
+            package: Some(dir.path().to_path_buf()),
+        })
+        .unwrap();
         assert_eq!(report.launchers_written, std::slice::from_ref(&launcher));
         let text = fs::read_to_string(&launcher).unwrap();
         assert_eq!(
@@ -248,7 +302,14 @@ mod tests {
             launcher_source("hello", "bin/hello", "HELLO_TOOL", "@acme/hello-tool")
         );
         assert!(text.contains("catch (e)") && text.contains("HELLO_TOOL_BINARY_PATH"));
-        assert!(run(dir.path()).unwrap().launchers_written.is_empty());
+        assert!(
+            run(&Options {
+                package: Some(dir.path().to_path_buf())
+            })
+            .unwrap()
+            .launchers_written
+            .is_empty()
+        );
     }
 
     /// With no `postbin` to load, the launcher says what to do in one line
@@ -257,7 +318,10 @@ mod tests {
     fn a_launcher_without_postbin_prints_one_line_and_exits_1() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("package.json"), PACKAGE_JSON).unwrap();
-        run(dir.path()).unwrap();
+        run(&Options {
+            package: Some(dir.path().to_path_buf()),
+        })
+        .unwrap();
         let out = match std::process::Command::new("node")
             .arg(dir.path().join("bin/hello"))
             .env_remove("NODE_PATH")
@@ -299,7 +363,11 @@ mod tests {
             "#!/usr/bin/env node\nconsole.log('mine')\n",
         )
         .unwrap();
-        let err = run(dir.path()).unwrap_err().to_string();
+        let err = run(&Options {
+            package: Some(dir.path().to_path_buf()),
+        })
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("not a postbin launcher"), "{err}");
         assert!(
             fs::read_to_string(dir.path().join("cli.js"))

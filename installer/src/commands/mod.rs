@@ -1,5 +1,7 @@
-//! One module per subcommand; each takes parsed options and returns a result
-//! for `cli` to print.
+//! One module per subcommand. Each takes its typed options (parsed by
+//! `cli`) and returns a report; `cli` prints the report and exits with the
+//! code it names. Commands that install share `crate::pipeline`; no command
+//! calls another.
 
 pub mod cache_cmd;
 pub mod doctor;
@@ -9,59 +11,25 @@ pub mod pin;
 pub mod prefill;
 pub mod which;
 
-use crate::error::Error;
-use crate::manifest::Manifest;
-use crate::plan::{self, Plan};
-use crate::platform;
-use crate::settings::{Origin, Setting, Settings};
-use std::path::Path;
+use crate::error::exit;
+use std::path::{Path, PathBuf};
 
-/// Everything known about one package before any I/O beyond reading config.
-pub struct Loaded {
-    pub manifest: Manifest,
-    pub settings: Settings,
-    pub plan: Plan,
-}
+/// What a command hands back to `cli`: the text for stdout (`Display`), the
+/// lines for stderr (what failed or was skipped, printed after it), and the
+/// exit code.
+pub trait Report: std::fmt::Display {
+    fn problems(&self) -> Vec<String> {
+        Vec::new()
+    }
 
-/// Reads package.json, the consumer's settings (with command-line flags on
-/// top), and resolves the plan for the host (or forced) target.
-pub fn load(
-    package_dir: &Path,
-    target_flag: Option<&str>,
-    offline_flag: bool,
-) -> Result<Loaded, Error> {
-    let manifest = Manifest::load(package_dir)?;
-    let mut settings = Settings::load(Some(&plan::env_prefix(&manifest)));
-    if offline_flag {
-        settings.offline = Setting {
-            value: true,
-            origin: Origin::Flag("--offline"),
-        };
+    fn exit_code(&self) -> i32 {
+        exit::OK
     }
-    if let Some(t) = target_flag {
-        settings.target = Some(Setting {
-            value: t.to_string(),
-            origin: Origin::Flag("--target"),
-        });
-    }
-    settings.check()?;
-    let candidates = platform::host_candidates();
-    let target = plan::choose_target(
-        &manifest,
-        &candidates,
-        settings.target.as_ref().map(|s| s.value.as_str()),
-    )?;
-    let plan = plan::resolve(&manifest, &settings, &target)?;
-    Ok(Loaded {
-        manifest,
-        settings,
-        plan,
-    })
 }
 
 /// The package directory: `--package`, else the current directory (npm runs
 /// install scripts in the package's own directory).
-pub fn package_dir(flag: Option<std::path::PathBuf>) -> std::path::PathBuf {
-    let dir = flag.unwrap_or_else(|| std::path::PathBuf::from("."));
+pub fn package_dir(flag: Option<&Path>) -> PathBuf {
+    let dir = flag.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::path::absolute(&dir).unwrap_or(dir)
 }

@@ -6,23 +6,28 @@
 //! the bytes loses the old, now stale, size.
 
 use crate::checksums;
-use crate::error::Error;
+use crate::error::{Error, exit};
 use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
 use crate::net::{
-    Client,
+    Client, Request,
     url::{Url, redact},
 };
+use crate::pipeline::{self, Flags};
 use crate::plan;
-use crate::settings::Settings;
 use serde_json::Value;
+use std::fmt;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub struct Options<'a> {
-    pub package_dir: &'a Path,
+#[derive(Debug, Default, PartialEq)]
+pub struct Options {
+    /// `--package DIR`.
+    pub package: Option<PathBuf>,
+    /// `--checksums FILE|URL`.
     pub checksums: Option<String>,
+    /// `--download`: hash the assets themselves.
     pub download: bool,
 }
 
@@ -38,15 +43,38 @@ pub struct Report {
     pub unpinned: Vec<(String, String)>,
 }
 
-pub fn run(options: &Options<'_>) -> Result<Report, Error> {
-    if options.checksums.is_none() && !options.download {
-        return Err(Error::Usage(
-            "pin needs --checksums FILE|URL, --download, or both".into(),
-        ));
+/// One line per pinned target (stdout); one per target left unpinned
+/// (stderr), which makes the command fail.
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (target, sha, how) in &self.pinned {
+            writeln!(f, "pinned {target} {sha} from {how}")?;
+        }
+        Ok(())
     }
-    let manifest = Manifest::load(options.package_dir)?;
-    let settings = Settings::load(Some(&plan::env_prefix(&manifest)));
-    settings.check()?;
+}
+
+impl super::Report for Report {
+    fn problems(&self) -> Vec<String> {
+        self.unpinned
+            .iter()
+            .map(|(target, why)| format!("postbin: not pinned: {target}: {why}"))
+            .collect()
+    }
+
+    fn exit_code(&self) -> i32 {
+        if self.unpinned.is_empty() {
+            exit::OK
+        } else {
+            exit::FAILURE
+        }
+    }
+}
+
+pub fn run(options: &Options) -> Result<Report, Error> {
+    let package_dir = super::package_dir(options.package.as_deref());
+    let manifest = Manifest::load(&package_dir)?;
+    let settings = pipeline::settings_for(&manifest, Flags::default())?;
     let client = Client::new(&settings);
     let sums = match &options.checksums {
         Some(location) => Some(read_checksums(&client, location)?),
@@ -87,7 +115,12 @@ pub fn run(options: &Options<'_>) -> Result<Report, Error> {
             report.pinned.push((target.clone(), sha, how));
         }
     }
-    write_hashes(options.package_dir, &report.pinned, &report.sizes)?;
+    write_hashes(&package_dir, &report.pinned, &report.sizes)?;
+    for (target, old) in &report.changed {
+        crate::warn!(
+            "{target}: the pinned sha256 changed (was {old}); was the release asset re-uploaded?"
+        );
+    }
     Ok(report)
 }
 
@@ -108,7 +141,7 @@ fn read_checksums(client: &Client<'_>, location: &str) -> Result<String, Error> 
         return std::fs::read_to_string(path).map_err(|e| fail(e.to_string()));
     }
     let response = client
-        .request(&url, true, None, false)
+        .request(Request::get(&url, true))
         .map_err(|e| fail(e.to_string()))?;
     let mut text = String::new();
     response

@@ -6,31 +6,33 @@
 //! for packages with a `postbin` section). Each (package, target) is resolved
 //! exactly as `install` would, downloaded through the same mirrors and
 //! proxies, and verified against its pinned hash. Then either
-//! - the cache gets the archive and its unpacked tree (`install::ensure_tree`), or
+//! - the cache gets the archive and its unpacked tree (`pipeline::ensure_tree`), or
 //! - with `--out DIR`, the archive is written at its origin URL's path under
 //!   DIR (the mirror layout), which serves as `POSTBIN_MIRROR=file:///DIR` and
 //!   as input to `postbin cache import DIR`. DIR also gets an index
 //!   (`postbin-prefill.json`) that `cache import` uses to label entries.
 
-use super::cache_cmd::{PREFILL_INDEX, Status, human_size};
-use super::install::{HitCheck, ensure_tree};
+use super::package_dir;
 use crate::cache::Cache;
-use crate::checksums;
-use crate::error::{Error, exit};
+use crate::error::{Error, exit, io_err, one_line};
 use crate::fetch::{self, Expect};
 use crate::hash::{self, Sha256Hash};
 use crate::manifest::Manifest;
+use crate::mirror_tree::{self, PREFILL_INDEX, file_url, mirror_path};
 use crate::net::Client;
-use crate::net::url::{Url, apply_mirror, file_url_to_path};
+use crate::net::url::Url;
+use crate::pipeline::{self, Flags, HitCheck, ensure_tree};
 use crate::plan::{self, Integrity, Plan, Source};
-use crate::platform;
-use crate::settings::{Origin, Setting, Settings};
+use crate::progress::{Status, human_size};
+use crate::settings::Settings;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+#[derive(Debug, Default, PartialEq)]
 pub struct Options {
     /// Package directories or packed `.tgz` files.
     pub inputs: Vec<PathBuf>,
@@ -85,6 +87,16 @@ enum Targets {
     List(Vec<String>),
 }
 
+impl Targets {
+    fn parse(flag: Option<&str>) -> Targets {
+        match flag.map(str::trim) {
+            None | Some("") | Some("host") => Targets::Host,
+            Some("all") => Targets::All,
+            Some(list) => Targets::List(crate::settings::split_list(list)),
+        }
+    }
+}
+
 /// Totals for the summary line.
 #[derive(Default)]
 struct Tally {
@@ -95,70 +107,171 @@ struct Tally {
     not_offered: usize,
 }
 
-/// Returns the exit code.
-pub fn run(options: &Options) -> Result<i32, Error> {
-    let targets = match options.targets.as_deref().map(str::trim) {
-        None | Some("") | Some("host") => Targets::Host,
-        Some("all") => Targets::All,
-        Some(list) => Targets::List(crate::settings::split_list(list)),
-    };
-    let out = match &options.out {
-        Some(dir) => {
-            fs::create_dir_all(dir).map_err(|source| crate::cache::Error::Io {
-                op: "create",
-                path: dir.clone(),
-                source,
-            })?;
-            Some(std::path::absolute(dir).unwrap_or_else(|_| dir.clone()))
-        }
-        None => None,
-    };
+/// What `prefill` did: the summary (stdout), each failure (stderr), and
+/// the exit code: 0; 1 when nothing was found; when items failed, their
+/// common exit code (9 when every one was an offline miss...), else 1.
+pub struct Report {
+    tally: Tally,
+    out: Option<PathBuf>,
+    failures: Vec<Failure>,
+    found_any: bool,
+}
 
-    let mut failures = Vec::new();
-    let packages = collect(options, &mut failures);
-    if packages.is_empty() && failures.is_empty() {
-        eprintln!(
-            "postbin: nothing to prefill: found no package with a `postbin` section; \
-             pass package directories, .tgz files or --node-modules DIR"
-        );
-        return Ok(exit::FAILURE);
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.found_any {
+            return Ok(());
+        }
+        let tally = &self.tally;
+        let plural = |n: usize, one, many| if n == 1 { one } else { many };
+        let archives = plural(tally.written, "archive", "archives");
+        let packages = plural(tally.packages.len(), "package", "packages");
+        let not_offered = match tally.not_offered {
+            0 => String::new(),
+            n => format!("; {n} not offered by the package"),
+        };
+        let (into, already) = match &self.out {
+            None => (String::new(), "already cached"),
+            Some(dir) => (format!(" into {}", dir.display()), "already there"),
+        };
+        writeln!(
+            f,
+            "prefilled {} {archives} ({}) for {} {packages}{into}; {} {already}{not_offered}",
+            tally.written,
+            human_size(tally.bytes),
+            tally.packages.len(),
+            tally.already
+        )
+    }
+}
+
+impl super::Report for Report {
+    fn problems(&self) -> Vec<String> {
+        if !self.found_any && self.failures.is_empty() {
+            return vec![
+                "postbin: nothing to prefill: found no package with a `postbin` section; \
+                 pass package directories, .tgz files or --node-modules DIR"
+                    .into(),
+            ];
+        }
+        if self.failures.is_empty() {
+            return vec![];
+        }
+        let mut lines: Vec<String> = self
+            .failures
+            .iter()
+            .map(|f| format!("postbin: failed: {}: {}", f.what, f.message))
+            .collect();
+        lines.push(format!(
+            "postbin: error: {} {} could not be prefilled (listed above)",
+            self.failures.len(),
+            if self.failures.len() == 1 {
+                "item"
+            } else {
+                "items"
+            }
+        ));
+        lines
     }
 
-    let mut tally = Tally::default();
-    let mut caches: HashMap<PathBuf, Cache> = HashMap::new();
-    let mut index: Vec<Value> = Vec::new();
-    let mut seen = Seen::default();
+    fn exit_code(&self) -> i32 {
+        if !self.found_any && self.failures.is_empty() {
+            return exit::FAILURE;
+        }
+        // One kind of failure keeps its own exit code (9 for offline misses...).
+        let codes: BTreeSet<i32> = self.failures.iter().map(|f| f.code).collect();
+        match codes.len() {
+            0 => exit::OK,
+            1 => *codes.first().expect("one code"),
+            _ => exit::FAILURE,
+        }
+    }
+}
+
+pub fn run(options: &Options) -> Result<Report, Error> {
+    let targets = Targets::parse(options.targets.as_deref());
+    let out = match &options.out {
+        Some(dir) => Some(create_out_dir(dir)?),
+        None => None,
+    };
+    let mut failures = Vec::new();
+    let packages = collect(options, &mut failures);
+    let mut run = Run {
+        out,
+        failures,
+        tally: Tally::default(),
+        caches: HashMap::new(),
+        index: Vec::new(),
+        seen: Seen::default(),
+    };
     let mut status = Status::new("prefilling", packages.len());
     for manifest in &packages {
         status.step(&format!("{} {}", manifest.name, manifest.version));
-        let mut settings = Settings::load(Some(&plan::env_prefix(manifest)));
+        let flags = Flags {
+            offline: options.offline,
+            target: None,
+        };
         // A setting that cannot be used stops everything (exit 3), as for install.
-        if let Err(e) = settings.check() {
-            status.finish();
-            return Err(e);
-        }
-        if options.offline {
-            settings.offline = Setting {
-                value: true,
-                origin: Origin::Flag("--offline"),
-            };
-        }
-        let label = |t: &str| format!("{} {} ({t})", manifest.name, manifest.version);
-        let chosen: Vec<String> = match &targets {
-            Targets::Host => {
-                let forced = settings.target.as_ref().map(|s| s.value.as_str());
-                match plan::choose_target(manifest, &platform::host_candidates(), forced) {
-                    Ok(t) => vec![t],
-                    Err(e) => {
-                        failures.push(Failure::new(
-                            format!("{} {}", manifest.name, manifest.version),
-                            &e.into(),
-                        ));
-                        continue;
-                    }
-                }
+        let settings = match pipeline::settings_for(manifest, flags) {
+            Ok(settings) => settings,
+            Err(e) => {
+                status.finish();
+                return Err(e);
             }
-            Targets::All => manifest.postbin.targets.keys().cloned().collect(),
+        };
+        if let Some(chosen) = run.targets_of(manifest, &settings, &targets, &status) {
+            let client = Client::new(&settings);
+            for target in chosen {
+                run.prefill(manifest, &settings, &client, &target);
+            }
+        }
+    }
+    status.finish();
+    Ok(run.finish(!packages.is_empty()))
+}
+
+/// `--out DIR`, created, as an absolute path.
+fn create_out_dir(dir: &Path) -> Result<PathBuf, Error> {
+    fs::create_dir_all(dir).map_err(|source| mirror_tree::Error::Io {
+        op: "create",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(package_dir(Some(dir)))
+}
+
+/// One prefill run's state, across packages and targets.
+struct Run {
+    out: Option<PathBuf>,
+    failures: Vec<Failure>,
+    tally: Tally,
+    /// One open cache per cache dir (a package's env prefix may move it).
+    caches: HashMap<PathBuf, Cache>,
+    /// `--out`: the index records of this run.
+    index: Vec<Value>,
+    seen: Seen,
+}
+
+impl Run {
+    /// The targets to prefill for `manifest`; `None` (and a failure
+    /// recorded) when the host's target cannot be chosen.
+    fn targets_of(
+        &mut self,
+        manifest: &Manifest,
+        settings: &Settings,
+        targets: &Targets,
+        status: &Status,
+    ) -> Option<Vec<String>> {
+        match targets {
+            Targets::Host => match pipeline::host_target(manifest, settings) {
+                Ok(t) => Some(vec![t]),
+                Err(e) => {
+                    let what = format!("{} {}", manifest.name, manifest.version);
+                    self.failures.push(Failure::new(what, &e));
+                    None
+                }
+            },
+            Targets::All => Some(manifest.postbin.targets.keys().cloned().collect()),
             Targets::List(list) => {
                 let (offered, missing): (Vec<_>, Vec<_>) = list
                     .iter()
@@ -167,157 +280,69 @@ pub fn run(options: &Options) -> Result<i32, Error> {
                 for t in missing {
                     status.note(&format!(
                         "skipped {}: the package offers no binary for it",
-                        label(&t)
+                        label(manifest, &t)
                     ));
-                    tally.not_offered += 1;
+                    self.tally.not_offered += 1;
                 }
-                offered
+                Some(offered)
+            }
+        }
+    }
+
+    /// One (package, target): into the cache or the `--out` tree; a failure
+    /// is recorded and the run goes on.
+    fn prefill(
+        &mut self,
+        manifest: &Manifest,
+        settings: &Settings,
+        client: &Client<'_>,
+        target: &str,
+    ) {
+        let result = match self.out.clone() {
+            None => self.fill_cache(manifest, settings, client, target),
+            Some(out) => self.fill_tree(&out, manifest, settings, client, target),
+        };
+        let (record, written) = match result {
+            Ok(Done::Skipped(record)) => (record, None),
+            Ok(Done::Present(record)) => {
+                self.tally.already += 1;
+                (record, None)
+            }
+            Ok(Done::Written(bytes, record)) => (record, Some(bytes)),
+            Err(e) => {
+                self.failures
+                    .push(Failure::new(label(manifest, target), &e));
+                return;
             }
         };
-        let client = Client::new(&settings);
-        for target in chosen {
-            let result = prefill_one(
-                manifest,
-                &settings,
-                &client,
-                &target,
-                out.as_deref(),
-                &mut caches,
-                &mut seen,
-            );
-            match result {
-                Ok(Done::Skipped(record)) => index.extend(record),
-                Ok(Done::Present(record)) => {
-                    tally.already += 1;
-                    index.extend(record);
-                }
-                Ok(Done::Written(bytes, record)) => {
-                    tally.written += 1;
-                    tally.bytes += bytes;
-                    index.extend(record);
-                }
-                Err(e) => {
-                    failures.push(Failure::new(label(&target), &e));
-                    continue;
-                }
-            }
-            tally
-                .packages
-                .insert((manifest.name.clone(), manifest.version.clone()));
+        if let Some(bytes) = written {
+            self.tally.written += 1;
+            self.tally.bytes += bytes;
         }
+        self.index.extend(record);
+        self.tally
+            .packages
+            .insert((manifest.name.clone(), manifest.version.clone()));
     }
-    status.finish();
 
-    if let Some(dir) = &out
-        && let Err(e) = write_index(dir, index)
-    {
-        failures.push(Failure::new(
-            format!("the index {}", dir.join(PREFILL_INDEX).display()),
-            &e,
-        ));
-    }
-    if !packages.is_empty() {
-        print_summary(&tally, out.as_deref());
-    }
-    if failures.is_empty() {
-        if let Some(dir) = &out {
-            crate::info!(
-                "carry {} over, then install with POSTBIN_MIRROR={} (and POSTBIN_OFFLINE=1), \
-                 or run `postbin cache import {}` there",
-                dir.display(),
-                file_url(dir),
-                dir.display()
-            );
-        }
-        return Ok(exit::OK);
-    }
-    for f in &failures {
-        eprintln!("postbin: failed: {}: {}", f.what, f.message);
-    }
-    eprintln!(
-        "postbin: error: {} {} could not be prefilled (listed above)",
-        failures.len(),
-        if failures.len() == 1 { "item" } else { "items" }
-    );
-    // One kind of failure keeps its own exit code (9 for offline misses...).
-    let codes: BTreeSet<i32> = failures.iter().map(|f| f.code).collect();
-    Ok(match codes.len() {
-        1 => *codes.first().expect("one code"),
-        _ => exit::FAILURE,
-    })
-}
-
-fn print_summary(tally: &Tally, out: Option<&Path>) {
-    let archives = if tally.written == 1 {
-        "archive"
-    } else {
-        "archives"
-    };
-    let packages = if tally.packages.len() == 1 {
-        "package"
-    } else {
-        "packages"
-    };
-    let not_offered = match tally.not_offered {
-        0 => String::new(),
-        n => format!("; {n} not offered by the package"),
-    };
-    match out {
-        None => println!(
-            "prefilled {} {archives} ({}) for {} {packages}; {} already cached{not_offered}",
-            tally.written,
-            human_size(tally.bytes),
-            tally.packages.len(),
-            tally.already
-        ),
-        Some(dir) => println!(
-            "prefilled {} {archives} ({}) for {} {packages} into {}; {} already there{not_offered}",
-            tally.written,
-            human_size(tally.bytes),
-            tally.packages.len(),
-            dir.display(),
-            tally.already
-        ),
-    }
-}
-
-enum Done {
-    /// The same archive (cache) or file (`--out`) was already handled for
-    /// another package or target; the index record, for `--out`.
-    Skipped(Option<Value>),
-    /// Nothing to do; the index record, for `--out`.
-    Present(Option<Value>),
-    /// Downloaded (bytes).
-    Written(u64, Option<Value>),
-}
-
-fn prefill_one(
-    manifest: &Manifest,
-    settings: &Settings,
-    client: &Client<'_>,
-    target: &str,
-    out: Option<&Path>,
-    caches: &mut HashMap<PathBuf, Cache>,
-    seen: &mut Seen,
-) -> Result<Done, Error> {
-    let plan = plan::resolve(manifest, settings, target)?;
-    let (sha, sums) = match &plan.integrity {
-        Integrity::Pinned(sha) => (*sha, None),
-        Integrity::ChecksumsFile(sources) => {
-            let (sha, text) = hash_from_checksums(client, &plan, sources)?;
-            (sha, Some(text))
-        }
-    };
-    let Some(out) = out else {
-        if !seen.hashes.insert(sha) {
+    fn fill_cache(
+        &mut self,
+        manifest: &Manifest,
+        settings: &Settings,
+        client: &Client<'_>,
+        target: &str,
+    ) -> Result<Done, Error> {
+        let plan = plan::resolve(manifest, settings, target)?;
+        let (sha, sums) = pipeline::archive_hash(client, &plan)?;
+        if !self.seen.hashes.insert(sha) {
             return Ok(Done::Skipped(None));
         }
         let dir = &settings.cache_dir.value;
-        let cache = match caches.get(dir) {
+        let cache = match self.caches.get(dir) {
             Some(c) => c.clone(),
             None => {
                 let c = Cache::open(dir)?;
-                caches.insert(dir.clone(), c.clone());
+                self.caches.insert(dir.clone(), c.clone());
                 c
             }
         };
@@ -330,323 +355,183 @@ fn prefill_one(
         }
         let downloaded = ensure_tree(&cache, client, &plan, &sha, HitCheck::Hash)?.downloaded;
         cache.touch(&sha);
-        return Ok(match downloaded {
+        Ok(match downloaded {
             Some(bytes) => Done::Written(bytes, None),
             None => Done::Present(None),
-        });
-    };
-
-    // An unpinned target is verified against its checksums file, so the
-    // mirror must serve that file too, at its own origin path.
-    if let Some(text) = sums {
-        let mut bare = settings.clone();
-        bare.mirrors = None;
-        if let Integrity::ChecksumsFile(origin) = plan::resolve(manifest, &bare, target)?.integrity
-            && let Some(first) = origin.first()
-        {
-            let dest = mirror_path(out, &first.url.to_string(), &plan)?;
-            write_atomically(&dest, text.as_bytes())?;
-        }
-    }
-
-    let dest = mirror_path(out, &plan.origin_url, &plan)?;
-    let record = Some(json!({
-        "sha256": sha.hex(),
-        "package": plan.name,
-        "version": plan.version,
-        "target": plan.target,
-        "asset": plan.asset_name,
-        "path": dest.strip_prefix(out).unwrap_or(&dest).to_string_lossy().replace('\\', "/"),
-    }));
-    // Every target's asset path is written, even when two targets share
-    // one archive under two names (a universal macOS build): a mirror
-    // install of either target reads its own path.
-    if seen.paths.contains(&dest) {
-        return Ok(Done::Skipped(record));
-    }
-    if dest.is_file() && hash::hash_file(&dest).is_ok_and(|(h, _)| h == sha) {
-        seen.paths.insert(dest.clone());
-        seen.written.entry(sha).or_insert(dest);
-        return Ok(Done::Present(record));
-    }
-    let parent = dest.parent().expect("a mirror path has a parent");
-    let io = |op, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| crate::cache::Error::Io { op, path, source }
-    };
-    fs::create_dir_all(parent).map_err(io("create", parent))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".postbin-")
-        .tempfile_in(parent)
-        .map_err(io("create a temp file in", parent))?;
-    // The same bytes already written under another name in this tree, or
-    // a verified copy in the local cache, save a download (and work
-    // offline); the copy is verified against the pinned hash all the same.
-    let mut sources = Vec::new();
-    let cached = Cache::open_existing(&settings.cache_dir.value).map(|c| c.archive_path(&sha));
-    for local in seen.written.get(&sha).cloned().into_iter().chain(cached) {
-        if local.is_file() {
-            sources.push(Source {
-                url: Url::parse(&file_url(&local)).map_err(|e| {
-                    Error::Plan(plan::Error::Invalid {
-                        field: "cache dir".into(),
-                        problem: e.to_string(),
-                    })
-                })?,
-                explicit: true,
-            });
-        }
-    }
-    sources.extend(plan.sources.iter().cloned());
-    let want = fetch::Want {
-        size: plan.size,
-        dir: Some(parent),
-        ..fetch::Want::new(Expect::Sha256(sha))
-    };
-    let done = fetch::download(
-        client,
-        &sources,
-        &want,
-        temp.as_file_mut(),
-        &plan.asset_name,
-    )?;
-    temp.persist(&dest)
-        .map_err(|e| io("write", &dest)(e.error))?;
-    crate::debug!("wrote {} from {}", dest.display(), done.url);
-    seen.paths.insert(dest.clone());
-    seen.written.entry(sha).or_insert(dest);
-    Ok(Done::Written(done.size, record))
-}
-
-/// Where `url` lives in a mirror tree rooted at `out`: exactly the file an
-/// install with `POSTBIN_MIRROR=file://<out>` reads. Refuses URL paths that
-/// would leave `out` (`..`, encoded or not).
-fn mirror_path(out: &Path, url: &str, plan: &Plan) -> Result<PathBuf, Error> {
-    let bad = |problem: String| {
-        Error::Plan(plan::Error::Invalid {
-            field: format!("postbin url of {}", plan.target),
-            problem,
         })
-    };
-    let mirrored = apply_mirror(url, &file_url(out)).map_err(|e| bad(e.to_string()))?;
-    let path = file_url_to_path(&mirrored)
-        .ok_or_else(|| bad(format!("`{url}` has no usable path for a mirror tree")))?;
-    let rel = path
-        .strip_prefix(out)
-        .map_err(|_| bad(format!("`{url}` leads outside the mirror tree")))?;
-    // `Path::components` already drops `.` segments (harmless: the OS
-    // resolves them the same way for install), but keeps `..`.
-    let safe =
-        rel.components().count() > 0 && rel.components().all(|c| matches!(c, Component::Normal(_)));
-    if !safe {
-        return Err(bad(format!(
-            "`{url}` has a path that would leave the mirror tree (`..` segments)"
-        )));
     }
-    Ok(path)
+
+    fn fill_tree(
+        &mut self,
+        out: &Path,
+        manifest: &Manifest,
+        settings: &Settings,
+        client: &Client<'_>,
+        target: &str,
+    ) -> Result<Done, Error> {
+        let plan = plan::resolve(manifest, settings, target)?;
+        let (sha, sums) = pipeline::archive_hash(client, &plan)?;
+        // An unpinned target is verified against its checksums file, so the
+        // mirror must serve that file too, at its own origin path.
+        if let Some((text, _)) = sums {
+            write_checksums_file(out, manifest, settings, target, &text)?;
+        }
+        let dest = mirror_path(out, &plan.origin_url, target)?;
+        let record = Some(json!({
+            "sha256": sha.hex(),
+            "package": plan.name,
+            "version": plan.version,
+            "target": plan.target,
+            "asset": plan.asset_name,
+            "path": dest.strip_prefix(out).unwrap_or(&dest).to_string_lossy().replace('\\', "/"),
+        }));
+        // Every target's asset path is written, even when two targets share
+        // one archive under two names (a universal macOS build): a mirror
+        // install of either target reads its own path.
+        if self.seen.paths.contains(&dest) {
+            return Ok(Done::Skipped(record));
+        }
+        let present = dest.is_file() && hash::hash_file(&dest).is_ok_and(|(h, _)| h == sha);
+        let written = if present {
+            None
+        } else {
+            Some(self.download_to(&dest, &plan, &sha, settings, client)?)
+        };
+        self.seen.paths.insert(dest.clone());
+        self.seen.written.entry(sha).or_insert(dest);
+        Ok(match written {
+            Some(bytes) => Done::Written(bytes, record),
+            None => Done::Present(record),
+        })
+    }
+
+    /// Downloads the archive to `dest`, verified against `sha` before it
+    /// takes that name. The same bytes already written under another name
+    /// in this tree, or a verified copy in the local cache, save a download
+    /// (and work offline); the copy is verified all the same.
+    fn download_to(
+        &self,
+        dest: &Path,
+        plan: &Plan,
+        sha: &Sha256Hash,
+        settings: &Settings,
+        client: &Client<'_>,
+    ) -> Result<u64, Error> {
+        let parent = dest.parent().expect("a mirror path has a parent");
+        fs::create_dir_all(parent).map_err(io_err::<mirror_tree::Error>("create", parent))?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".postbin-")
+            .tempfile_in(parent)
+            .map_err(io_err::<mirror_tree::Error>(
+                "create a temp file in",
+                parent,
+            ))?;
+        let cached = Cache::open_existing(&settings.cache_dir.value).map(|c| c.archive_path(sha));
+        let mut sources = Vec::new();
+        for local in self
+            .seen
+            .written
+            .get(sha)
+            .cloned()
+            .into_iter()
+            .chain(cached)
+        {
+            if local.is_file() {
+                sources.push(local_source(&local)?);
+            }
+        }
+        sources.extend(plan.sources.iter().cloned());
+        let want = fetch::Want {
+            size: plan.size,
+            dir: Some(parent),
+            ..fetch::Want::new(Expect::Sha256(*sha))
+        };
+        let done = fetch::download(
+            client,
+            &sources,
+            &want,
+            temp.as_file_mut(),
+            &plan.asset_name,
+        )?;
+        crate::fs_retry::persist(temp, dest)
+            .map_err(io_err::<mirror_tree::Error>("write", dest))?;
+        crate::debug!("wrote {} from {}", dest.display(), done.url);
+        Ok(done.size)
+    }
+
+    /// The index written, the report made.
+    fn finish(mut self, found_any: bool) -> Report {
+        if let Some(dir) = &self.out
+            && let Err(e) = mirror_tree::write_index(dir, std::mem::take(&mut self.index))
+        {
+            let what = format!("the index {}", dir.join(PREFILL_INDEX).display());
+            self.failures.push(Failure::new(what, &e.into()));
+        }
+        if self.failures.is_empty()
+            && let Some(dir) = &self.out
+        {
+            crate::info!(
+                "carry {} over, then install with POSTBIN_MIRROR={} (and POSTBIN_OFFLINE=1), \
+                 or run `postbin cache import {}` there",
+                dir.display(),
+                file_url(dir),
+                dir.display()
+            );
+        }
+        Report {
+            tally: self.tally,
+            out: self.out,
+            failures: self.failures,
+            found_any,
+        }
+    }
 }
 
-/// `file://` URL of a local path, as `file_url_to_path` reads it back.
-fn file_url(path: &Path) -> String {
-    let text = path.to_string_lossy().replace('%', "%25");
-    if cfg!(windows) {
-        format!("file:///{}", text.replace('\\', "/"))
-    } else {
-        format!("file://{text}")
-    }
+fn label(manifest: &Manifest, target: &str) -> String {
+    format!("{} {} ({target})", manifest.name, manifest.version)
 }
 
-fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let parent = dest.parent().expect("a file path has a parent");
-    let io = |op, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| crate::cache::Error::Io { op, path, source }
-    };
-    fs::create_dir_all(parent).map_err(io("create", parent))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".postbin-")
-        .tempfile_in(parent)
-        .map_err(io("create a temp file in", parent))?;
-    temp.write_all(bytes).map_err(io("write", temp.path()))?;
-    temp.persist(dest).map_err(|e| io("write", dest)(e.error))?;
+/// The checksums file of an unpinned target, at its origin path in the tree.
+fn write_checksums_file(
+    out: &Path,
+    manifest: &Manifest,
+    settings: &Settings,
+    target: &str,
+    text: &str,
+) -> Result<(), Error> {
+    let mut bare = settings.clone();
+    bare.mirrors = None;
+    if let Integrity::ChecksumsFile(origin) = plan::resolve(manifest, &bare, target)?.integrity
+        && let Some(first) = origin.first()
+    {
+        let dest = mirror_path(out, &first.url.to_string(), target)?;
+        mirror_tree::write_file(&dest, text.as_bytes())?;
+    }
     Ok(())
 }
 
-/// Merges `records` into DIR's index, one record per file and target
-/// (two targets may share one archive, even one file), written by temp +
-/// rename.
-fn write_index(dir: &Path, records: Vec<Value>) -> Result<(), Error> {
-    let path = dir.join(PREFILL_INDEX);
-    let key = |r: &Value| -> Option<String> {
-        let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
-        let sha = r.get("sha256").and_then(Value::as_str)?;
-        Some(
-            [
-                sha,
-                field("path"),
-                field("package"),
-                field("version"),
-                field("target"),
-            ]
-            .join("\n"),
-        )
-    };
-    let mut by_key: BTreeMap<String, Value> = BTreeMap::new();
-    if let Ok(text) = fs::read_to_string(&path)
-        && let Ok(old) = serde_json::from_str::<Value>(&text)
-    {
-        for r in old
-            .get("archives")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(k) = key(r) {
-                by_key.insert(k, r.clone());
-            }
-        }
-    }
-    for r in records {
-        if let Some(k) = key(&r) {
-            by_key.insert(k, r);
-        }
-    }
-    let text = serde_json::to_string_pretty(&json!({
-        "about": "written by `postbin prefill --out`; read by `postbin cache import`",
-        "archives": by_key.into_values().collect::<Vec<_>>(),
-    }))
-    .expect("JSON values serialize");
-    write_atomically(&path, text.as_bytes())
+/// A `file://` source for a local copy of the archive.
+fn local_source(path: &Path) -> Result<Source, Error> {
+    let url = Url::parse(&file_url(path)).map_err(|e| {
+        Error::Plan(plan::Error::Invalid {
+            field: "cache dir".into(),
+            problem: e.to_string(),
+        })
+    })?;
+    Ok(Source {
+        url,
+        explicit: true,
+    })
 }
 
-/// The files `postbin cache import DIR` may take from a prefill tree: each
-/// archive DIR's index (`postbin-prefill.json`) lists, at its `path` inside
-/// DIR, reached without following any symlink, a regular file whose bytes
-/// hash to the `sha256` the index pins for it. Anything else in DIR is not
-/// looked at; an index entry that fails is reported on stderr and skipped.
-/// No index: a usage error (a plain mirror tree is used as
-/// `POSTBIN_MIRROR=file:///DIR` instead).
-pub fn import_list(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let index = dir.join(PREFILL_INDEX);
-    let text = match fs::symlink_metadata(&index) {
-        Ok(m) if m.is_file() => fs::read_to_string(&index).ok(),
-        _ => None,
-    };
-    let Some(archives) = text
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v.get("archives").and_then(Value::as_array).cloned())
-    else {
-        // A carried cache directory pins its archives by their names.
-        if let Some(files) = carried_cache_archives(dir) {
-            return Ok(files);
-        }
-        return Err(Error::Usage(format!(
-            "{} has no readable {PREFILL_INDEX}: `cache import` takes only the archives pinned by the index \
-             `postbin prefill --out DIR` writes (or a cache directory's own archives); \
-             use a plain mirror tree as POSTBIN_MIRROR=file:///DIR instead",
-            dir.display()
-        )));
-    };
-    let mut files = Vec::new();
-    let mut done = HashSet::new();
-    for record in &archives {
-        let rel = record.get("path").and_then(Value::as_str).unwrap_or("");
-        let sha = record
-            .get("sha256")
-            .and_then(Value::as_str)
-            .and_then(Sha256Hash::parse);
-        if !done.insert(rel.to_string()) {
-            continue;
-        }
-        match sha
-            .ok_or("the index pins no valid sha256 for it".to_string())
-            .and_then(|sha| pinned_file(dir, rel, &sha))
-        {
-            Ok(path) => files.push(path),
-            Err(why) => eprintln!("postbin: not imported: {rel}: {why}"),
-        }
-    }
-    Ok(files)
-}
-
-/// A carried cache directory (`DIR/v1/archives/<sha256>`): each archive is
-/// pinned by its own name, so each regular file there named by a SHA-256
-/// that its bytes hash to (no symlink followed); `None` if DIR is no cache.
-fn carried_cache_archives(dir: &Path) -> Option<Vec<PathBuf>> {
-    let rel_dir = format!("{}/archives", crate::cache::LAYOUT);
-    let archives = dir.join(&rel_dir);
-    let real_dir = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
-    if !real_dir(&dir.join(crate::cache::LAYOUT)) || !real_dir(&archives) {
-        return None;
-    }
-    let mut files = Vec::new();
-    for name in read_sorted(&archives)
-        .iter()
-        .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
-    {
-        let Some(sha) = Sha256Hash::parse(&name).filter(|_| name.len() == 64) else {
-            continue;
-        };
-        match pinned_file(dir, &format!("{rel_dir}/{name}"), &sha) {
-            Ok(path) => files.push(path),
-            Err(why) => eprintln!("postbin: not imported: {rel_dir}/{name}: {why}"),
-        }
-    }
-    Some(files)
-}
-
-/// `dir/rel`, if `rel` is a relative `/`-separated path with no `..`, every
-/// directory on the way is a real directory (not a symlink), and the file
-/// is a regular file (not a symlink) that hashes to `sha`.
-fn pinned_file(dir: &Path, rel: &str, sha: &Sha256Hash) -> Result<PathBuf, String> {
-    let parts: Vec<&str> = rel.split('/').collect();
-    let plain = |c: &&str| {
-        !c.is_empty()
-            && *c != "."
-            && *c != ".."
-            && !c.contains(['\\', ':'])
-            && Path::new(c).components().count() == 1
-            && matches!(Path::new(c).components().next(), Some(Component::Normal(_)))
-    };
-    if rel.is_empty() || !parts.iter().all(plain) {
-        return Err("its path is not a plain relative path inside the tree".into());
-    }
-    let mut path = dir.to_path_buf();
-    for (i, part) in parts.iter().enumerate() {
-        path.push(part);
-        let meta = fs::symlink_metadata(&path).map_err(|e| format!("{e}"))?;
-        let last = i + 1 == parts.len();
-        if meta.file_type().is_symlink() {
-            return Err(format!(
-                "{} is a symlink, which import never follows",
-                path.display()
-            ));
-        }
-        if !last && !meta.is_dir() {
-            return Err(format!("{} is not a directory", path.display()));
-        }
-        if last && !meta.is_file() {
-            return Err("it is not a regular file".into());
-        }
-    }
-    match hash::hash_file(&path) {
-        Ok((actual, _)) if actual == *sha => Ok(path),
-        Ok(_) => Err(format!(
-            "its bytes do not match the sha256 the index pins ({sha})"
-        )),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// For a target with no pinned hash: its hash from the publisher's
-/// checksums file (file:// or through the client), and the file's text.
-fn hash_from_checksums(
-    client: &Client<'_>,
-    plan: &Plan,
-    sources: &[Source],
-) -> Result<(Sha256Hash, String), Error> {
-    let (sha, text, _) = checksums::fetch(client, sources, &plan.asset_name)?;
-    Ok((sha, text))
+enum Done {
+    /// The same archive (cache) or file (`--out`) was already handled for
+    /// another package or target; the index record, for `--out`.
+    Skipped(Option<Value>),
+    /// Nothing to do; the index record, for `--out`.
+    Present(Option<Value>),
+    /// Downloaded (bytes).
+    Written(u64, Option<Value>),
 }
 
 /// Every package named on the command line or found by scanning, each
@@ -800,7 +685,7 @@ impl Scan<'_> {
             }
             if name == ".pnpm" {
                 // pnpm's store: .pnpm/<name>@<version>/node_modules/<name>
-                for store in read_sorted(&path) {
+                for store in mirror_tree::read_sorted(&path) {
                     let inner = store.join("node_modules");
                     if inner.is_dir() {
                         self.node_modules(&inner, depth + 1);
@@ -809,7 +694,7 @@ impl Scan<'_> {
             } else if name.starts_with('.') {
                 // .bin, .cache, .package-lock.json's friends.
             } else if name.starts_with('@') {
-                for scoped in read_sorted(&path) {
+                for scoped in mirror_tree::read_sorted(&path) {
                     if scoped.is_dir() {
                         self.package(&scoped, depth);
                     }
@@ -821,14 +706,6 @@ impl Scan<'_> {
     }
 }
 
-fn read_sorted(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<_> = fs::read_dir(dir)
-        .map(|e| e.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    paths.sort();
-    paths
-}
-
 fn has_postbin_section(dir: &Path) -> bool {
     let path = dir.join("package.json");
     let small = fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_MANIFEST);
@@ -837,57 +714,4 @@ fn has_postbin_section(dir: &Path) -> bool {
             .ok()
             .and_then(|t| serde_json::from_str::<Value>(&t).ok())
             .is_some_and(|v| v.get("postbin").is_some_and(Value::is_object))
-}
-
-fn one_line(e: &Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text.replace('\n', " ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn plan_for(url: &str) -> Plan {
-        let manifest = Manifest::parse(
-            &format!(
-                r#"{{"name":"x","version":"1.0.0","bin":{{"x":"bin/x"}},
-                   "postbin":{{"url":"{url}","targets":{{"t":{{"sha256":"{}"}}}}}}}}"#,
-                "0".repeat(64)
-            ),
-            Path::new("package.json"),
-        )
-        .unwrap();
-        let settings = Settings::resolve(&|_| None, &crate::npmrc::Npmrc::default(), None);
-        plan::resolve(&manifest, &settings, "t").unwrap()
-    }
-
-    #[test]
-    fn mirror_paths_follow_the_url_and_stay_inside() {
-        let out = Path::new("/srv/mirror");
-        let url = "https://github.com/acme/hello/releases/download/v1.0.0/hello.tar.gz";
-        assert_eq!(
-            mirror_path(out, url, &plan_for(url)).unwrap(),
-            Path::new("/srv/mirror/acme/hello/releases/download/v1.0.0/hello.tar.gz")
-        );
-        for evil in [
-            "https://h/a/../../../etc/passwd",
-            "https://h/a/%2e%2e/%2E%2E/x",
-            "https://h/",
-        ] {
-            assert!(mirror_path(out, evil, &plan_for(url)).is_err(), "{evil}");
-        }
-    }
-
-    #[test]
-    fn file_urls_round_trip() {
-        let p = Path::new("/tmp/a b/50%/c");
-        assert_eq!(file_url_to_path(&file_url(p)).unwrap(), p);
-    }
 }

@@ -9,9 +9,38 @@ use crate::link;
 use crate::manifest::{Manifest, unscoped};
 use crate::plan;
 use crate::settings;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub fn run(package_dir: &Path, name: Option<&str>) -> Result<PathBuf, Error> {
+#[derive(Debug, Default, PartialEq)]
+pub struct Options {
+    /// `--package DIR`.
+    pub package: Option<PathBuf>,
+    /// The command; may be left out when the package has one (or one named
+    /// after the package).
+    pub name: Option<String>,
+}
+
+/// The executable's absolute path, printed alone on stdout.
+pub struct Report {
+    pub path: PathBuf,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.path.display())
+    }
+}
+
+impl super::Report for Report {}
+
+pub fn run(options: &Options) -> Result<Report, Error> {
+    let package_dir = super::package_dir(options.package.as_deref());
+    let path = find(&package_dir, options.name.as_deref())?;
+    Ok(Report { path })
+}
+
+fn find(package_dir: &Path, name: Option<&str>) -> Result<PathBuf, Error> {
     let manifest = Manifest::load(package_dir)?;
     let prefix = plan::env_prefix(&manifest);
     let override_var = format!("{prefix}{}", crate::env_vars::SUFFIX_BINARY_PATH);

@@ -17,6 +17,7 @@ mod zip_format;
 
 pub use path::{HostRules, Refusal};
 
+use crate::error::io_err;
 use crate::hash::Sha256Hash;
 use crate::plan::Format;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -289,7 +290,7 @@ impl<'a> Unpacker<'a> {
         self.check_for_host(&rel, name)?;
         self.claim(&rel, name, true)?;
         let full = self.dest.join(path::to_path(&rel));
-        fs::create_dir_all(&full).map_err(|source| io_err("create directory", &full, source))?;
+        fs::create_dir_all(&full).map_err(io_err("create directory", &full))?;
         Ok(())
     }
 
@@ -304,15 +305,13 @@ impl<'a> Unpacker<'a> {
         self.claim(&rel, name, false)?;
         let full = self.dest.join(path::to_path(&rel));
         if let Some(parent) = full.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|source| io_err("create directory", parent, source))?;
+            fs::create_dir_all(parent).map_err(io_err("create directory", parent))?;
         }
-        let file =
-            create_file(&full, executable).map_err(|source| io_err("create", &full, source))?;
-        let stopped = |source| io_err("write", &full, source);
-        self.writer.open(file, full.clone()).map_err(stopped)?;
+        let file = create_file(&full, executable).map_err(io_err("create", &full))?;
+        let stopped = io_err::<Error>("write", &full);
+        self.writer.open(file, full.clone()).map_err(&stopped)?;
         loop {
-            let mut buf = self.writer.buffer().map_err(stopped)?;
+            let mut buf = self.writer.buffer().map_err(&stopped)?;
             let n = fill(content, &mut buf).map_err(|e| Error::Corrupt {
                 format: Format::Raw,
                 detail: format!("reading `{}`: {e}", name.escape_debug()),
@@ -324,12 +323,12 @@ impl<'a> Unpacker<'a> {
                 });
             }
             buf.truncate(n);
-            self.writer.data(buf).map_err(stopped)?;
+            self.writer.data(buf).map_err(&stopped)?;
             if n < writer::CHUNK {
                 break;
             }
         }
-        self.writer.close().map_err(stopped)?;
+        self.writer.close().map_err(&stopped)?;
         self.pending.push_back((rel, executable));
         self.collect(false)
     }
@@ -341,14 +340,12 @@ impl<'a> Unpacker<'a> {
             let written = self
                 .writer
                 .next_written(wait)
-                .map_err(|source| io_err("write", self.dest, source))?;
+                .map_err(io_err("write", self.dest))?;
             let Some(written) = written else {
                 return Ok(());
             };
             let (rel, executable) = self.pending.pop_front().expect("checked non-empty");
-            let (sha256, size) = written
-                .result
-                .map_err(|source| io_err("write", &written.path, source))?;
+            let (sha256, size) = written.result.map_err(io_err("write", &written.path))?;
             self.listing.insert(
                 rel,
                 FileRecord {
@@ -403,11 +400,9 @@ impl<'a> Unpacker<'a> {
             let from = self.dest.join(path::to_path(&target_rel));
             let to = self.dest.join(path::to_path(rel));
             if let Some(parent) = to.parent() {
-                fs::create_dir_all(parent)
-                    .map_err(|source| io_err("create directory", parent, source))?;
+                fs::create_dir_all(parent).map_err(io_err("create directory", parent))?;
             }
-            create_link(&from, &to, &target_rel, rel, *hard)
-                .map_err(|source| io_err("create link", &to, source))?;
+            create_link(&from, &to, &target_rel, rel, *hard).map_err(io_err("create link", &to))?;
             self.listing.insert(rel.clone(), record);
         }
         Ok(self.listing)
@@ -500,14 +495,6 @@ fn unsafe_entry(name: &str, reason: &str) -> Error {
     Error::UnsafeEntry {
         entry: name.to_string(),
         reason: reason.to_string(),
-    }
-}
-
-fn io_err(op: &'static str, path: &Path, source: io::Error) -> Error {
-    Error::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
     }
 }
 

@@ -226,6 +226,57 @@ pub struct Response {
     pub body: ureq::Body,
 }
 
+/// What `ureq` answers one hop with.
+type HttpResponse = ureq::http::Response<ureq::Body>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    /// Headers only (`doctor` checks that a source answers).
+    Head,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+        }
+    }
+}
+
+/// One request for `Client::request`.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'u> {
+    pub url: &'u Url,
+    /// The user configured this URL (a mirror): plain HTTP is then allowed
+    /// to its origin, and the GitHub token is never sent, at any hop.
+    pub explicit: bool,
+    /// Ask for the bytes from this offset on (`Range: bytes=N-`).
+    pub range_from: Option<u64>,
+    pub method: Method,
+}
+
+impl<'u> Request<'u> {
+    /// A GET of the whole of `url`.
+    pub fn get(url: &'u Url, explicit: bool) -> Self {
+        Request {
+            url,
+            explicit,
+            range_from: None,
+            method: Method::Get,
+        }
+    }
+
+    /// A HEAD of `url`.
+    pub fn head(url: &'u Url, explicit: bool) -> Self {
+        Request {
+            method: Method::Head,
+            ..Request::get(url, explicit)
+        }
+    }
+}
+
 /// An agent per (proxy URL, TLS needed).
 type AgentKey = (Option<String>, bool);
 
@@ -256,123 +307,82 @@ impl<'s> Client<'s> {
         self.settings
     }
 
-    /// GET (or HEAD) `url`, following redirects under postbin's rules.
-    /// `explicit` marks a URL the user configured (a mirror): plain HTTP is
-    /// then allowed to that origin, and the GitHub token is never sent, at
-    /// any hop. `range_from` asks for `bytes=N-`.
-    pub fn request(
-        &self,
-        url: &Url,
-        explicit: bool,
-        range_from: Option<u64>,
-        head: bool,
-    ) -> Result<Response, Error> {
-        let mut url = url.clone();
-        let trusted_http_origin = (explicit && url.scheme == "http").then(|| url.origin());
+    /// GET (or HEAD) `req.url`, following redirects under postbin's rules.
+    pub fn request(&self, req: Request<'_>) -> Result<Response, Error> {
+        let mut url = req.url.clone();
+        // Fixed at the first hop: a mirror's redirect may not widen plain
+        // HTTP to another origin.
+        let trusted_http_origin = (req.explicit && url.scheme == "http").then(|| url.origin());
         check_scheme(&url, trusted_http_origin.as_deref())?;
-        if let Some(note) = plain_http_note(&url, explicit)
+        self.note_plain_http_once(&url, req.explicit);
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self.send(&url, &req)?;
+            match redirect_target(&response, &url, req.explicit)? {
+                Some(next) => {
+                    check_redirect(&url, &next, trusted_http_origin.as_deref())?;
+                    crate::debug!("redirected to {next}");
+                    url = next;
+                }
+                None => return final_response(url, response, req.explicit),
+            }
+        }
+        Err(Error::TooManyRedirects {
+            url: url.to_string(),
+        })
+    }
+
+    /// Says once per run and origin that a configured mirror is plain HTTP.
+    fn note_plain_http_once(&self, url: &Url, explicit: bool) {
+        if let Some(note) = plain_http_note(url, explicit)
             && !self.noted_http.borrow().contains(&url.origin())
         {
             crate::info!("{note}");
             self.noted_http.borrow_mut().push(url.origin());
         }
-        for _ in 0..=MAX_REDIRECTS {
-            if self.offline {
-                return Err(Error::Offline {
-                    url: url.to_string(),
-                });
-            }
-            let route = proxy::choose(&url, self.settings);
-            let proxy_url = route.as_ref().map(|r| r.url.as_str());
-            let tls = url.scheme == "https" || proxy_url.is_some_and(|p| p.starts_with("https:"));
-            let agent = self.agent(proxy_url, tls)?;
-            let target = url.to_string_with_credentials();
-            let mut req = if head {
-                agent.head(&target)
-            } else {
-                agent.get(&target)
-            };
-            if let Some(from) = range_from {
-                req = req.header("Range", format!("bytes={from}-"));
-            }
-            if let Some(token) = self.token_for(&url, explicit) {
-                req = req.header("Authorization", format!("Bearer {token}"));
-            }
-            crate::debug!(
-                "{} {url}{}",
-                if head { "HEAD" } else { "GET" },
-                route
-                    .as_ref()
-                    .map(|r| format!(" via proxy {}", url::redact(&r.url)))
-                    .unwrap_or_default()
-            );
-            let response = req.call().map_err(|e| {
-                classify(
-                    e,
-                    &url,
-                    route.as_ref(),
-                    self.settings.stall_timeout,
-                    explicit,
-                )
-            })?;
-            let status = response.status().as_u16();
-            if matches!(status, 301 | 302 | 303 | 307 | 308) {
-                let location = response
-                    .headers()
-                    .get("location")
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| Error::Status {
-                        url: url.to_string(),
-                        status,
-                        retry_after: None,
-                        mirror: explicit,
-                    })?;
-                let next = url
-                    .join(location)
-                    .map_err(|source| Error::BadUrl { source })?;
-                if url.scheme == "https" && next.scheme != "https" {
-                    return Err(Error::Insecure {
-                        url: next.to_string(),
-                        reason: "an HTTPS download redirected to plain HTTP",
-                    });
-                }
-                check_scheme(&next, trusted_http_origin.as_deref())?;
-                crate::debug!("redirected to {next}");
-                url = next;
-                continue;
-            }
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            };
-            if !(200..300).contains(&status) {
-                let retry_after = header("retry-after")
-                    .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now()));
-                return Err(Error::Status {
-                    url: url.to_string(),
-                    status,
-                    retry_after,
-                    mirror: explicit,
-                });
-            }
-            let content_length = header("content-length").and_then(|v| v.trim().parse().ok());
-            let range_start = (status == 206)
-                .then(|| header("content-range"))
-                .flatten()
-                .and_then(|v| parse_content_range_start(&v));
-            return Ok(Response {
-                url,
-                status,
-                content_length,
-                range_start,
-                body: response.into_body(),
+    }
+
+    /// One hop: `url` through the route and agent chosen for it alone, since
+    /// a redirect may cross into or out of NO_PROXY or from HTTPS to a
+    /// loopback HTTP host.
+    fn send(&self, url: &Url, req: &Request<'_>) -> Result<HttpResponse, Error> {
+        // Checked at every hop, so that no redirect opens a socket either.
+        if self.offline {
+            return Err(Error::Offline {
+                url: url.to_string(),
             });
         }
-        Err(Error::TooManyRedirects {
-            url: url.to_string(),
+        let route = proxy::choose(url, self.settings);
+        let proxy_url = route.as_ref().map(|r| r.url.as_str());
+        let tls = url.scheme == "https" || proxy_url.is_some_and(|p| p.starts_with("https:"));
+        let agent = self.agent(proxy_url, tls)?;
+        let target = url.to_string_with_credentials();
+        let mut call = match req.method {
+            Method::Head => agent.head(&target),
+            Method::Get => agent.get(&target),
+        };
+        if let Some(from) = req.range_from {
+            call = call.header("Range", format!("bytes={from}-"));
+        }
+        // Re-decided per hop: a redirect off GitHub must not carry the token.
+        if let Some(token) = self.token_for(url, req.explicit) {
+            call = call.header("Authorization", format!("Bearer {token}"));
+        }
+        crate::debug!(
+            "{} {url}{}",
+            req.method.as_str(),
+            route
+                .as_ref()
+                .map(|r| format!(" via proxy {}", url::redact(&r.url)))
+                .unwrap_or_default()
+        );
+        call.call().map_err(|e| {
+            classify(
+                e,
+                url,
+                route.as_ref(),
+                self.settings.stall_timeout,
+                req.explicit,
+            )
         })
     }
 
@@ -432,6 +442,73 @@ impl<'s> Client<'s> {
         self.agents.borrow_mut().push((key, agent.clone()));
         Ok(agent)
     }
+}
+
+/// Where a redirect points, or `None` when `response` is the answer. A
+/// redirect without a usable `Location` is reported as its status.
+fn redirect_target(response: &HttpResponse, url: &Url, mirror: bool) -> Result<Option<Url>, Error> {
+    let status = response.status().as_u16();
+    if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+        return Ok(None);
+    }
+    let location = header(response, "location").ok_or_else(|| Error::Status {
+        url: url.to_string(),
+        status,
+        retry_after: None,
+        mirror,
+    })?;
+    url.join(&location)
+        .map(Some)
+        .map_err(|source| Error::BadUrl { source })
+}
+
+/// A redirect may never downgrade HTTPS, and lands only where a first
+/// request could have gone.
+fn check_redirect(from: &Url, next: &Url, trusted_http_origin: Option<&str>) -> Result<(), Error> {
+    if from.scheme == "https" && next.scheme != "https" {
+        return Err(Error::Insecure {
+            url: next.to_string(),
+            reason: "an HTTPS download redirected to plain HTTP",
+        });
+    }
+    check_scheme(next, trusted_http_origin)
+}
+
+/// The last hop's answer: an error unless 2xx, else its body and what its
+/// headers say about length and range.
+fn final_response(url: Url, response: HttpResponse, mirror: bool) -> Result<Response, Error> {
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        let retry_after = header(&response, "retry-after")
+            .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now()));
+        return Err(Error::Status {
+            url: url.to_string(),
+            status,
+            retry_after,
+            mirror,
+        });
+    }
+    let content_length = header(&response, "content-length").and_then(|v| v.trim().parse().ok());
+    let range_start = (status == 206)
+        .then(|| header(&response, "content-range"))
+        .flatten()
+        .and_then(|v| parse_content_range_start(&v));
+    Ok(Response {
+        url,
+        status,
+        content_length,
+        range_start,
+        body: response.into_body(),
+    })
+}
+
+/// A header's value, when present and text.
+fn header(response: &HttpResponse, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// `Retry-After`: delta-seconds, or an HTTP-date (IMF-fixdate, e.g.

@@ -35,66 +35,19 @@ impl std::error::Error for ParseError {}
 impl Url {
     pub fn parse(text: &str) -> Result<Url, ParseError> {
         let err = || ParseError(text.to_string());
-        let (scheme, rest) = text.split_once("://").ok_or_else(err)?;
-        if scheme.is_empty()
-            || !scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        {
-            return Err(err());
-        }
-        let scheme = scheme.to_ascii_lowercase();
+        let (scheme, rest) = split_scheme(text).ok_or_else(err)?;
         // A `file:` URL's path is a local path, `?` and `#` included.
         let file = scheme == "file";
-        let end = if file {
-            rest.find('/')
-        } else {
-            rest.find(['/', '?', '#'])
-        };
-        let (authority, path) = match end {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        let path = if file {
-            path
-        } else {
-            path.split('#').next().unwrap_or("")
-        };
-        let path = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
+        let (authority, path) = split_authority(rest, file);
         let (userinfo, hostport) = match authority.rfind('@') {
             Some(i) => (Some(authority[..i].to_string()), &authority[i + 1..]),
             None => (None, authority),
         };
         let (host, port) = if file {
             // `file://C:/x` puts a drive where the host goes: no port here.
-            (hostport, None)
-        } else if hostport.starts_with('[') {
-            let end = hostport.find(']').ok_or_else(err)?;
-            let port = hostport[end + 1..].strip_prefix(':');
-            (&hostport[..=end], port)
+            (hostport.to_string(), None)
         } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostport, None),
-            }
-        };
-        let port = match port {
-            Some("") | None => None,
-            Some(p) => Some(p.parse::<u16>().map_err(|_| err())?),
-        };
-        // A `:` left in a host (`http://a:b:/`) is no host at all; a URL
-        // that would not print back as itself is refused (found by fuzzing).
-        if (host.is_empty() || host.contains(':') && !host.starts_with('[')) && !file {
-            return Err(err());
-        }
-        let host = if file {
-            host.to_string()
-        } else {
-            host.to_ascii_lowercase()
+            split_host_port(hostport).ok_or_else(err)?
         };
         Ok(Url {
             scheme,
@@ -173,6 +126,70 @@ impl Url {
             ..self.clone()
         })
     }
+}
+
+/// `scheme://rest` → (lowercased scheme, `rest`); `None` unless the scheme
+/// is made of the characters RFC 3986 allows.
+fn split_scheme(text: &str) -> Option<(String, &str)> {
+    let (scheme, rest) = text.split_once("://")?;
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return None;
+    }
+    Some((scheme.to_ascii_lowercase(), rest))
+}
+
+/// What follows `scheme://` → (authority, path): the path keeps its query,
+/// loses any fragment (never sent), and always starts with `/`.
+fn split_authority(rest: &str, file: bool) -> (&str, String) {
+    let end = if file {
+        rest.find('/')
+    } else {
+        rest.find(['/', '?', '#'])
+    };
+    let (authority, path) = match end {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let path = if file {
+        path
+    } else {
+        path.split('#').next().unwrap_or("")
+    };
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
+    (authority, path)
+}
+
+/// A network URL's `host[:port]` → (lowercased host, port); IPv6 literals
+/// keep their brackets. `None` when either part is malformed.
+fn split_host_port(hostport: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = if hostport.starts_with('[') {
+        let end = hostport.find(']')?;
+        let port = hostport[end + 1..].strip_prefix(':');
+        (&hostport[..=end], port)
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    let port = match port {
+        Some("") | None => None,
+        Some(p) => Some(p.parse::<u16>().ok()?),
+    };
+    // A `:` left in a host (`http://a:b:/`) is no host at all; a URL
+    // that would not print back as itself is refused (found by fuzzing).
+    if host.is_empty() || host.contains(':') && !host.starts_with('[') {
+        return None;
+    }
+    Some((host.to_ascii_lowercase(), port))
 }
 
 impl fmt::Display for Url {

@@ -216,6 +216,43 @@ fn unknown_option_exits_2_and_points_at_help() {
         .assert_stderr_has(&["--frobnicate", "postbin --help"]);
 }
 
+/// Each command takes only its own options: one it does not take is
+/// refused (exit 2), not silently ignored.
+#[test]
+fn an_option_the_command_does_not_take_exits_2() {
+    let world = World::new();
+    for args in [
+        &["cache", "list", "--package", "x"][..],
+        &["prefill", "--target", "x"],
+        &["doctor", "--offline"],
+    ] {
+        world
+            .postbin(args)
+            .assert_exit(exit::USAGE)
+            .assert_stderr_line("Run `postbin --help` for usage.");
+    }
+}
+
+/// `prefill --out` into a place that cannot be written names `--out`, not
+/// the cache (whose variable would not help), and exits 8.
+#[test]
+fn prefill_out_that_cannot_be_written_exits_8_naming_out() {
+    let world = World::new();
+    let sha = world.publish(ASSET, &flat_tar().gz());
+    world.package(world.section("tar.gz", &sha));
+    let file = world.base().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = file.join("mirror");
+
+    let run = world.postbin(&["prefill", &path_str(&world.pkg()), "--out", &path_str(&out)]);
+    run.assert_exit(exit::FILESYSTEM).assert_stderr_line(&format!(
+        "postbin: error: cannot create {} in the --out tree; choose an --out directory you can write to",
+        out.display()
+    ));
+    assert!(!run.stderr.contains("POSTBIN_CACHE_DIR"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&file).unwrap(), b"x");
+}
+
 /// An unwritable cache must not block the install: the installer falls back
 /// to a private temporary cache, says so, and names the variable to fix it.
 #[test]

@@ -198,6 +198,18 @@ impl Run {
         self.assert_exit(exit::OK)
     }
 
+    /// Asserts stderr has `line` as one whole line: where the message is
+    /// the product, a substring would let a wrong one through.
+    #[track_caller]
+    pub fn assert_stderr_line(&self, line: &str) -> &Self {
+        assert!(
+            self.stderr.lines().any(|l| l == line),
+            "stderr lacks the line {line:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     /// Asserts stderr contains every one of `needles`.
     #[track_caller]
     pub fn assert_stderr_has(&self, needles: &[&str]) -> &Self {

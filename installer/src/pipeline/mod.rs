@@ -1,0 +1,96 @@
+//! The install pipeline, below the commands: config → plan (`load`,
+//! `plan_for`) → the hash to trust (`archive_hash`) → cache, fetch, verify,
+//! unpack, publish (`tree::ensure_tree`). `install` and `prefill` both run
+//! it; no command calls another.
+
+mod tree;
+
+pub use tree::{Ensured, HitCheck, TEMP_MAX_AGE, ensure_tree};
+
+use crate::checksums;
+use crate::error::Error;
+use crate::hash::Sha256Hash;
+use crate::manifest::Manifest;
+use crate::net::{Client, url::Url};
+use crate::plan::{self, Integrity, Plan};
+use crate::platform;
+use crate::settings::{Origin, Setting, Settings};
+use std::path::Path;
+
+/// Everything known about one package before any I/O beyond reading config.
+pub struct Loaded {
+    pub manifest: Manifest,
+    pub settings: Settings,
+    pub plan: Plan,
+}
+
+/// What the command line says on top of the consumer's settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flags<'a> {
+    /// `--offline`.
+    pub offline: bool,
+    /// `--target TRIPLE`.
+    pub target: Option<&'a str>,
+}
+
+/// Reads package.json and the consumer's settings (with `flags` on top),
+/// and resolves the plan for the host (or forced) target.
+pub fn load(package_dir: &Path, flags: Flags<'_>) -> Result<Loaded, Error> {
+    let manifest = Manifest::load(package_dir)?;
+    let settings = settings_for(&manifest, flags)?;
+    let target = host_target(&manifest, &settings)?;
+    let plan = plan::resolve(&manifest, &settings, &target)?;
+    Ok(Loaded {
+        manifest,
+        settings,
+        plan,
+    })
+}
+
+/// The consumer's settings for `manifest` (its env prefix decides which
+/// `<PREFIX>_*` variables apply), with `flags` on top. A setting that
+/// cannot be used stops here (exit 3).
+pub fn settings_for(manifest: &Manifest, flags: Flags<'_>) -> Result<Settings, Error> {
+    let mut settings = Settings::load(Some(&plan::env_prefix(manifest)));
+    if flags.offline {
+        settings.offline = Setting {
+            value: true,
+            origin: Origin::Flag("--offline"),
+        };
+    }
+    if let Some(t) = flags.target {
+        settings.target = Some(Setting {
+            value: t.to_string(),
+            origin: Origin::Flag("--target"),
+        });
+    }
+    settings.check()?;
+    Ok(settings)
+}
+
+/// The target to install for this host: the forced one (`--target`,
+/// `POSTBIN_TARGET`) if any, else the best one the package offers.
+pub fn host_target(manifest: &Manifest, settings: &Settings) -> Result<String, Error> {
+    let forced = settings.target.as_ref().map(|s| s.value.as_str());
+    Ok(plan::choose_target(
+        manifest,
+        &platform::host_candidates(),
+        forced,
+    )?)
+}
+
+/// The archive's hash as the plan vouches for it: the pinned one, or, for a
+/// target the publisher did not pin, the one in the declared checksums file
+/// (weaker: served by the release host), with that file's text and URL.
+pub fn archive_hash(
+    client: &Client<'_>,
+    plan: &Plan,
+) -> Result<(Sha256Hash, Option<(String, Url)>), Error> {
+    match &plan.integrity {
+        Integrity::Pinned(sha) => Ok((*sha, None)),
+        Integrity::ChecksumsFile(sources) => {
+            let (sha, text, url) = checksums::fetch(client, sources, &plan.asset_name)?;
+            Ok((sha, Some((text, url))))
+        }
+    }
+}
