@@ -20,6 +20,7 @@ const path = require("path");
 const { run, explain, cleanup, sample, postbinTgz, newProject, isElf, startsWithShebang } = require("./support");
 const {
   ensureTool,
+  toolOrSkip,
   runTool,
   pmProject,
   extendPackageJson,
@@ -42,18 +43,6 @@ before(() => {
 });
 after(() => cleanup());
 
-/** bun, or null after t.skip (saying why) if it is not available here. */
-function tool(t) {
-  const found = ensureTool("bun");
-  if (found.skip) {
-    process.stderr.write(`bun.test.js: skipping, ${found.skip}\n`);
-    t.skip(found.skip.split("\n")[0]);
-    return null;
-  }
-  t.diagnostic(`bun ${found.version}`);
-  return found;
-}
-
 /** package.json fields that make bun take postbin from the local tarball. */
 function overrides(extra = {}) {
   return { overrides: { postbin: `file:${postbinTgz()}` }, ...extra };
@@ -71,7 +60,7 @@ const binOf = (project) => path.join(project, "node_modules", ".bin", "hello");
 const packageDirOf = (project) => path.join(project, "node_modules", "hello-tool");
 
 test("bun blocks the postinstall by default: `bun run --bun hello` installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const bun = tool(t);
+  const bun = toolOrSkip(t, "bun");
   if (!bun) return;
   const ctx = await pmProject(t, s, "bun-lazy", overrides());
   const env = bunEnv(ctx);
@@ -90,7 +79,7 @@ test("bun blocks the postinstall by default: `bun run --bun hello` installs on f
 });
 
 test("`bun pm trust` after a lazy install runs the postinstall: the speed path from postbin's cache", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const bun = tool(t);
+  const bun = toolOrSkip(t, "bun");
   if (!bun) return;
   const ctx = await pmProject(t, s, "bun-trust-later", overrides());
   const env = bunEnv(ctx);
@@ -114,7 +103,7 @@ test("`bun pm trust` after a lazy install runs the postinstall: the speed path f
 });
 
 test("bun trustedDependencies: native .bin, and bun's shared cache copy is never written through", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const bun = tool(t);
+  const bun = toolOrSkip(t, "bun");
   if (!bun) return;
   const ctx = await pmProject(t, s, "bun-trusted", overrides({ trustedDependencies: ["hello-tool"] }));
   const env = bunEnv(ctx);

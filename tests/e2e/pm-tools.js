@@ -1,6 +1,7 @@
 "use strict";
 // The package managers for the end-to-end tests (pnpm.test.js,
-// yarn.test.js, bun.test.js), and what those tests share beyond support.js.
+// yarn.test.js, bun.test.js), and what those tests share beyond support.js
+// (windows-wine.test.js uses its registry trap too).
 //
 // Each package manager is installed from the npm registry, once, into
 // target/tools/<dir> (installed into a temp dir beside it, probed, then
@@ -27,19 +28,22 @@ const {
   testEnv,
   newProject,
   reportedExecutable,
+  lazyNotice,
 } = require("./support");
 
 const TOOLS = path.join(ROOT, "target", "tools");
 const TOOL_INSTALL_TIMEOUT_MS = 300_000;
 
 /**
- * name -> how to get it. `dir` is shared with every other test file that
- * installs the same tool (target/tools/<dir>), `pkg` is the npm package whose
- * version is checked, `entry` the file to run (with node when `node` is set).
+ * name -> how to get it. `dir` is where it lives (target/tools/<dir>, kept
+ * across runs), `pkg` is the npm package whose version is checked, `entry`
+ * the file to run (with node when `node` is set).
  */
 const TOOL_SPECS = {
   pnpm9: { dir: "pnpm-9", spec: "pnpm@9", pkg: "pnpm", major: 9, entry: "pnpm/bin/pnpm.cjs", node: true },
   pnpm10: { dir: "pnpm-10", spec: "pnpm@10", pkg: "pnpm", major: 10, entry: "pnpm/bin/pnpm.cjs", node: true },
+  // pnpm 12 ships its entry point as an ES module.
+  pnpm12: { dir: "pnpm-12", spec: "pnpm@12", pkg: "pnpm", major: 12, entry: "pnpm/bin/pnpm.mjs", node: true },
   berry: {
     dir: "yarn-4",
     spec: "@yarnpkg/cli-dist@4",
@@ -157,6 +161,22 @@ function installTool(spec, prefix) {
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * For a test: the tool `name`, or null after t.skip (saying why) if it is not
+ * available here. The reason also goes to stderr, where a skip in a long run
+ * is seen; the test's diagnostics name the version that ran.
+ */
+function toolOrSkip(t, name) {
+  const found = ensureTool(name);
+  if (found.skip) {
+    process.stderr.write(`${path.basename(process.argv[1] || "e2e")}: skipping, ${found.skip}\n`);
+    t.skip(found.skip.split("\n")[0]);
+    return null;
+  }
+  t.diagnostic(`${name} ${found.version}`);
+  return found;
 }
 
 /** Runs tool `tool` (from ensureTool) with `args`, like support.run. */
@@ -322,8 +342,8 @@ async function assertOneDownload(s, fixture, context) {
 
 /**
  * Install scripts were skipped: nothing was downloaded yet; the first run
- * prints the tool's output and one notice line on stderr, and downloads the
- * archive once; the second run is silent and makes no request at all.
+ * prints the tool's output and the launcher's notice, whole, as the only
+ * line on stderr, and downloads the archive once; the second run is silent and makes no request at all.
  * `firstRun`/`secondRun` run the tool with the given argument.
  */
 async function assertLazyInstallOnce(s, { fixture }, { packageDir, firstRun, secondRun }) {
@@ -331,8 +351,7 @@ async function assertLazyInstallOnce(s, { fixture }, { packageDir, firstRun, sec
   const first = firstRun("first");
   assertHelloRan(first);
   const notices = first.stderr.split("\n").filter((l) => l.trim());
-  assert.equal(notices.length, 1, `one line on stderr on the first run\n${explain(first)}`);
-  assert.match(notices[0], new RegExp(`^postbin: .*${NOTICE_LAZY}`), explain(first));
+  assert.deepEqual(notices, [lazyNotice("hello")], `the notice, alone on stderr on the first run\n${explain(first)}`);
   assert.ok(!first.stdout.includes(NOTICE_LAZY), `the notice stays off stdout\n${explain(first)}`);
   assertRanExecutable(first, path.join(packageDir, ".postbin", "bin", "hello"), "the launcher runs the placed executable");
   const afterFirst = await assertOneDownload(s, fixture, explain(first));
@@ -360,6 +379,7 @@ module.exports = {
   TOOLS,
   TOOL_SPECS,
   ensureTool,
+  toolOrSkip,
   runTool,
   startRegistryTrap,
   extendPackageJson,

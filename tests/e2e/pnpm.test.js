@@ -1,5 +1,5 @@
 "use strict";
-// End to end with real pnpm 10 and 9 (installed into target/tools by
+// End to end with real pnpm 9, 10 and 12 (installed into target/tools by
 // pm-tools.js): the sample tool from its packed tarball, postbin forced to
 // the local tarball through pnpm.overrides, the registry a trap on 127.0.0.1
 // that must see no request, the release archives from server-fixture
@@ -8,9 +8,12 @@
 // docs/package-managers.md, asserted here: pnpm 10 blocks dependency build
 // scripts by default (the launcher installs on first run), allows them with
 // onlyBuiltDependencies (a tarball needs its full `name@file:<path>` key);
-// pnpm 9 runs them. pnpm's `.bin` entry is a sh shim written after the build
-// from the file itself, so after the speed path it execs the ELF directly;
-// a global shim keeps `exec node <file>`, so postbin keeps the launcher there.
+// pnpm 9 runs them; pnpm 12 blocks them and fails `pnpm add` (exit 1, the
+// package installed all the same), allows them with allowBuilds in
+// pnpm-workspace.yaml. pnpm 9/10 write the `.bin` sh shim after the build
+// from the file itself, pnpm 12 rewrites it after the build, so after the
+// speed path it execs the ELF directly; a global shim keeps `exec node
+// <file>`, so postbin keeps the launcher there.
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
@@ -20,6 +23,7 @@ const path = require("path");
 const { run, explain, cleanup, sample, postbinTgz, newProject, isElf, startsWithShebang, listDir } = require("./support");
 const {
   ensureTool,
+  toolOrSkip,
   runTool,
   pmProject,
   extendPackageJson,
@@ -38,21 +42,9 @@ let s;
 before(() => {
   s = sample();
   // Installed here (once, then cached in target/tools), not under a test's timeout.
-  for (const name of ["pnpm10", "pnpm9"]) ensureTool(name);
+  for (const name of ["pnpm10", "pnpm9", "pnpm12"]) ensureTool(name);
 });
 after(() => cleanup());
-
-/** The tool, or null after t.skip (saying why) if it is not available here. */
-function tool(t, name) {
-  const found = ensureTool(name);
-  if (found.skip) {
-    process.stderr.write(`pnpm.test.js: skipping, ${found.skip}\n`);
-    t.skip(found.skip.split("\n")[0]);
-    return null;
-  }
-  t.diagnostic(`${name} ${found.version}`);
-  return found;
-}
 
 /** package.json fields that make pnpm take postbin from the local tarball. */
 function overrides(extra = {}) {
@@ -96,16 +88,23 @@ function assertStoreIntact(store) {
   return files.length;
 }
 
-/** The .bin shim starts the file itself, not `node <file>`. */
+/**
+ * The .bin shim starts the file itself, not `node <file>`: every line that
+ * runs the bin file is its path, one shell word (pnpm 9/10 write
+ * "$basedir/...", pnpm 12 `exec "$basedir_abs"/'...'`), then "$@".
+ */
 function assertShimExecsFile(project) {
   const shim = fs.readFileSync(binOf(project), "utf8");
   assert.ok(shim.startsWith("#!/bin/sh"), `pnpm's .bin entry is a sh shim:\n${shim}`);
-  assert.ok(!/\bnode"?\s+"[^"]*hello-tool\/bin\/hello"/.test(shim), `the shim does not start node:\n${shim}`);
-  assert.match(shim, /"[^"]*hello-tool\/bin\/hello"\s+"\$@"/, `the shim execs the bin file:\n${shim}`);
+  const runs = shim.split("\n").map((l) => l.trim()).filter((l) => /hello-tool\/bin\/hello["']/.test(l));
+  assert.ok(runs.length > 0, `the shim runs the bin file:\n${shim}`);
+  for (const line of runs) {
+    assert.match(line, /^(?:exec +)?(?:"[^"]*"|'[^']*'|[^\s"'])+ +"\$@"$/, `the shim starts the bin file itself, no node:\n${shim}`);
+  }
 }
 
 test("pnpm 10 blocks the postinstall by default: `pnpm exec hello` installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const pnpm = tool(t, "pnpm10");
+  const pnpm = toolOrSkip(t, "pnpm10");
   if (!pnpm) return;
   const ctx = await pmProject(t, s, "pnpm10-lazy", overrides());
   const env = pnpmEnv(ctx);
@@ -127,7 +126,7 @@ test("pnpm 10 blocks the postinstall by default: `pnpm exec hello` installs on f
 });
 
 test("pnpm 10 with onlyBuiltDependencies: postinstall downloads; the .bin shim execs the native bin file", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const pnpm = tool(t, "pnpm10");
+  const pnpm = toolOrSkip(t, "pnpm10");
   if (!pnpm) return;
   const ctx = await pmProject(t, s, "pnpm10-built");
   // The name alone is not matched for a tarball dependency (measured with
@@ -158,7 +157,7 @@ test("pnpm 10 with onlyBuiltDependencies: postinstall downloads; the .bin shim e
 // builds the package in place; pnpm rewrites the existing `exec node` shim
 // from the ELF. (For a global install it does not: docs/package-managers.md.)
 test("pnpm 10 approving the build after a lazy install: the shim is rewritten to exec the native bin file", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const pnpm = tool(t, "pnpm10");
+  const pnpm = toolOrSkip(t, "pnpm10");
   if (!pnpm) return;
   const ctx = await pmProject(t, s, "pnpm10-later", overrides());
   const env = pnpmEnv(ctx);
@@ -184,7 +183,7 @@ test("pnpm 10 approving the build after a lazy install: the shim is rewritten to
 });
 
 test("pnpm 10 side-effects cache: a second project gets the built package from the store, and the store stays intact", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const pnpm = tool(t, "pnpm10");
+  const pnpm = toolOrSkip(t, "pnpm10");
   if (!pnpm) return;
   const ctx = await pmProject(t, s, "pnpm10-sidefx");
   extendPackageJson(ctx.project, overrides({ onlyBuiltDependencies: [tarballKey(ctx.project)] }));
@@ -217,7 +216,7 @@ test("pnpm 10 side-effects cache: a second project gets the built package from t
 });
 
 test("pnpm 9 runs the postinstall by default: the .bin shim execs the native bin file", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const pnpm = tool(t, "pnpm9");
+  const pnpm = toolOrSkip(t, "pnpm9");
   if (!pnpm) return;
   const ctx = await pmProject(t, s, "pnpm9", overrides());
   const env = pnpmEnv(ctx);
@@ -236,7 +235,7 @@ test("pnpm 9 runs the postinstall by default: the .bin shim execs the native bin
 });
 
 test("pnpm 9 add -g: postinstall places the executable but keeps the launcher the global shim runs with node", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const pnpm = tool(t, "pnpm9");
+  const pnpm = toolOrSkip(t, "pnpm9");
   if (!pnpm) return;
   const ctx = await pmProject(t, s, "pnpm9-global");
   const env = pnpmEnv(ctx);
@@ -260,6 +259,59 @@ test("pnpm 9 add -g: postinstall places the executable but keeps the launcher th
   assertHelloRan(hello);
   assertRanExecutable(hello, placed, "the launcher runs the placed executable");
   assert.equal(hello.stderr, "", `no install notice: postinstall placed it\n${explain(hello)}`);
+  assert.equal((await ctx.fixture.requests()).length, afterInstall.length, "running makes no request");
+  assertNoRegistryRequests(ctx);
+});
+
+// pnpm 12 treats a build it ignored as an error: `pnpm add` exits 1
+// (ERR_PNPM_IGNORED_BUILDS), though the package is installed all the same,
+// so the launcher's first-run install is what makes the tool work.
+test("pnpm 12 fails the add on ignored builds, and the tool still installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const pnpm = toolOrSkip(t, "pnpm12");
+  if (!pnpm) return;
+  const ctx = await pmProject(t, s, "pnpm12-lazy", overrides());
+  const env = pnpmEnv(ctx);
+  const add = runTool(pnpm, ["add", s.tgz], { cwd: ctx.project, env });
+  assert.ok(!add.error, explain(add));
+  assert.equal(add.status, 1, `pnpm 12 exits 1 on ignored builds\n${explain(add)}`);
+  assert.match(add.stdout + add.stderr, /Ignored build scripts:[\s│]*hello-tool@/, explain(add));
+  const packageDir = packageDirOf(ctx.project);
+  assert.ok(startsWithShebang(path.join(packageDir, "bin", "hello")), "the bin file is still the JS launcher");
+  assert.ok(!fs.existsSync(path.join(packageDir, ".postbin")), "nothing installed yet");
+
+  await assertLazyInstallOnce(s, ctx, {
+    packageDir,
+    firstRun: (arg) => run(binOf(ctx.project), [arg], { cwd: ctx.project, env }),
+    secondRun: (arg) => run(binOf(ctx.project), [arg], { cwd: ctx.project, env }),
+  });
+  assertNoRegistryRequests(ctx);
+});
+
+// The .bin shim is written (`exec node <file>`) before the build; pnpm 12
+// rewrites it from the built file afterwards, so it execs the ELF.
+test("pnpm 12 with allowBuilds: postinstall downloads; the .bin shim execs the native bin file, no node", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const pnpm = toolOrSkip(t, "pnpm12");
+  if (!pnpm) return;
+  const ctx = await pmProject(t, s, "pnpm12-built", overrides());
+  // As with pnpm 10, a tarball dependency is matched by its full key.
+  fs.writeFileSync(
+    path.join(ctx.project, "pnpm-workspace.yaml"),
+    `allowBuilds:\n  hello-tool: true\n  ${JSON.stringify(tarballKey(ctx.project))}: true\n`
+  );
+  const env = pnpmEnv(ctx);
+  const add = runTool(pnpm, ["add", s.tgz], { cwd: ctx.project, env });
+  assertOk(add);
+  assert.doesNotMatch(add.stdout + add.stderr, /Ignored build scripts/, explain(add));
+  const afterInstall = await assertOneDownload(s, ctx.fixture, `the postinstall downloads the archive\n${explain(add)}`);
+
+  const file = path.join(packageDirOf(ctx.project), "bin", "hello");
+  assert.ok(isElf(file), `${file} is the native executable (speed path)`);
+  assertShimExecsFile(ctx.project);
+  const hello = run(binOf(ctx.project), ["x"], { cwd: ctx.project, env });
+  assertHelloRan(hello);
+  assertRanExecutable(hello, file, "the shim runs the native bin file itself, no launcher");
+  assert.equal(hello.stderr, "", explain(hello));
+  assertHelloRan(runTool(pnpm, ["exec", "hello"], { cwd: ctx.project, env }));
   assert.equal((await ctx.fixture.requests()).length, afterInstall.length, "running makes no request");
   assertNoRegistryRequests(ctx);
 });

@@ -419,6 +419,27 @@ function reportedExecutable(stdout) {
 
 const HELLO_OUTPUT = "hello from a native tool installed by postbin";
 
+// ------------------------------------------------------- postbin's messages
+//
+// Where postbin's message is what the user gets, tests compare the whole
+// line: a substring would let a wrong or garbled message through.
+
+/** The launcher's notice when it installs on first run (shim-js/launcher.js). */
+function lazyNotice(command) {
+  return `postbin: ${command} is not installed yet (install scripts were skipped); installing it now`;
+}
+
+/**
+ * The lines of `text` that postbin printed (`postbin: ...`), without the
+ * prefix npm puts before a failed script's output (`npm error `).
+ */
+function postbinLines(text) {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/^npm error /, "").trimEnd())
+    .filter((l) => l.startsWith("postbin: "));
+}
+
 module.exports = {
   ROOT,
   HELLO_OUTPUT,
@@ -439,4 +460,6 @@ module.exports = {
   startsWithShebang,
   listDir,
   reportedExecutable,
+  lazyNotice,
+  postbinLines,
 };

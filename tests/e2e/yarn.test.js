@@ -10,8 +10,8 @@
 // by default (YN0004; the launcher installs on first run), allows them with
 // dependenciesMeta.<pkg>.built; its node-modules `.bin` is a symlink, so the
 // speed path makes `.bin/hello` the ELF; under PnP the packages postbin
-// needs on disk are unplugged and `yarn hello` runs the launcher. yarn 1
-// runs install scripts by default.
+// needs on disk are unplugged and `yarn hello` runs the launcher, or once
+// built the ELF itself. yarn 1 runs install scripts by default.
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
@@ -21,6 +21,7 @@ const path = require("path");
 const { run, explain, cleanup, sample, postbinTgz, isElf, startsWithShebang } = require("./support");
 const {
   ensureTool,
+  toolOrSkip,
   runTool,
   pmProject,
   findFiles,
@@ -41,18 +42,6 @@ before(() => {
   for (const name of ["berry", "yarn1"]) ensureTool(name);
 });
 after(() => cleanup());
-
-/** The tool, or null after t.skip (saying why) if it is not available here. */
-function tool(t, name) {
-  const found = ensureTool(name);
-  if (found.skip) {
-    process.stderr.write(`yarn.test.js: skipping, ${found.skip}\n`);
-    t.skip(found.skip.split("\n")[0]);
-    return null;
-  }
-  t.diagnostic(`${name} ${found.version}`);
-  return found;
-}
 
 /** package.json fields that make yarn (1 and berry) take postbin from the local tarball. */
 function resolutions(extra = {}) {
@@ -99,7 +88,7 @@ function berryAdd(berry, ctx) {
 }
 
 test("yarn berry blocks the postinstall by default: `yarn hello` installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const berry = tool(t, "berry");
+  const berry = toolOrSkip(t, "berry");
   if (!berry) return;
   const ctx = await pmProject(t, s, "berry-lazy", resolutions());
   berryProject(ctx);
@@ -119,7 +108,7 @@ test("yarn berry blocks the postinstall by default: `yarn hello` installs on fir
 });
 
 test("yarn berry with dependenciesMeta.built: postinstall downloads; .bin/hello is the native executable", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const berry = tool(t, "berry");
+  const berry = toolOrSkip(t, "berry");
   if (!berry) return;
   const ctx = await pmProject(t, s, "berry-built", resolutions({ dependenciesMeta: { "hello-tool": { built: true } } }));
   berryProject(ctx);
@@ -146,7 +135,7 @@ test("yarn berry with dependenciesMeta.built: postinstall downloads; .bin/hello 
 });
 
 test("yarn berry nmMode hardlinks-global: the speed path leaves berry's shared store intact", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const berry = tool(t, "berry");
+  const berry = toolOrSkip(t, "berry");
   if (!berry) return;
   const ctx = await pmProject(t, s, "berry-hardlinks", resolutions({ dependenciesMeta: { "hello-tool": { built: true } } }));
   berryProject(ctx, { nmMode: "hardlinks-global" });
@@ -179,20 +168,26 @@ test("yarn berry nmMode hardlinks-global: the speed path leaves berry's shared s
 
 // Plug'n'Play: no node_modules; postbin and the tool declare preferUnplugged,
 // so they are extracted to .yarn/unplugged and the installer can run.
-test("yarn berry PnP: the packages are unplugged, `yarn hello` installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const berry = tool(t, "berry");
-  if (!berry) return;
-  const ctx = await pmProject(t, s, "berry-pnp", resolutions());
-  berryProject(ctx, { linker: "pnp" });
-  assertOk(berryAdd(berry, ctx));
-  assert.ok(!fs.existsSync(path.join(ctx.project, "node_modules")), "PnP: no node_modules");
-  const unpluggedDir = path.join(ctx.project, ".yarn", "unplugged");
+
+/** Under PnP: postbin and hello-tool are unplugged; returns hello-tool's directory. */
+function unpluggedPackageDir(project) {
+  assert.ok(!fs.existsSync(path.join(project, "node_modules")), "PnP: no node_modules");
+  const unpluggedDir = path.join(project, ".yarn", "unplugged");
   const unplugged = fs.readdirSync(unpluggedDir);
   for (const name of ["postbin", "hello-tool"]) {
     assert.ok(unplugged.some((d) => d.startsWith(`${name}-`)), `${name} is unplugged: ${unplugged}`);
   }
   const dir = unplugged.find((d) => d.startsWith("hello-tool-"));
-  const packageDir = path.join(unpluggedDir, dir, "node_modules", "hello-tool");
+  return path.join(unpluggedDir, dir, "node_modules", "hello-tool");
+}
+
+test("yarn berry PnP: the packages are unplugged, `yarn hello` installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const berry = toolOrSkip(t, "berry");
+  if (!berry) return;
+  const ctx = await pmProject(t, s, "berry-pnp", resolutions());
+  berryProject(ctx, { linker: "pnp" });
+  assertOk(berryAdd(berry, ctx));
+  const packageDir = unpluggedPackageDir(ctx.project);
 
   const env = yarnEnv(ctx);
   await assertLazyInstallOnce(s, ctx, {
@@ -200,6 +195,29 @@ test("yarn berry PnP: the packages are unplugged, `yarn hello` installs on first
     firstRun: (arg) => runTool(berry, ["hello", arg], { cwd: ctx.project, env }),
     secondRun: (arg) => runTool(berry, ["hello", arg], { cwd: ctx.project, env }),
   });
+  assertNoRegistryRequests(ctx);
+});
+
+// With no .bin under PnP, `yarn hello` is the way in: berry runs the bin
+// file with node unless it starts with executable magic bytes, so after the
+// speed path it runs the ELF itself.
+test("yarn berry PnP with dependenciesMeta.built: postinstall downloads; `yarn hello` runs the native executable", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const berry = toolOrSkip(t, "berry");
+  if (!berry) return;
+  const ctx = await pmProject(t, s, "berry-pnp-built", resolutions({ dependenciesMeta: { "hello-tool": { built: true } } }));
+  berryProject(ctx, { linker: "pnp" });
+  const add = berryAdd(berry, ctx);
+  assertOk(add);
+  assert.doesNotMatch(add.stdout, /YN0004/, explain(add));
+  const afterInstall = await assertOneDownload(s, ctx.fixture, `the postinstall downloads the archive\n${explain(add)}`);
+
+  const file = path.join(unpluggedPackageDir(ctx.project), "bin", "hello");
+  assert.ok(isElf(file), `${file} is the native executable (speed path)`);
+  const hello = runTool(berry, ["hello", "x"], { cwd: ctx.project, env: yarnEnv(ctx) });
+  assertHelloRan(hello);
+  assertRanExecutable(hello, file, "`yarn hello` runs the ELF itself, not node");
+  assert.equal(hello.stderr, "", explain(hello));
+  assert.equal((await ctx.fixture.requests()).length, afterInstall.length, "running makes no request");
   assertNoRegistryRequests(ctx);
 });
 
@@ -213,7 +231,7 @@ function yarn1(yarn, args, ctx) {
 }
 
 test("yarn 1 runs the postinstall by default: .bin/hello is the native executable", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const yarn = tool(t, "yarn1");
+  const yarn = toolOrSkip(t, "yarn1");
   if (!yarn) return;
   const ctx = await pmProject(t, s, "yarn1", resolutions());
   const add = yarn1(yarn, ["add", `file:${s.tgz}`, "--non-interactive", "--no-progress"], ctx);
@@ -234,7 +252,7 @@ test("yarn 1 runs the postinstall by default: .bin/hello is the native executabl
 });
 
 test("yarn 1 --ignore-scripts: `yarn hello` installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const yarn = tool(t, "yarn1");
+  const yarn = toolOrSkip(t, "yarn1");
   if (!yarn) return;
   const ctx = await pmProject(t, s, "yarn1-lazy", resolutions());
   assertOk(yarn1(yarn, ["add", `file:${s.tgz}`, "--ignore-scripts", "--non-interactive", "--no-progress"], ctx));
