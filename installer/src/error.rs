@@ -84,8 +84,7 @@ impl Error {
             Error::Extract(extract::Error::Io { .. }) => exit::FILESYSTEM,
             Error::Extract(_) | Error::MissingBin { .. } => exit::ARCHIVE,
             Error::Cache(_) | Error::Link(_) => exit::FILESYSTEM,
-            Error::MirrorTree(mirror_tree::Error::Io { .. }) => exit::FILESYSTEM,
-            Error::MirrorTree(mirror_tree::Error::Url { .. }) => exit::CONFIG,
+            Error::MirrorTree(_) => exit::FILESYSTEM,
             Error::OfflineMiss { .. } => exit::OFFLINE_MISS,
             Error::NotInstalled { .. } => exit::FAILURE,
         }
@@ -227,9 +226,4 @@ macro_rules! from_io {
         }
     )*};
 }
-from_io!(
-    cache::Error,
-    link::Error,
-    extract::Error,
-    mirror_tree::Error
-);
+from_io!(cache::Error, link::Error, extract::Error);

@@ -14,7 +14,7 @@ pub mod cache;
 pub mod checksums;
 pub mod cli;
 pub(crate) mod commands;
-pub mod env_vars;
+pub(crate) mod env_vars;
 pub mod error;
 pub mod extract;
 pub(crate) mod fetch;

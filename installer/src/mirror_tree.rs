@@ -9,6 +9,7 @@ use crate::error::io_err;
 use crate::fs_retry;
 use crate::hash::{self, Sha256Hash};
 use crate::net::url::{apply_mirror, file_url_to_path};
+use crate::plan;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -20,45 +21,43 @@ use std::path::{Component, Path, PathBuf};
 /// reads it to label what it stores and does not store it.
 pub const PREFILL_INDEX: &str = "postbin-prefill.json";
 
-/// What can go wrong writing the tree; `--out` names where it goes.
+/// A file or directory of the tree that could not be written; the message
+/// names `--out`, where the tree goes.
 #[derive(Debug)]
-pub enum Error {
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
-    /// The publisher's URL has no place in a mirror tree.
-    Url { field: String, problem: String },
+pub struct Error {
+    pub op: &'static str,
+    pub path: PathBuf,
+    pub source: io::Error,
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Io { op, path, .. } => write!(
-                f,
-                "cannot {op} {} in the --out tree; choose an --out directory you can write to",
-                path.display()
-            ),
-            Error::Url { field, problem } => write!(f, "{field}: {problem}"),
-        }
+        write!(
+            f,
+            "cannot {} {} in the --out tree; choose an --out directory you can write to",
+            self.op,
+            self.path.display()
+        )
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            Error::Url { .. } => None,
-        }
+        Some(&self.source)
+    }
+}
+
+impl crate::error::FromIo for Error {
+    fn from_io(op: &'static str, path: PathBuf, source: io::Error) -> Self {
+        Error { op, path, source }
     }
 }
 
 /// Where `url` lives in a mirror tree rooted at `out`: exactly the file an
 /// install with `POSTBIN_MIRROR=file://<out>` reads. Refuses URL paths that
 /// would leave `out` (`..`, encoded or not).
-pub fn mirror_path(out: &Path, url: &str, target: &str) -> Result<PathBuf, Error> {
-    let bad = |problem: String| Error::Url {
+pub fn mirror_path(out: &Path, url: &str, target: &str) -> Result<PathBuf, plan::Error> {
+    let bad = |problem: String| plan::Error::Invalid {
         field: format!("postbin url of {target}"),
         problem,
     };
@@ -345,7 +344,7 @@ mod tests {
             "https://h/",
         ] {
             let e = mirror_path(out, evil, "t").unwrap_err();
-            assert!(matches!(e, Error::Url { .. }), "{evil}: {e}");
+            assert!(matches!(e, plan::Error::Invalid { .. }), "{evil}: {e}");
         }
     }
 

@@ -9,6 +9,9 @@ TOOLS="$ROOT/target/tools"
 # from shim-js/installers.json: the one list, also read by platform.js.
 mapfile -t INSTALLER_TARGETS < <(node -e 'for (const t of require(process.argv[1]).installers) console.log(t)' "$ROOT/shim-js/installers.json")
 HOST_TARGET=x86_64-unknown-linux-musl
+# Each static installer must stay within this many bytes (2 MiB): the size
+# gate in scripts/test fails past it, scripts/bench reports against it.
+INSTALLER_BUDGET=$((2 * 1024 * 1024))
 
 # Pinned versions of the cross-build tools, installed under target/tools.
 ZIG_VERSION=0.17.1
@@ -16,6 +19,14 @@ CARGO_ZIGBUILD_VERSION=0.24.1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# file_size FILE: its size in bytes (`wc -c`, not GNU-only `stat -c %s`;
+# the arithmetic drops the padding BSD wc adds).
+file_size() {
+  local n
+  n=$(wc -c < "$1") || return 1
+  echo $((n))
+}
 
 APT_UPDATED=0
 # ensure_apt CMD PACKAGE: installs PACKAGE unless CMD is already installed
@@ -32,10 +43,11 @@ ensure_apt() {
   apt_install "$pkg"
 }
 
-# apt_install PACKAGE...: installs Debian packages (the scripts assume a
-# Debian-based machine, as CI is).
+# apt_install PACKAGE...: installs Debian packages. The scripts that
+# install packages (scripts/test, demo, bench, make-sample, build-installers,
+# lint-workflows) assume a Debian or Ubuntu machine, as CI is.
 apt_install() {
-  command -v apt-get >/dev/null 2>&1 || die "apt-get is not available; install $* yourself"
+  command -v apt-get >/dev/null 2>&1 || die "apt-get is not available (the scripts expect Debian or Ubuntu); install $* yourself"
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   if [ "$APT_UPDATED" = 0 ]; then
@@ -45,15 +57,25 @@ apt_install() {
   fi
   say "installing $*"
   # Daemons (nginx, tinyproxy) are only run by the tests, on 127.0.0.1:
-  # forbid the package scripts from starting a system service on 0.0.0.0.
-  local policy=/usr/sbin/policy-rc.d added=0 rc=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && added=1
+  # a policy-rc.d that says no forbids the package scripts from starting a
+  # system service on 0.0.0.0. One the machine already has is left alone.
+  local policy=/usr/sbin/policy-rc.d
+  if [ -e "$policy" ]; then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    return
   fi
-  # `|| rc=$?` keeps going under `set -e`, so the policy file is always removed.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null || rc=$?
-  [ "$added" = 1 ] && $sudo rm -f "$policy"
-  return $rc
+  # In a subshell whose EXIT trap removes the policy file on every way out:
+  # success, a failed install (with or without `set -e`), Ctrl-C, kill. The
+  # steps are chained with && because `set -e` does not apply when the
+  # caller tests the result (`if ensure_apt ...`).
+  (
+    trap '$sudo rm -f "$policy"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null &&
+      $sudo chmod +x "$policy" &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  )
 }
 
 ensure_rust_target() {

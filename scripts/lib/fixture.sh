@@ -19,7 +19,9 @@ stop_fixture() {
   FIXTURE_PID=""
 }
 
-# Number of requests the fixture has logged (its control endpoint).
+# Number of requests the fixture has logged (its control endpoint). node,
+# which common.sh already needs, reads the JSON.
 fixture_requests() {
-  curl -s "$FIXTURE_URL/__fixture/requests" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+  curl -s "$FIXTURE_URL/__fixture/requests" |
+    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).length))'
 }

@@ -103,6 +103,40 @@ function assertShimExecsFile(project) {
   }
 }
 
+// The build was skipped: the bin file is still the JS launcher and nothing
+// is installed; `firstRun` installs, once, and the .bin entry then runs the
+// tool with no further download.
+async function assertLazyAfterSkippedBuild(ctx, env, firstRun) {
+  const packageDir = packageDirOf(ctx.project);
+  assert.ok(startsWithShebang(path.join(packageDir, "bin", "hello")), "the bin file is still the JS launcher");
+  assert.ok(!fs.existsSync(path.join(packageDir, ".postbin")), "nothing installed yet");
+  await assertLazyInstallOnce(s, ctx, {
+    packageDir,
+    firstRun,
+    secondRun: (arg) => run(binOf(ctx.project), [arg], { cwd: ctx.project, env }),
+  });
+}
+
+// With the build allowed: `pnpm add` runs the postinstall (one download),
+// the bin file becomes the native executable, and the .bin shim, run
+// directly or through `pnpm exec`, execs it with no request and no launcher.
+async function assertBuiltInstallRunsNative(pnpm, ctx, env) {
+  const add = runTool(pnpm, ["add", s.tgz], { cwd: ctx.project, env });
+  assertOk(add);
+  assert.doesNotMatch(add.stdout + add.stderr, /Ignored build scripts/, explain(add));
+  const afterInstall = await assertOneDownload(s, ctx.fixture, `the postinstall downloads the archive\n${explain(add)}`);
+
+  const file = path.join(packageDirOf(ctx.project), "bin", "hello");
+  assert.ok(isElf(file), `${file} is the native executable (speed path)`);
+  assertShimExecsFile(ctx.project);
+  const hello = run(binOf(ctx.project), ["x"], { cwd: ctx.project, env });
+  assertHelloRan(hello);
+  assertRanExecutable(hello, file, "the shim runs the native bin file itself, no launcher");
+  assert.equal(hello.stderr, "", explain(hello));
+  assertHelloRan(runTool(pnpm, ["exec", "hello"], { cwd: ctx.project, env }));
+  assert.equal((await ctx.fixture.requests()).length, afterInstall.length, "running makes no request");
+}
+
 test("pnpm 10 blocks the postinstall by default: `pnpm exec hello` installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const pnpm = toolOrSkip(t, "pnpm10");
   if (!pnpm) return;
@@ -112,15 +146,7 @@ test("pnpm 10 blocks the postinstall by default: `pnpm exec hello` installs on f
   assertOk(add);
   // (pnpm boxes the message, and wraps it at its own width)
   assert.match(add.stdout + add.stderr, /Ignored build scripts:[\s│]*hello-tool@/, explain(add));
-  const packageDir = packageDirOf(ctx.project);
-  assert.ok(startsWithShebang(path.join(packageDir, "bin", "hello")), "the bin file is still the JS launcher");
-  assert.ok(!fs.existsSync(path.join(packageDir, ".postbin")), "nothing installed yet");
-
-  await assertLazyInstallOnce(s, ctx, {
-    packageDir,
-    firstRun: (arg) => runTool(pnpm, ["exec", "hello", arg], { cwd: ctx.project, env }),
-    secondRun: (arg) => run(binOf(ctx.project), [arg], { cwd: ctx.project, env }),
-  });
+  await assertLazyAfterSkippedBuild(ctx, env, (arg) => runTool(pnpm, ["exec", "hello", arg], { cwd: ctx.project, env }));
   assert.ok(startsWithShebang(path.join(packageDir, "bin", "hello")), "a lazy install keeps the launcher");
   assertNoRegistryRequests(ctx);
 });
@@ -134,21 +160,7 @@ test("pnpm 10 with onlyBuiltDependencies: postinstall downloads; the .bin shim e
   const key = tarballKey(ctx.project);
   extendPackageJson(ctx.project, overrides({ onlyBuiltDependencies: ["hello-tool", key] }));
   const env = pnpmEnv(ctx);
-  const add = runTool(pnpm, ["add", s.tgz], { cwd: ctx.project, env });
-  assertOk(add);
-  assert.doesNotMatch(add.stdout + add.stderr, /Ignored build scripts/, explain(add));
-  const afterInstall = await assertOneDownload(s, ctx.fixture, `the postinstall downloads the archive\n${explain(add)}`);
-
-  const file = path.join(packageDirOf(ctx.project), "bin", "hello");
-  assert.ok(isElf(file), `${file} is the native executable (speed path)`);
-  assertShimExecsFile(ctx.project);
-  const hello = run(binOf(ctx.project), ["x"], { cwd: ctx.project, env });
-  assertHelloRan(hello);
-  assertRanExecutable(hello, file, "the shim runs the native bin file itself, no launcher");
-  assert.equal(hello.stderr, "", explain(hello));
-  const viaExec = runTool(pnpm, ["exec", "hello"], { cwd: ctx.project, env });
-  assertHelloRan(viaExec);
-  assert.equal((await ctx.fixture.requests()).length, afterInstall.length, "running makes no request");
+  await assertBuiltInstallRunsNative(pnpm, ctx, env);
   assert.ok(assertStoreIntact(env.npm_config_store_dir) > 0, "the store holds files");
   assertNoRegistryRequests(ctx);
 });
@@ -275,15 +287,22 @@ test("pnpm 12 fails the add on ignored builds, and the tool still installs on fi
   assert.ok(!add.error, explain(add));
   assert.equal(add.status, 1, `pnpm 12 exits 1 on ignored builds\n${explain(add)}`);
   assert.match(add.stdout + add.stderr, /Ignored build scripts:[\s│]*hello-tool@/, explain(add));
-  const packageDir = packageDirOf(ctx.project);
-  assert.ok(startsWithShebang(path.join(packageDir, "bin", "hello")), "the bin file is still the JS launcher");
-  assert.ok(!fs.existsSync(path.join(packageDir, ".postbin")), "nothing installed yet");
+  await assertLazyAfterSkippedBuild(ctx, env, (arg) => run(binOf(ctx.project), [arg], { cwd: ctx.project, env }));
+  assertNoRegistryRequests(ctx);
+});
 
-  await assertLazyInstallOnce(s, ctx, {
-    packageDir,
-    firstRun: (arg) => run(binOf(ctx.project), [arg], { cwd: ctx.project, env }),
-    secondRun: (arg) => run(binOf(ctx.project), [arg], { cwd: ctx.project, env }),
-  });
+// The README's deny entry: `allowBuilds: {hello-tool: false}` makes pnpm 12
+// exit 0 without running the postinstall (a deny matches the bare name, even
+// for a tarball), and the launcher's first-run install takes over.
+test("pnpm 12 with the build denied: add exits 0, the tool installs on first run, once", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const pnpm = toolOrSkip(t, "pnpm12");
+  if (!pnpm) return;
+  const ctx = await pmProject(t, s, "pnpm12-denied", overrides());
+  fs.writeFileSync(path.join(ctx.project, "pnpm-workspace.yaml"), "allowBuilds:\n  hello-tool: false\n");
+  const env = pnpmEnv(ctx);
+  const add = runTool(pnpm, ["add", s.tgz], { cwd: ctx.project, env });
+  assertOk(add);
+  await assertLazyAfterSkippedBuild(ctx, env, (arg) => run(binOf(ctx.project), [arg], { cwd: ctx.project, env }));
   assertNoRegistryRequests(ctx);
 });
 
@@ -299,19 +318,6 @@ test("pnpm 12 with allowBuilds: postinstall downloads; the .bin shim execs the n
     `allowBuilds:\n  hello-tool: true\n  ${JSON.stringify(tarballKey(ctx.project))}: true\n`
   );
   const env = pnpmEnv(ctx);
-  const add = runTool(pnpm, ["add", s.tgz], { cwd: ctx.project, env });
-  assertOk(add);
-  assert.doesNotMatch(add.stdout + add.stderr, /Ignored build scripts/, explain(add));
-  const afterInstall = await assertOneDownload(s, ctx.fixture, `the postinstall downloads the archive\n${explain(add)}`);
-
-  const file = path.join(packageDirOf(ctx.project), "bin", "hello");
-  assert.ok(isElf(file), `${file} is the native executable (speed path)`);
-  assertShimExecsFile(ctx.project);
-  const hello = run(binOf(ctx.project), ["x"], { cwd: ctx.project, env });
-  assertHelloRan(hello);
-  assertRanExecutable(hello, file, "the shim runs the native bin file itself, no launcher");
-  assert.equal(hello.stderr, "", explain(hello));
-  assertHelloRan(runTool(pnpm, ["exec", "hello"], { cwd: ctx.project, env }));
-  assert.equal((await ctx.fixture.requests()).length, afterInstall.length, "running makes no request");
+  await assertBuiltInstallRunsNative(pnpm, ctx, env);
   assertNoRegistryRequests(ctx);
 });

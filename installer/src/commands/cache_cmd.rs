@@ -8,7 +8,6 @@ use crate::error::{Error, exit, one_line};
 use crate::mirror_tree;
 use crate::progress::{Status, human_size};
 use crate::settings::Settings;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -34,38 +33,7 @@ pub enum Action {
 /// The summary lines (stdout), what was kept or skipped (stderr), and the
 /// exit code: 1 when `verify` removed something, 8 when `import` could not
 /// store a file.
-#[derive(Debug, Default)]
-pub struct Report {
-    lines: Vec<String>,
-    problems: Vec<String>,
-    code: i32,
-}
-
-impl Report {
-    fn line(&mut self, text: String) {
-        self.lines.push(text);
-    }
-
-    fn problem(&mut self, text: String) {
-        self.problems.push(text);
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.lines.iter().try_for_each(|l| writeln!(f, "{l}"))
-    }
-}
-
-impl super::Report for Report {
-    fn problems(&self) -> Vec<String> {
-        self.problems.clone()
-    }
-
-    fn exit_code(&self) -> i32 {
-        self.code
-    }
-}
+pub type Report = super::Lines;
 
 /// Temp entries whose name names no archive (older names, metadata being
 /// written) and untouched this long belong to no running install; `clean`
@@ -166,8 +134,7 @@ fn verify(dir: &Path) -> Result<Report, Error> {
         return Ok(report);
     };
     let inventory = cache.inventory()?;
-    let (mut archives, mut trees, mut bytes) = (0, 0, 0);
-    let (mut corrupt, mut busy, mut unchecked) = (0usize, 0usize, 0usize);
+    let mut c = Counted::default();
     let mut status = Status::new("verifying", inventory.entries.len());
     for entry in &inventory.entries {
         status.step(&describe(entry));
@@ -176,14 +143,14 @@ fn verify(dir: &Path) -> Result<Report, Error> {
                 "skipped {} (an install is using it)",
                 describe(entry)
             ));
-            busy += 1;
+            c.busy += 1;
             continue;
         };
         let check = cache.check_entry(&entry.sha);
-        archives += usize::from(check.archive_ok.is_some());
-        trees += usize::from(check.tree_ok.is_some());
-        unchecked += usize::from(check.no_key);
-        bytes += entry.size();
+        c.archives += usize::from(check.archive_ok.is_some());
+        c.trees += usize::from(check.tree_ok.is_some());
+        c.unchecked += usize::from(check.no_key);
+        c.bytes += entry.size();
         let bad_archive = check.archive_ok == Some(false);
         let bad_tree = check.tree_ok == Some(false);
         if bad_archive || bad_tree {
@@ -203,11 +170,11 @@ fn verify(dir: &Path) -> Result<Report, Error> {
                 describe(entry)
             ));
             cache.remove_entry(entry, bad_archive, bad_tree, &lock);
-            corrupt += 1;
+            c.corrupt += 1;
         }
     }
     status.finish();
-    let debris = inventory.junk.len();
+    c.debris = inventory.junk.len();
     for path in &inventory.junk {
         report.problem(format!(
             "postbin: removed {}: not a cache entry",
@@ -215,22 +182,15 @@ fn verify(dir: &Path) -> Result<Report, Error> {
         ));
     }
     cache.remove_debris(&inventory);
-    report.line(verify_summary(&Counted {
-        archives,
-        trees,
-        bytes,
-        corrupt,
-        debris,
-        busy,
-        unchecked,
-    }));
-    if corrupt > 0 || debris > 0 {
+    report.line(verify_summary(&c));
+    if c.corrupt > 0 || c.debris > 0 {
         report.code = exit::FAILURE;
     }
     Ok(report)
 }
 
 /// What `cache verify` looked at and found.
+#[derive(Default)]
 struct Counted {
     archives: usize,
     trees: usize,

@@ -16,7 +16,6 @@ use crate::net::{Client, Request, proxy};
 use crate::plan::{self, Integrity, Plan, Source};
 use crate::platform;
 use crate::settings::{Origin, Setting, Settings};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -28,34 +27,13 @@ pub struct Options {
     pub check: bool,
 }
 
-/// Doctor's product is its text: one fact per line. The exit code: 0, or 5
+/// Doctor's product is its text (`Report`), one fact per line. The exit
+/// code: 0, or 5
 /// when `--check` found a source that did not answer 2xx, or the code of the
 /// error that stopped the package's plan (e.g. 4 for an unsupported
 /// platform), or 3 when a setting has a value that cannot be used (each one
 /// is listed as a `problem:`).
-#[derive(Debug, Default)]
-pub struct Report {
-    lines: Vec<String>,
-    code: i32,
-}
-
-impl Report {
-    fn line(&mut self, text: String) {
-        self.lines.push(text);
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.lines.iter().try_for_each(|l| writeln!(f, "{l}"))
-    }
-}
-
-impl super::Report for Report {
-    fn exit_code(&self) -> i32 {
-        self.code
-    }
-}
+pub type Report = super::Lines;
 
 pub fn run(options: &Options) -> Result<Report, Error> {
     let mut out = Report::default();

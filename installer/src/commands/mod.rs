@@ -27,6 +27,41 @@ pub trait Report: std::fmt::Display {
     }
 }
 
+/// A report that is its text: lines for stdout, lines for stderr, a code
+/// (`doctor`, whose product is one fact per line; `cache`'s summaries).
+#[derive(Debug, Default)]
+pub struct Lines {
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+    pub code: i32,
+}
+
+impl Lines {
+    pub fn line(&mut self, text: String) {
+        self.stdout.push(text);
+    }
+
+    pub fn problem(&mut self, text: String) {
+        self.stderr.push(text);
+    }
+}
+
+impl std::fmt::Display for Lines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.stdout.iter().try_for_each(|l| writeln!(f, "{l}"))
+    }
+}
+
+impl Report for Lines {
+    fn problems(&self) -> Vec<String> {
+        self.stderr.clone()
+    }
+
+    fn exit_code(&self) -> i32 {
+        self.code
+    }
+}
+
 /// The package directory: `--package`, else the current directory (npm runs
 /// install scripts in the package's own directory).
 pub fn package_dir(flag: Option<&Path>) -> PathBuf {

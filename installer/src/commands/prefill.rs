@@ -232,11 +232,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
 
 /// `--out DIR`, created, as an absolute path.
 fn create_out_dir(dir: &Path) -> Result<PathBuf, Error> {
-    fs::create_dir_all(dir).map_err(|source| mirror_tree::Error::Io {
-        op: "create",
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    fs::create_dir_all(dir).map_err(io_err::<mirror_tree::Error>("create", dir))?;
     Ok(package_dir(Some(dir)))
 }
 
@@ -298,10 +294,16 @@ impl Run {
         client: &Client<'_>,
         target: &str,
     ) {
-        let result = match self.out.clone() {
-            None => self.fill_cache(manifest, settings, client, target),
-            Some(out) => self.fill_tree(&out, manifest, settings, client, target),
-        };
+        let result = plan::resolve(manifest, settings, target)
+            .map_err(Error::from)
+            .and_then(|plan| {
+                let (sha, sums) = pipeline::archive_hash(client, &plan)?;
+                let found = Found { plan, sha, sums };
+                match self.out.clone() {
+                    None => self.fill_cache(&found, settings, client),
+                    Some(out) => self.fill_tree(&out, &found, manifest, settings, client),
+                }
+            });
         let (record, written) = match result {
             Ok(Done::Skipped(record)) => (record, None),
             Ok(Done::Present(record)) => {
@@ -327,14 +329,13 @@ impl Run {
 
     fn fill_cache(
         &mut self,
-        manifest: &Manifest,
+        found: &Found,
         settings: &Settings,
         client: &Client<'_>,
-        target: &str,
     ) -> Result<Done, Error> {
-        let plan = plan::resolve(manifest, settings, target)?;
-        let (sha, sums) = pipeline::archive_hash(client, &plan)?;
-        if !self.seen.hashes.insert(sha) {
+        let Found { plan, sha, sums } = found;
+        let target = &plan.target;
+        if !self.seen.hashes.insert(*sha) {
             return Ok(Done::Skipped(None));
         }
         let dir = &settings.cache_dir.value;
@@ -353,8 +354,8 @@ impl Run {
                 plan.name
             );
         }
-        let downloaded = ensure_tree(&cache, client, &plan, &sha, HitCheck::Hash)?.downloaded;
-        cache.touch(&sha);
+        let downloaded = ensure_tree(&cache, client, plan, sha, HitCheck::Hash)?.downloaded;
+        cache.touch(sha);
         Ok(match downloaded {
             Some(bytes) => Done::Written(bytes, None),
             None => Done::Present(None),
@@ -364,17 +365,17 @@ impl Run {
     fn fill_tree(
         &mut self,
         out: &Path,
+        found: &Found,
         manifest: &Manifest,
         settings: &Settings,
         client: &Client<'_>,
-        target: &str,
     ) -> Result<Done, Error> {
-        let plan = plan::resolve(manifest, settings, target)?;
-        let (sha, sums) = pipeline::archive_hash(client, &plan)?;
+        let Found { plan, sha, sums } = found;
+        let (sha, target) = (*sha, plan.target.as_str());
         // An unpinned target is verified against its checksums file, so the
         // mirror must serve that file too, at its own origin path.
         if let Some((text, _)) = sums {
-            write_checksums_file(out, manifest, settings, target, &text)?;
+            write_checksums_file(out, manifest, settings, target, text)?;
         }
         let dest = mirror_path(out, &plan.origin_url, target)?;
         let record = Some(json!({
@@ -395,7 +396,7 @@ impl Run {
         let written = if present {
             None
         } else {
-            Some(self.download_to(&dest, &plan, &sha, settings, client)?)
+            Some(self.download_to(&dest, plan, &sha, settings, client)?)
         };
         self.seen.paths.insert(dest.clone());
         self.seen.written.entry(sha).or_insert(dest);
@@ -522,6 +523,14 @@ fn local_source(path: &Path) -> Result<Source, Error> {
         url,
         explicit: true,
     })
+}
+
+/// One (package, target) resolved: its plan and the hash it is verified
+/// against (with the checksums file's text and URL when not pinned).
+struct Found {
+    plan: Plan,
+    sha: Sha256Hash,
+    sums: Option<(String, Url)>,
 }
 
 enum Done {
