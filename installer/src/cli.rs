@@ -2,7 +2,9 @@
 //! user typed, validated); running it is the commands' job; printing errors
 //! and choosing the exit code happen here, once.
 
-use crate::commands::{Report, cache_cmd, doctor, init, install, pin, prefill, which};
+use crate::commands::{
+    Report, cache_cmd, check, doctor, init, install, pin, plan_cmd, prefill, which,
+};
 use crate::error::{Error, exit};
 use lexopt::prelude::*;
 use std::path::PathBuf;
@@ -13,8 +15,10 @@ postbin: installs a tool's native executable from its release archive, verified 
 Usage:
   postbin install [--package DIR] [--target TRIPLE] [--offline] [--cache-only]
   postbin which [--package DIR] [NAME]
-  postbin init [--package DIR]
-  postbin pin [--package DIR] [--checksums FILE|URL] [--download]
+  postbin init [--package DIR] [--from SOURCE] [--dry-run] [--workflow github [--build]]
+  postbin pin [--package DIR] [--checksums FILE|URL]... [--download]
+  postbin check [--package DIR]
+  postbin plan [--package DIR] [--targets all|T,T] [--json]
   postbin prefill [PKG_DIR|PKG.tgz]... [--node-modules DIR]... [--targets all|T,T] [--out DIR]
   postbin cache dir|list|verify|prune|clean|import [--older-than DAYS] [--max-size SIZE] [DIR]
   postbin doctor [--package DIR] [--check]
@@ -24,8 +28,14 @@ Commands:
   install   download (or take from the cache), verify and place the package's executables;
             --cache-only places nothing and prints the executables' paths in the cache
   which     print the absolute path of an installed executable (installs nothing; exit 1 if absent)
-  init      publisher: write the bin launchers, the postinstall script and the postbin dependency
-  pin       publisher: write each target's sha256 from a checksums file and/or by downloading
+  init      publisher: write the bin launchers, the postinstall script and the postbin dependency;
+            --from SOURCE writes the whole postbin section from a release (owner/repo@tag, its
+            URL, a dist-manifest.json, goreleaser output, a directory of assets) and pins it
+  pin       publisher: write each target's sha256 from checksums files and/or by downloading
+  check     publisher: fail before `npm pack` on a launcher that is not postbin's, a target
+            with no pinned hash, or a .postbin/ directory that would be packed
+  plan      print the fetch plan (URLs in order, sha256, size, format, bins) without
+            downloading; --json for tools (stable shape, docs/cli.md)
   prefill   fill the cache (or, with --out, a portable mirror tree) for offline installs
   cache     show, verify, prune, clean or import into the cache
   doctor    show the platform, URLs, mirror/proxy/CA settings in force and the cache state
@@ -49,6 +59,8 @@ pub enum Command {
     Prefill(prefill::Options),
     Cache(cache_cmd::Action),
     Doctor(doctor::Options),
+    Check(check::Options),
+    Plan(plan_cmd::Options),
     Help,
     Version,
 }
@@ -73,6 +85,8 @@ fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
         "prefill" => parse_prefill(&mut p)?.map(Command::Prefill),
         "cache" => parse_cache(&mut p)?.map(Command::Cache),
         "doctor" => parse_doctor(&mut p)?.map(Command::Doctor),
+        "check" => parse_check(&mut p)?.map(Command::Check),
+        "plan" => parse_plan(&mut p)?.map(Command::Plan),
         "help" => None,
         other => {
             return Err(lexopt::Error::Custom(
@@ -120,6 +134,10 @@ fn parse_init(p: &mut lexopt::Parser) -> Parsed<init::Options> {
     while let Some(arg) = p.next()? {
         match arg {
             Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Long("from") => o.from = Some(p.value()?.string()?),
+            Long("dry-run") => o.dry_run = true,
+            Long("workflow") => o.workflow = Some(p.value()?.string()?),
+            Long("build") => o.build = true,
             Long("help") | Short('h') => return Ok(None),
             other => return Err(other.unexpected()),
         }
@@ -132,13 +150,13 @@ fn parse_pin(p: &mut lexopt::Parser) -> Parsed<pin::Options> {
     while let Some(arg) = p.next()? {
         match arg {
             Long("package") | Short('p') => o.package = Some(p.value()?.into()),
-            Long("checksums") => o.checksums = Some(p.value()?.string()?),
+            Long("checksums") => o.checksums.push(p.value()?.string()?),
             Long("download") => o.download = true,
             Long("help") | Short('h') => return Ok(None),
             other => return Err(other.unexpected()),
         }
     }
-    if o.checksums.is_none() && !o.download {
+    if o.checksums.is_empty() && !o.download {
         return Err(lexopt::Error::Custom(
             "pin needs --checksums FILE|URL, --download, or both".into(),
         ));
@@ -168,6 +186,32 @@ fn parse_doctor(p: &mut lexopt::Parser) -> Parsed<doctor::Options> {
         match arg {
             Long("package") | Short('p') => o.package = Some(p.value()?.into()),
             Long("check") => o.check = true,
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Some(o))
+}
+
+fn parse_check(p: &mut lexopt::Parser) -> Parsed<check::Options> {
+    let mut o = check::Options::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Some(o))
+}
+
+fn parse_plan(p: &mut lexopt::Parser) -> Parsed<plan_cmd::Options> {
+    let mut o = plan_cmd::Options::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Long("targets") => o.targets = Some(p.value()?.string()?),
+            Long("json") => o.json = true,
             Long("help") | Short('h') => return Ok(None),
             other => return Err(other.unexpected()),
         }
@@ -281,6 +325,8 @@ fn run(command: Command) -> Result<i32, Error> {
         Command::Prefill(o) => Ok(emit(&prefill::run(&o)?)),
         Command::Cache(action) => Ok(emit(&cache_cmd::run(&action)?)),
         Command::Doctor(o) => Ok(emit(&doctor::run(&o)?)),
+        Command::Check(o) => Ok(emit(&check::run(&o)?)),
+        Command::Plan(o) => Ok(emit(&plan_cmd::run(&o)?)),
     }
 }
 
@@ -357,14 +403,15 @@ mod tests {
             p(&["pin", "--checksums", "sums.txt", "--download"]).unwrap(),
             Command::Pin(pin::Options {
                 package: None,
-                checksums: Some("sums.txt".into()),
+                checksums: vec!["sums.txt".into()],
                 download: true
             })
         );
         assert_eq!(
             p(&["init", "-p", "x"]).unwrap(),
             Command::Init(init::Options {
-                package: Some("x".into())
+                package: Some("x".into()),
+                ..init::Options::default()
             })
         );
         assert_eq!(

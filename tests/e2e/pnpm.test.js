@@ -147,7 +147,7 @@ test("pnpm 10 blocks the postinstall by default: `pnpm exec hello` installs on f
   // (pnpm boxes the message, and wraps it at its own width)
   assert.match(add.stdout + add.stderr, /Ignored build scripts:[\s│]*hello-tool@/, explain(add));
   await assertLazyAfterSkippedBuild(ctx, env, (arg) => runTool(pnpm, ["exec", "hello", arg], { cwd: ctx.project, env }));
-  assert.ok(startsWithShebang(path.join(packageDir, "bin", "hello")), "a lazy install keeps the launcher");
+  assert.ok(startsWithShebang(path.join(packageDirOf(ctx.project), "bin", "hello")), "a lazy install keeps the launcher");
   assertNoRegistryRequests(ctx);
 });
 

@@ -17,6 +17,16 @@ use std::path::{Path, PathBuf};
 pub struct Options {
     /// `--package DIR`.
     pub package: Option<PathBuf>,
+    /// `--from SOURCE`: a release (`owner/repo@tag`, its page URL), a
+    /// cargo-dist `dist-manifest.json`, goreleaser output, or a directory of
+    /// assets, read to write the whole `postbin` section.
+    pub from: Option<String>,
+    /// `--dry-run`: print what would be written, write nothing.
+    pub dry_run: bool,
+    /// `--workflow github`: write the release workflow.
+    pub workflow: Option<String>,
+    /// `--build`: the workflow also builds the Rust crate for each target.
+    pub build: bool,
 }
 
 #[derive(Debug, Default)]
@@ -245,6 +255,7 @@ mod tests {
         fs::write(dir.path().join("package.json"), pj).unwrap();
         let first = run(&Options {
             package: Some(dir.path().to_path_buf()),
+            ..Options::default()
         })
         .unwrap();
         assert!(first.package_json_changed);
@@ -266,6 +277,7 @@ mod tests {
         assert!(crate::link::is_our_launcher(&dir.path().join("bin/hello")));
         let second = run(&Options {
             package: Some(dir.path().to_path_buf()),
+            ..Options::default()
         })
         .unwrap();
         assert!(!second.package_json_changed && second.launchers_written.is_empty());
@@ -293,6 +305,7 @@ mod tests {
         fs::write(&launcher, OLD_LAUNCHER).unwrap();
         let report = run(&Options {
             package: Some(dir.path().to_path_buf()),
+            ..Options::default()
         })
         .unwrap();
         assert_eq!(report.launchers_written, std::slice::from_ref(&launcher));
@@ -304,7 +317,8 @@ mod tests {
         assert!(text.contains("catch (e)") && text.contains("HELLO_TOOL_BINARY_PATH"));
         assert!(
             run(&Options {
-                package: Some(dir.path().to_path_buf())
+                package: Some(dir.path().to_path_buf()),
+                ..Options::default()
             })
             .unwrap()
             .launchers_written
@@ -320,6 +334,7 @@ mod tests {
         fs::write(dir.path().join("package.json"), PACKAGE_JSON).unwrap();
         run(&Options {
             package: Some(dir.path().to_path_buf()),
+            ..Options::default()
         })
         .unwrap();
         let out = match std::process::Command::new("node")
@@ -365,6 +380,7 @@ mod tests {
         .unwrap();
         let err = run(&Options {
             package: Some(dir.path().to_path_buf()),
+            ..Options::default()
         })
         .unwrap_err()
         .to_string();

@@ -4,10 +4,12 @@
 //! calls another.
 
 pub mod cache_cmd;
+pub mod check;
 pub mod doctor;
 pub mod init;
 pub mod install;
 pub mod pin;
+pub mod plan_cmd;
 pub mod prefill;
 pub mod which;
 

@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 pub struct Options {
     /// `--package DIR`.
     pub package: Option<PathBuf>,
-    /// `--checksums FILE|URL`.
-    pub checksums: Option<String>,
+    /// `--checksums FILE|URL`, each given; they are merged.
+    pub checksums: Vec<String>,
     /// `--download`: hash the assets themselves.
     pub download: bool,
 }
@@ -76,7 +76,8 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     let manifest = Manifest::load(&package_dir)?;
     let settings = pipeline::settings_for(&manifest, Flags::default())?;
     let client = Client::new(&settings);
-    let sums = match &options.checksums {
+    // Interim: the first file only, until several merge.
+    let sums = match options.checksums.first() {
         Some(location) => Some(read_checksums(&client, location)?),
         None => None,
     };
