@@ -4,6 +4,8 @@
 //! (for yarn PnP). Idempotent: a second
 //! run changes nothing. Key order and everything else in package.json is kept.
 
+mod from;
+
 use crate::error::Error;
 use crate::link::LAUNCHER_MARKER;
 use crate::manifest::Manifest;
@@ -31,6 +33,8 @@ pub struct Options {
 
 #[derive(Debug, Default)]
 pub struct Report {
+    /// What `--from` (or a cargo-dist package migrated in place) chose.
+    pub from: Option<from::Report>,
     pub package_dir: PathBuf,
     pub launchers_written: Vec<PathBuf>,
     pub package_json_changed: bool,
@@ -38,6 +42,9 @@ pub struct Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(from) = &self.from {
+            write!(f, "{from}")?;
+        }
         for path in &self.launchers_written {
             writeln!(f, "wrote launcher {}", path.display())?;
         }
@@ -61,6 +68,15 @@ pub const POSTINSTALL: &str = "postbin install";
 
 pub fn run(options: &Options) -> Result<Report, Error> {
     let package_dir = super::package_dir(options.package.as_deref());
+    // The `postbin` section first, when it is to be written from a release.
+    let from = from::run(&package_dir, options)?;
+    if options.dry_run {
+        return Ok(Report {
+            from,
+            package_dir,
+            ..Report::default()
+        });
+    }
     let manifest = Manifest::load(&package_dir)?;
     if manifest.bin.is_empty() {
         return Err(Error::Usage(format!(
@@ -71,6 +87,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     let launchers_written = write_launchers(&package_dir, &manifest)?;
     let package_json_changed = update_package_json(&package_dir, &manifest)?;
     Ok(Report {
+        from,
         package_dir,
         launchers_written,
         package_json_changed,
