@@ -21,7 +21,7 @@ use crate::manifest::Manifest;
 use crate::mirror_tree::{self, PREFILL_INDEX, file_url, mirror_path};
 use crate::net::Client;
 use crate::net::url::Url;
-use crate::pipeline::{self, Flags, HitCheck, ensure_tree};
+use crate::pipeline::{self, Flags, HitCheck, Targets, ensure_tree};
 use crate::plan::{self, Integrity, Plan, Source};
 use crate::progress::{Status, human_size};
 use crate::settings::Settings;
@@ -77,22 +77,6 @@ impl Failure {
             what: what.into(),
             message: one_line(e),
             code: e.exit_code(),
-        }
-    }
-}
-
-enum Targets {
-    Host,
-    All,
-    List(Vec<String>),
-}
-
-impl Targets {
-    fn parse(flag: Option<&str>) -> Targets {
-        match flag.map(str::trim) {
-            None | Some("") | Some("host") => Targets::Host,
-            Some("all") => Targets::All,
-            Some(list) => Targets::List(crate::settings::split_list(list)),
         }
     }
 }

@@ -68,6 +68,26 @@ pub fn settings_for(manifest: &Manifest, flags: Flags<'_>) -> Result<Settings, E
     Ok(settings)
 }
 
+/// Which targets a command works on (`--targets`).
+pub enum Targets {
+    /// The one this host would install (the default, or `host`).
+    Host,
+    /// Every target the package offers (`all`).
+    All,
+    /// These (`T,T`).
+    List(Vec<String>),
+}
+
+impl Targets {
+    pub fn parse(flag: Option<&str>) -> Targets {
+        match flag.map(str::trim) {
+            None | Some("") | Some("host") => Targets::Host,
+            Some("all") => Targets::All,
+            Some(list) => Targets::List(crate::settings::split_list(list)),
+        }
+    }
+}
+
 /// The target to install for this host: the forced one (`--target`,
 /// `POSTBIN_TARGET`) if any, else the best one the package offers.
 pub fn host_target(manifest: &Manifest, settings: &Settings) -> Result<String, Error> {

@@ -27,6 +27,7 @@ mod net_support;
 mod net_tls;
 mod network;
 mod offline_prefill;
+mod plan_json;
 mod redaction;
 mod settings_errors;
 mod support;

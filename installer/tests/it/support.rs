@@ -69,6 +69,11 @@ impl World {
         Release::new(&self.root()).asset(name, bytes)
     }
 
+    /// The fixture's main host, `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.fixture.base_url()
+    }
+
     /// The publisher's URL template, pointing at the fixture's main host.
     pub fn url_template(&self) -> String {
         format!(
