@@ -19,7 +19,7 @@ Usage:
   postbin pin [--package DIR] [--checksums FILE|URL]... [--download]
   postbin check [--package DIR]
   postbin plan [--package DIR] [--targets all|T,T] [--json]
-  postbin prefill [PKG_DIR|PKG.tgz]... [--node-modules DIR]... [--targets all|T,T] [--out DIR]
+  postbin prefill [PKG_DIR|PKG.tgz]... [--node-modules DIR]... [--targets all|T,T] [--out DIR [--layout path|sha256]]
   postbin cache dir|list|verify|prune|clean|import [--older-than DAYS] [--max-size SIZE] [DIR]
   postbin doctor [--package DIR] [--check]
   postbin --version | --help
@@ -171,11 +171,27 @@ fn parse_prefill(p: &mut lexopt::Parser) -> Parsed<prefill::Options> {
             Long("node-modules") => o.node_modules.push(p.value()?.into()),
             Long("targets") => o.targets = Some(p.value()?.string()?),
             Long("out") => o.out = Some(p.value()?.into()),
+            Long("layout") => {
+                o.layout = match p.value()?.string()?.as_str() {
+                    "path" => prefill::Layout::Path,
+                    "sha256" => prefill::Layout::Sha256,
+                    other => {
+                        return Err(lexopt::Error::Custom(
+                            format!("--layout {other}: use path or sha256").into(),
+                        ));
+                    }
+                }
+            }
             Long("offline") => o.offline = true,
             Value(v) => o.inputs.push(v.into()),
             Long("help") | Short('h') => return Ok(None),
             other => return Err(other.unexpected()),
         }
+    }
+    if o.layout != prefill::Layout::Path && o.out.is_none() {
+        return Err(lexopt::Error::Custom(
+            "--layout goes with --out DIR (the cache has its own layout)".into(),
+        ));
     }
     Ok(Some(o))
 }
@@ -455,6 +471,8 @@ mod tests {
             &["cache", "import"],
             &["cache", "frob"],
             &["pin"],
+            &["prefill", "--layout", "sha256"],
+            &["prefill", "--out", "o", "--layout", "zip"],
         ] {
             let e = p(args).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{args:?}");

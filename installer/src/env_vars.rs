@@ -113,7 +113,7 @@ const fn row(
 #[cfg(test)]
 pub const TABLE: &[Documented] = &[
     row(
-        "mirrors (comma/space separated, tried in order; replace the origin `scheme://host` of the asset URL; `file:///dir` allowed, on Windows also `file:///C:/dir` and `file://server/share/dir`, and `file:///dir` is `\\dir` on the current drive; an `http://` mirror is allowed because the pinned hash still guards the bytes)",
+        "mirrors (comma/space separated, tried in order; replace the origin `scheme://host` of the asset URL; `file:///dir` allowed, on Windows also `file:///C:/dir` and `file://server/share/dir`, and `file:///dir` is `\\dir` on the current drive; an `http://` mirror is allowed because the pinned hash still guards the bytes; a mirror with `{sha256}`, `{file}` or `{name}` in it names each archive by content instead, e.g. `https://store.corp/blobs/sha256/{sha256}`, and is skipped for a file with no pinned hash)",
         &[SUFFIX_MIRROR, POSTBIN_MIRROR],
         &["postbin-mirror"],
         "none (the publisher's URL)",

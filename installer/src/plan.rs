@@ -4,7 +4,7 @@
 
 use crate::hash::Sha256Hash;
 use crate::manifest::{Manifest, TargetEntry, unscoped};
-use crate::net::url::Url;
+use crate::net::url::{Url, redact};
 use crate::platform::{self, Candidates, Unrunnable};
 use crate::settings::Settings;
 use crate::template::{self, UnknownVariable};
@@ -454,7 +454,15 @@ fn locate(
     };
     let parsed = Url::parse(&origin_url).map_err(invalid)?;
     publisher_scheme(&parsed, &url_field)?;
-    let sources = sources_for(&origin_url, settings).map_err(invalid)?;
+    let content = Content {
+        sha256: entry.sha256.as_deref().and_then(Sha256Hash::parse),
+        name: unscoped(&manifest.name),
+    };
+    let sources =
+        sources_for_content(&origin_url, settings, &content).map_err(|e| Error::Invalid {
+            field: url_field.clone(),
+            problem: e.to_string(),
+        })?;
     Ok(Asset {
         target: target.to_string(),
         format,
@@ -598,26 +606,94 @@ fn render(template: &str, vars: &[(&'static str, &str)], field: &str) -> Result<
 /// The URLs to try for an asset: each configured mirror in order, else the
 /// origin. With mirrors set the origin is not tried (networks that reach only
 /// a mirror would wait on it); list it as the last mirror to fall back to it.
-pub fn sources_for(
+/// (A file with no pinned hash, such as a checksums file: `{sha256}`
+/// mirrors are skipped.)
+pub fn sources_for(url: &str, settings: &Settings) -> Result<Vec<Source>, MirrorError> {
+    let content = Content {
+        sha256: None,
+        name: "",
+    };
+    sources_for_content(url, settings, &content)
+}
+
+/// What a content-addressed mirror may name: `{sha256}` (the pinned hash),
+/// `{file}` (the asset's file name), `{name}` (the unscoped package name).
+pub struct Content<'a> {
+    pub sha256: Option<Sha256Hash>,
+    pub name: &'a str,
+}
+
+#[derive(Debug)]
+pub enum MirrorError {
+    Parse(crate::net::url::ParseError),
+    /// No mirror can serve this file (each wants a `{sha256}` it lacks).
+    Unusable(String),
+}
+
+impl fmt::Display for MirrorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MirrorError::Parse(e) => e.fmt(f),
+            MirrorError::Unusable(problem) => f.write_str(problem),
+        }
+    }
+}
+
+/// `sources_for`, where a mirror may also be a template over the content
+/// (`https://store.corp/blobs/sha256/{sha256}`): a generic blob store then
+/// serves any release, whatever its path layout. A `{sha256}` mirror is
+/// skipped for a file with no pinned hash (a checksums file, an unpinned
+/// target); when that leaves none, the file cannot be fetched.
+pub fn sources_for_content(
     url: &str,
     settings: &Settings,
-) -> Result<Vec<Source>, crate::net::url::ParseError> {
-    match &settings.mirrors {
-        Some(mirrors) => mirrors
-            .value
-            .iter()
-            .map(|m| {
-                Ok(Source {
-                    url: Url::parse(url)?.with_mirror(m)?,
-                    explicit: true,
-                })
-            })
-            .collect(),
-        None => Ok(vec![Source {
-            url: Url::parse(url)?,
+    content: &Content<'_>,
+) -> Result<Vec<Source>, MirrorError> {
+    let origin = Url::parse(url).map_err(MirrorError::Parse)?;
+    let Some(mirrors) = &settings.mirrors else {
+        return Ok(vec![Source {
+            url: origin,
             explicit: false,
-        }]),
+        }]);
+    };
+    let hex = content.sha256.map(|h| h.hex());
+    let mut sources = Vec::new();
+    for mirror in &mirrors.value {
+        let mirrored = if mirror.contains('{') {
+            if mirror.contains("{sha256}") && hex.is_none() {
+                continue;
+            }
+            let vars = [
+                ("sha256", hex.as_deref().unwrap_or("")),
+                ("file", origin.file_name()),
+                ("name", content.name),
+            ];
+            let text = template::render(mirror, &vars).map_err(|e| {
+                MirrorError::Unusable(format!(
+                    "the mirror {} ({}): {e}",
+                    redact(mirror),
+                    mirrors.origin
+                ))
+            })?;
+            Url::parse(&text)
+        } else {
+            origin.with_mirror(mirror)
+        };
+        sources.push(Source {
+            url: mirrored.map_err(MirrorError::Parse)?,
+            explicit: true,
+        });
     }
+    if sources.is_empty() {
+        return Err(MirrorError::Unusable(format!(
+            "cannot be fetched: every mirror ({}) names files by {{sha256}}, and {} has no \
+             pinned sha256; pin it (`postbin pin`), or add a mirror that keeps the release's \
+             paths after them",
+            mirrors.origin,
+            origin.file_name()
+        )));
+    }
+    Ok(sources)
 }
 
 #[cfg(test)]

@@ -222,7 +222,8 @@ fn mirrors(
         origin: mirrors.origin.clone(),
         value: crate::net::url::redact(first_bad),
         problem: "a mirror is a base URL: https://host[/prefix], http://host[/prefix] \
-                  or file:///DIR (several: comma-separated)"
+                  or file:///DIR, or one that names files by content with {sha256}, {file} \
+                  or {name} (several: comma-separated)"
             .into(),
     });
     None
@@ -378,8 +379,19 @@ fn origin_name(origin: &Origin, npm_key: &str) -> String {
 }
 
 /// A mirror base: an `https://` or `http://` URL with a host, or a
-/// `file://` URL of a local directory.
+/// `file://` URL of a local directory; or such a URL naming files by their
+/// content, with only `{sha256}`, `{file}` and `{name}` in it.
 fn is_mirror_url(text: &str) -> bool {
+    let text = if text.contains('{') {
+        let vars = [("sha256", "0"), ("file", "f"), ("name", "n")];
+        match crate::template::render(text, &vars) {
+            Ok(rendered) => rendered,
+            Err(_) => return false,
+        }
+    } else {
+        text.to_string()
+    };
+    let text = text.as_str();
     match crate::net::url::Url::parse(text) {
         Ok(url) if url.scheme == "file" => crate::net::url::file_url_to_path(text).is_some(),
         Ok(url) => matches!(url.scheme.as_str(), "https" | "http"),

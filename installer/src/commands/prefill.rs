@@ -44,6 +44,19 @@ pub struct Options {
     pub out: Option<PathBuf>,
     /// `--offline`: never open a socket (file:// mirrors still work).
     pub offline: bool,
+    /// `--layout`: how `--out` arranges the archives.
+    pub layout: Layout,
+}
+
+/// How a `--out` tree is laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Layout {
+    /// At each archive's origin URL path (`POSTBIN_MIRROR=file:///DIR`).
+    #[default]
+    Path,
+    /// By content, `DIR/sha256/<hex>`: what a generic blob store serves
+    /// (`POSTBIN_MIRROR=file:///DIR/sha256/{sha256}`).
+    Sha256,
 }
 
 /// How deep `--node-modules` follows nested `node_modules` directories.
@@ -181,6 +194,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     let mut failures = Vec::new();
     let packages = collect(options, &mut failures);
     let mut run = Run {
+        layout: options.layout,
         out,
         failures,
         tally: Tally::default(),
@@ -222,6 +236,7 @@ fn create_out_dir(dir: &Path) -> Result<PathBuf, Error> {
 
 /// One prefill run's state, across packages and targets.
 struct Run {
+    layout: Layout,
     out: Option<PathBuf>,
     failures: Vec<Failure>,
     tally: Tally,
@@ -356,12 +371,25 @@ impl Run {
     ) -> Result<Done, Error> {
         let Found { plan, sha, sums } = found;
         let (sha, target) = (*sha, plan.target.as_str());
-        // An unpinned target is verified against its checksums file, so the
-        // mirror must serve that file too, at its own origin path.
-        if let Some((text, _)) = sums {
-            write_checksums_file(out, manifest, settings, target, text)?;
-        }
-        let dest = mirror_path(out, &plan.origin_url, target)?;
+        let dest = match self.layout {
+            Layout::Path => {
+                // An unpinned target is verified against its checksums file,
+                // so the mirror must serve that file too, at its origin path.
+                if let Some((text, _)) = sums {
+                    write_checksums_file(out, manifest, settings, target, text)?;
+                }
+                mirror_path(out, &plan.origin_url, target)?
+            }
+            // Found by a hash only the publisher can vouch for.
+            Layout::Sha256 if sums.is_some() => {
+                return Err(Error::Usage(format!(
+                    "{} pins no sha256 for {target}, so a --layout sha256 tree cannot serve it; \
+                     use --layout path",
+                    plan.name
+                )));
+            }
+            Layout::Sha256 => out.join("sha256").join(sha.hex()),
+        };
         let record = Some(json!({
             "sha256": sha.hex(),
             "package": plan.name,
@@ -455,11 +483,14 @@ impl Run {
         if self.failures.is_empty()
             && let Some(dir) = &self.out
         {
+            let mirror = match self.layout {
+                Layout::Path => file_url(dir),
+                Layout::Sha256 => format!("{}/sha256/{{sha256}}", file_url(dir)),
+            };
             crate::info!(
-                "carry {} over, then install with POSTBIN_MIRROR={} (and POSTBIN_OFFLINE=1), \
+                "carry {} over, then install with POSTBIN_MIRROR={mirror} (and POSTBIN_OFFLINE=1), \
                  or run `postbin cache import {}` there",
                 dir.display(),
-                file_url(dir),
                 dir.display()
             );
         }

@@ -14,6 +14,7 @@ mod cache_trust;
 mod download_limits;
 mod formats;
 mod fuzz_regressions;
+mod hash_mirrors;
 mod host_select;
 mod install;
 mod moved_packages;
