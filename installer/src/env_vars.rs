@@ -33,6 +33,13 @@ pub const POSTBIN_MAX_UNPACKED_SIZE: &str = "POSTBIN_MAX_UNPACKED_SIZE";
 pub const POSTBIN_MAX_DOWNLOAD_SIZE: &str = "POSTBIN_MAX_DOWNLOAD_SIZE";
 /// `0`/`false`: never replace the JS launcher with the native executable.
 pub const POSTBIN_SPEED_PATH: &str = "POSTBIN_SPEED_PATH";
+/// `0`/`false`/`off`: no progress line on the controlling terminal when
+/// stderr is not one (npm hides install scripts' output).
+pub const POSTBIN_PROGRESS: &str = "POSTBIN_PROGRESS";
+/// Set by CI services: no progress on the controlling terminal.
+pub const CI: &str = "CI";
+/// npm's log level, passed to scripts: `silent` draws no progress.
+pub const NPM_CONFIG_LOGLEVEL: &str = "npm_config_loglevel";
 /// Read by the JS side only (shim-js/platform.js and shim-js/cli.js), never by
 /// the installer; declared here so that the table documents it.
 /// Only the docs check reads this (the docs are generated from it).
@@ -221,6 +228,12 @@ pub const TABLE: &[Documented] = &[
         "on",
     ),
     row(
+        "a progress line on the controlling terminal (`/dev/tty`, Unix) while a download runs past about a second and stderr is no terminal, as when npm hides the install script's output; `0`, `false` or `off` turns it off; never drawn with `CI` set or npm's `--silent`",
+        &[POSTBIN_PROGRESS],
+        &[],
+        "on",
+    ),
+    row(
         "installer to run, for hosts without a prebuilt one (read by postbin's JS side, not by the installer)",
         &[POSTBIN_INSTALLER_PATH],
         &[],
@@ -244,6 +257,14 @@ pub const CONTEXT: &[(&str, &str)] = &[
         "whether postbin runs as an install script (the speed path is taken only then)",
     ),
     (NPM_CONFIG_USER_AGENT, "which package manager runs it"),
+    (
+        NPM_CONFIG_LOGLEVEL,
+        "`silent` (`npm install --silent`): no progress line on the terminal",
+    ),
+    (
+        CI,
+        "set (to anything but `false`/`0`) by CI services: no progress line on the terminal",
+    ),
     (NPM_CONFIG_GLOBAL, "`true`: a global install"),
     (
         INIT_CWD,
