@@ -722,10 +722,12 @@ fn keep_prefix_if_continued(
         restart(sink)?;
         return Err(Error::Net(net::Error::Transfer {
             url: url.to_string(),
-            source: io::Error::other(format!(
-                "asked to resume at byte {have}, got a range starting at {:?}",
-                response.range_start
-            )),
+            source: io::Error::other(match response.range_start {
+                Some(start) => {
+                    format!("asked to resume at byte {have}, got a range starting at {start}")
+                }
+                None => format!("asked to resume at byte {have}, got no range"),
+            }),
         }));
     } else {
         crate::debug!("{url} ignored the Range request; restarting from byte 0");

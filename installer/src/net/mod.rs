@@ -4,6 +4,7 @@
 //! GitHub token only to GitHub over HTTPS and re-decided at every hop), and
 //! errors classified once as retryable or not.
 
+mod crypto;
 pub mod proxy;
 pub mod tls;
 pub mod url;
@@ -556,8 +557,8 @@ pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Dura
 }
 
 fn install_crypto_provider() {
-    // ureq uses the process default provider; ring is the one compiled in.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // ureq uses the process default provider.
+    let _ = crypto::provider().install_default();
 }
 
 /// HTTPS anywhere; plain HTTP only to loopback or to the origin of a mirror
