@@ -27,7 +27,7 @@ const { installerPath, envPrefixOf, UnsupportedPlatformError, InstallerMissingEr
 const { spawnSyncRetrying, oneLine, describeExecError } = require("./launcher");
 
 // Commands that work on one tool package (`--package DIR`, default: cwd).
-const PACKAGE_COMMANDS = new Set(["install", "which", "init", "pin", "doctor"]);
+const PACKAGE_COMMANDS = new Set(["install", "which", "init", "pin", "check", "plan", "doctor"]);
 
 function readManifest(dir) {
   try {

@@ -3,8 +3,9 @@
 // that calls `run()`. It runs the native executable placed by
 // `postbin install`; when that is missing (install scripts were skipped:
 // npm --ignore-scripts, pnpm 10+, yarn berry, bun) it installs first, and
-// when the package directory is read-only it runs the executable from the
-// cache. On Unix, postinstall usually replaces this launcher by the native
+// when the package directory is read-only, or is not inside a node_modules
+// tree (the tool's own repository, where nothing may be written that
+// `npm pack` would ship), it runs the executable from the cache. On Unix, postinstall usually replaces this launcher by the native
 // executable itself (the speed path), so this file then never runs.
 //
 // Every failure reaches the user as one line, `postbin: ...`, that says what
@@ -163,6 +164,20 @@ function spawnRetrying(file, args, options, retry = {}) {
   return retryBusy(() => spawnFn(file, args, options), retry);
 }
 
+/**
+ * Whether `dir` is an installed package: a node_modules directory is among
+ * its ancestors once symlinks are resolved, or yarn PnP unplugged it
+ * (.yarn/unplugged). The installer judges the same way (link.rs).
+ */
+function insideNodeModules(dir) {
+  let real = dir;
+  try {
+    real = fs.realpathSync(dir);
+  } catch {}
+  const parts = real.split(/[\\/]+/).map((p) => p.toLowerCase());
+  return parts.includes("node_modules") || parts.some((p, i) => p === ".yarn" && parts[i + 1] === "unplugged");
+}
+
 function isWritable(dir) {
   try {
     fs.accessSync(dir, fs.constants.W_OK);
@@ -229,11 +244,14 @@ function resolveExecutable(options) {
   if (override) return override;
   const placed = nativePath(packageDir, command);
   const { platform, arch } = options;
+  // Outside node_modules (the tool's own checkout) nothing in the package
+  // is used or written: the executable runs from the cache.
+  const installed = insideNodeModules(packageDir);
   // Placed, and for a target this host runs: the common case, one stat and
   // one small read. Placed for another platform (node_modules copied from
   // elsewhere): never exec'd; installed again for this host instead.
   let foreign;
-  if (fs.existsSync(placed)) {
+  if (installed && fs.existsSync(placed)) {
     foreign = foreignTarget(packageDir, { platform, arch, env });
     if (!foreign) return placed;
   }
@@ -241,7 +259,7 @@ function resolveExecutable(options) {
   const bin = installer || installerPath({ env, envPrefix });
   const context = { command, envPrefix, retry: options.retry };
   const host = `${platform || process.platform} ${arch || process.arch}`;
-  if (isWritable(packageDir)) {
+  if (installed && isWritable(packageDir)) {
     note(
       foreign
         ? `${command} in ${packageDir} was installed for ${foreign}, which this host (${host}) cannot run ` +
@@ -264,7 +282,9 @@ function resolveExecutable(options) {
   // A read-only package (a shared or image-baked node_modules): the cache
   // can still hold the executable; nothing in the package is written.
   note(
-    foreign
+    !installed
+      ? `${packageDir} is not inside node_modules (the tool's own repository?); running ${command} from the postbin cache`
+      : foreign
       ? `${command} in the read-only ${packageDir} was installed for ${foreign}, which this host (${host}) cannot run; running it from the postbin cache`
       : `${packageDir} is read-only; running ${command} from the postbin cache`
   );
@@ -338,6 +358,7 @@ module.exports = {
   run,
   resolveExecutable,
   nativePath,
+  insideNodeModules,
   hostRuns,
   foreignTarget,
   RUNNABLE_TARGETS,

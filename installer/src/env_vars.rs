@@ -33,6 +33,8 @@ pub const POSTBIN_MAX_UNPACKED_SIZE: &str = "POSTBIN_MAX_UNPACKED_SIZE";
 pub const POSTBIN_MAX_DOWNLOAD_SIZE: &str = "POSTBIN_MAX_DOWNLOAD_SIZE";
 /// `0`/`false`: never replace the JS launcher with the native executable.
 pub const POSTBIN_SPEED_PATH: &str = "POSTBIN_SPEED_PATH";
+/// The GitHub REST API base `init --from owner/repo@tag` reads releases from.
+pub const POSTBIN_GITHUB_API: &str = "POSTBIN_GITHUB_API";
 /// `0`/`false`/`off`: no progress line on the controlling terminal when
 /// stderr is not one (npm hides install scripts' output).
 pub const POSTBIN_PROGRESS: &str = "POSTBIN_PROGRESS";
@@ -226,6 +228,12 @@ pub const TABLE: &[Documented] = &[
         &[POSTBIN_SPEED_PATH],
         &[],
         "on",
+    ),
+    row(
+        "GitHub REST API base that `postbin init --from owner/repo@tag` reads the release from (GitHub Enterprise: `https://HOST/api/v3`)",
+        &[POSTBIN_GITHUB_API],
+        &[],
+        "`https://api.github.com`",
     ),
     row(
         "a progress line on the controlling terminal (`/dev/tty`, Unix) while a download runs past about a second and stderr is no terminal, as when npm hides the install script's output; `0`, `false` or `off` turns it off; never drawn with `CI` set or npm's `--silent`",

@@ -46,6 +46,9 @@ pub enum Error {
     Checksums {
         detail: String,
     },
+    /// `init --from`: the release (or its metadata) cannot make a
+    /// `postbin` section; the message says why and what to do.
+    Release(String),
 }
 
 /// Exit codes, one per kind of failure, so scripts can tell them apart.
@@ -67,7 +70,10 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => exit::USAGE,
-            Error::Manifest(_) | Error::Setting(_) | Error::BinaryOverride { .. } => exit::CONFIG,
+            Error::Manifest(_)
+            | Error::Setting(_)
+            | Error::BinaryOverride { .. }
+            | Error::Release(_) => exit::CONFIG,
             Error::Plan(
                 plan::Error::UnsupportedPlatform { .. }
                 | plan::Error::ForcedTargetNotOffered { .. },
@@ -149,6 +155,7 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::Checksums { detail } => f.write_str(detail),
+            Error::Release(detail) => f.write_str(detail),
         }
     }
 }

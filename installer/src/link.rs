@@ -377,6 +377,25 @@ pub fn is_current(plan: &Plan, archive: &Sha256Hash) -> bool {
     })
 }
 
+/// Whether `package_dir` is an installed package: a `node_modules`
+/// directory is among its ancestors once symlinks are resolved (npm, yarn,
+/// bun, `npm -g`, npx's `_npx/<hash>/node_modules`, pnpm's
+/// `node_modules/.pnpm/...`), or it is unplugged by yarn PnP
+/// (`.yarn/unplugged/...`). A checkout (the publisher's own repository, a
+/// workspace member, an `npm link`ed or `file:` directory, which package
+/// managers reach through a symlink) is not: postbin writes nothing there.
+pub fn inside_node_modules(package_dir: &Path) -> bool {
+    let real = fs::canonicalize(package_dir).unwrap_or_else(|_| package_dir.to_path_buf());
+    let names: Vec<String> = real
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase())
+        .collect();
+    names.iter().any(|n| n == "node_modules")
+        || names
+            .windows(2)
+            .any(|w| w[0] == ".yarn" && w[1] == "unplugged")
+}
+
 /// The marker every launcher written by `postbin init` carries; only such a
 /// file is ever replaced, never a publisher's own script.
 pub const LAUNCHER_MARKER: &str = "postbin-launcher";
@@ -832,6 +851,42 @@ mod tests {
             ])
             .is_some()
         );
+    }
+
+    #[test]
+    fn installed_packages_are_inside_node_modules() {
+        for (dir, inside) in [
+            ("/p/node_modules/hello-tool", true),
+            (
+                "/p/node_modules/.pnpm/hello-tool@1.0.0/node_modules/hello-tool",
+                true,
+            ),
+            ("/home/u/.npm/_npx/1a2b/node_modules/hello-tool", true),
+            ("/usr/lib/node_modules/hello-tool", true),
+            (
+                "/p/.yarn/unplugged/hello-tool-npm-1.0.0-abc/hello-tool",
+                true,
+            ),
+            ("/p/Node_Modules/x", true),
+            ("/home/u/src/hello-tool", false),
+            ("/home/u/src/node_modules_old/hello-tool", false),
+            ("/home/u/.yarn/hello-tool", false),
+        ] {
+            assert_eq!(inside_node_modules(Path::new(dir)), inside, "{dir}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("checkout");
+        fs::create_dir_all(&real).unwrap();
+        let nm = dir.path().join("project/node_modules");
+        fs::create_dir_all(&nm).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&real, nm.join("tool")).unwrap();
+            assert!(
+                !inside_node_modules(&nm.join("tool")),
+                "a linked checkout is judged by where it really is"
+            );
+        }
     }
 
     #[test]

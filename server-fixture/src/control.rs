@@ -12,6 +12,8 @@
 //!   (`after_bytes=N`), `wrong-bytes`, `redirect-loop`, `redirect-to`
 //!   (`to=<urlencoded absolute URL>`), `slow` (`bytes_per_sec=N`) or
 //!   `no-range`. Missing or bad parameters get a 400 saying which.
+//! - `POST /__fixture/api-page-size?size=N`: the most assets the GitHub-like
+//!   API puts on one page.
 
 use crate::conn::Conn;
 use crate::faults::Fault;
@@ -33,6 +35,19 @@ pub(crate) fn handle(mut conn: Conn, req: &Request, action: &str, shared: &Share
             shared.faults.clear();
             (200, TEXT, "ok\n".to_string())
         }
+        ("POST", "api-page-size") => {
+            let size = http::parse_query(req.query.as_deref().unwrap_or(""))
+                .into_iter()
+                .find(|(k, _)| k == "size")
+                .and_then(|(_, v)| v.parse::<usize>().ok().filter(|n| *n > 0));
+            match size {
+                Some(size) => {
+                    shared.set_api_page_size(size);
+                    (200, TEXT, "ok\n".to_string())
+                }
+                None => (400, TEXT, "parameter `size` must be a whole number above 0\n".to_string()),
+            }
+        }
         ("POST", "fault") => match parse_fault(req.query.as_deref().unwrap_or("")) {
             Ok((key, fault, times)) => {
                 shared.faults.set(key, fault, times);
@@ -40,7 +55,7 @@ pub(crate) fn handle(mut conn: Conn, req: &Request, action: &str, shared: &Share
             }
             Err(msg) => (400, TEXT, format!("{msg}\n")),
         },
-        (_, "requests" | "reset" | "fault") => (405, TEXT, "method not allowed\n".to_string()),
+        (_, "requests" | "reset" | "fault" | "api-page-size") => (405, TEXT, "method not allowed\n".to_string()),
         _ => (
             404,
             TEXT,

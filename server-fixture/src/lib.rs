@@ -6,6 +6,10 @@
 //! other existing file is served directly by either host, so the main host
 //! doubles as a plain mirror.
 //!
+//! The main host also answers a GitHub-REST-API-like view of the tree
+//! (`/repos/{owner}/{repo}/releases/tags/{tag}` and the release's paged
+//! assets, with digests), see the `api` module.
+//!
 //! Tests script [`Fault`]s per asset path (errors, redirects, cut-off or
 //! corrupted bodies, throttling) and read back a log of every request. Both
 //! are also reachable over HTTP under `/__fixture/` for tests written in JS
@@ -22,6 +26,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod api;
 mod conn;
 mod control;
 mod faults;
@@ -168,6 +173,12 @@ impl Fixture {
         self.shared
             .faults
             .set(http::fault_key(asset_path), fault, times);
+    }
+
+    /// The most assets the GitHub-like API (`/repos/...`, see `api`) puts
+    /// on one page (100 by default, as GitHub): set it low to test paging.
+    pub fn set_api_page_size(&self, size: usize) {
+        self.shared.set_api_page_size(size);
     }
 
     /// Removes every pending fault.

@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -46,6 +46,10 @@ pub(crate) struct Shared {
     /// Clones of open connections, so shutdown can cut them off.
     live: Mutex<HashMap<u64, TcpStream>>,
     next_conn: AtomicU64,
+    /// Releases the API has named, by id - 1 (`owner/repo/tag`).
+    releases: Mutex<Vec<String>>,
+    /// The most assets the API puts on one page.
+    api_page_size: AtomicUsize,
 }
 
 impl Shared {
@@ -65,7 +69,37 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             live: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(0),
+            releases: Mutex::new(Vec::new()),
+            api_page_size: AtomicUsize::new(100),
         }
+    }
+
+    pub fn api_page_size(&self) -> usize {
+        self.api_page_size.load(Ordering::SeqCst)
+    }
+
+    pub fn set_api_page_size(&self, size: usize) {
+        self.api_page_size.store(size.max(1), Ordering::SeqCst);
+    }
+
+    /// The API id of release `key` (`owner/repo/tag`), assigned on first use.
+    pub fn release_id(&self, key: &str) -> usize {
+        let mut releases = self.releases.lock().unwrap();
+        match releases.iter().position(|k| k == key) {
+            Some(i) => i + 1,
+            None => {
+                releases.push(key.to_string());
+                releases.len()
+            }
+        }
+    }
+
+    pub fn release_by_id(&self, id: usize) -> Option<String> {
+        self.releases
+            .lock()
+            .unwrap()
+            .get(id.checked_sub(1)?)
+            .cloned()
     }
 
     fn url(&self, host: Host) -> &str {
@@ -256,6 +290,29 @@ fn respond(conn: Conn, req: &Request, host: Host, shared: &Shared) {
         return head_fault(&ex, conn, fault);
     }
 
+    if host == Host::Main
+        && segments.first().is_some_and(|s| s == "repos")
+        && let Some((status, headers, body)) =
+            crate::api::handle(shared, &segments[1..], req.query.as_deref())
+    {
+        let head_only = req.is_head();
+        ex.record(status, if head_only { 0 } else { body.len() as u64 });
+        let mut conn = conn;
+        let ctype = "application/json; charset=utf-8";
+        if http::write_simple(
+            &mut conn,
+            status,
+            &headers,
+            ctype,
+            body.as_bytes(),
+            head_only,
+        )
+        .is_ok()
+        {
+            conn.finish();
+        }
+        return;
+    }
     let file = resolve(&shared.root, &segments);
     if host == Host::Main && is_release_download(&segments) {
         return match file {

@@ -20,8 +20,17 @@ const {
 
 const LAUNCHER = path.join(__dirname, "..", "launcher.js");
 
+/** A package as a consumer's install lays it out: inside node_modules. */
 function tempPackage() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postbin-launcher-"));
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), "postbin-launcher-"));
+  const dir = path.join(project, "node_modules", "hello-tool");
+  fs.mkdirSync(path.join(dir, "bin"), { recursive: true });
+  return dir;
+}
+
+/** The tool's own repository: a package that is not inside node_modules. */
+function tempCheckout() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postbin-checkout-"));
   fs.mkdirSync(path.join(dir, "bin"));
   return dir;
 }
@@ -510,4 +519,41 @@ test("run: a moved package's launcher runs the tool reinstalled for this host", 
   assert.strictEqual(r.status, 0, r.stderr);
   assert.strictEqual(r.stdout, "for this host\n");
   assert.match(assertOneLine(r.stderr), /installed for aarch64-apple-darwin, which this host \(linux x64\) cannot run/);
+});
+
+test("insideNodeModules: installed packages, by path component, symlinks resolved", () => {
+  const { insideNodeModules } = require("../launcher");
+  assert.ok(insideNodeModules("/p/node_modules/hello-tool"));
+  assert.ok(insideNodeModules("/p/node_modules/.pnpm/hello-tool@1.0.0/node_modules/hello-tool"));
+  assert.ok(insideNodeModules("/home/u/.npm/_npx/1a2b/node_modules/hello-tool"));
+  assert.ok(insideNodeModules("/p/.yarn/unplugged/hello-tool-npm-1.0.0-abc/node_modules/hello-tool"));
+  assert.ok(!insideNodeModules("/home/u/src/hello-tool"));
+  assert.ok(!insideNodeModules("/home/u/src/node_modules_old/hello-tool"));
+  const checkout = tempCheckout();
+  const project = tempCheckout();
+  fs.mkdirSync(path.join(project, "node_modules"));
+  const link = path.join(project, "node_modules", "hello-tool");
+  fs.symlinkSync(checkout, link, "dir");
+  assert.ok(!insideNodeModules(link), "an npm-linked checkout is where it really is");
+});
+
+test("the tool's own checkout: the launcher runs the tool from the cache and writes nothing in the package", () => {
+  const pkg = tempCheckout();
+  const cached = path.join(tempCheckout(), "cache", "hello");
+  writeExecutable(cached, 'echo "from the cache $*"');
+  // Even an executable left in .postbin by an older postbin is not used.
+  writeExecutable(nativePath(pkg, "hello"), "echo stale");
+  const log = path.join(path.dirname(cached), "installer.log");
+  const installer = path.join(path.dirname(cached), "fake-postbin");
+  writeExecutable(installer, `echo "$@" >> '${log}'\necho '${cached}'`);
+  const r = runLauncher(pkg, ["x"], { POSTBIN_INSTALLER_PATH: installer });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout, "from the cache x\n");
+  assert.strictEqual(
+    assertOneLine(r.stderr),
+    `postbin: ${pkg} is not inside node_modules (the tool's own repository?); running hello from the postbin cache`
+  );
+  assert.strictEqual(fs.readFileSync(log, "utf8"), `install --package ${pkg} --cache-only\n`);
+  assert.deepStrictEqual(fs.readdirSync(path.join(pkg, "bin")), ["hello"], "bin/ holds the launcher only");
+  assert.match(fs.readFileSync(path.join(pkg, "bin", "hello"), "utf8"), /postbin-launcher/);
 });

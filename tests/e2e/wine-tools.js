@@ -317,7 +317,9 @@ function windowsSample(tools, postbinTgz) {
   // relative to the current drive).
   packageJson.dependencies.postbin = `file:${winPath(postbinTgz).replace(/\\/g, "/")}`;
   fs.writeFileSync(path.join(pkg, "package.json"), JSON.stringify(packageJson, null, 2) + "\n");
-  const packed = runOk("npm", ["pack", "--silent", pkg], { cwd: base, env: hostEnv });
+  // (--ignore-scripts: its prepack, `postbin check`, needs postbin
+  // installed, and this fixture package is built here, not published.)
+  const packed = runOk("npm", ["pack", "--silent", "--ignore-scripts", pkg], { cwd: base, env: hostEnv });
   const tgz = path.join(base, packed.stdout.trim().split("\n").pop().trim());
   if (!tgz.endsWith(".tgz") || !fs.existsSync(tgz)) throw new Error(`npm pack did not make a tarball\n${explain(packed)}`);
   return { name, tgz, packageJson, releases, assetPath: `${tagPath}/${asset}`, archiveSha256 };

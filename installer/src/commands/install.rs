@@ -35,11 +35,20 @@ pub enum Outcome {
     },
     /// `<PREFIX>_BINARY_PATH` is set: nothing to install.
     Override(PathBuf),
+    /// The package is not inside a `node_modules` tree (the tool's own
+    /// repository): nothing placed in it. `true`: the executables were
+    /// verified into the cache (an explicit `postbin install`); `false`:
+    /// nothing at all was done (the repository's own install script).
+    Checkout {
+        cached: bool,
+    },
 }
 
 pub struct Report {
     pub outcome: Outcome,
-    pub plan: Plan,
+    /// `None` when nothing was even read (`Outcome::Checkout` in a script).
+    pub plan: Option<Plan>,
+    pub package_dir: PathBuf,
     pub placed: Vec<PathBuf>,
     pub elapsed: Duration,
     /// `--cache-only`: the placed paths are the report (for the launcher).
@@ -57,12 +66,27 @@ impl Report {
                 *bytes as f64 / 1048576.0
             ),
             Outcome::Override(p) => format!("using {}", p.display()),
+            Outcome::Checkout { cached } => {
+                let done = if *cached {
+                    "verified in the postbin cache; "
+                } else {
+                    ""
+                };
+                format!(
+                    "{done}nothing installed in {}: it is not inside node_modules (the tool's own \
+                     repository?); its launchers run the tool from the postbin cache",
+                    self.package_dir.display()
+                )
+            }
+        };
+        let Some(plan) = &self.plan else {
+            return what;
         };
         format!(
             "{} {} ({}): {what} in {:.2}s",
-            self.plan.name,
-            self.plan.version,
-            self.plan.target,
+            plan.name,
+            plan.version,
+            plan.target,
             self.elapsed.as_secs_f64()
         )
     }
@@ -97,7 +121,25 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         offline: options.offline,
         target: options.target.as_deref(),
     };
-    let loaded = pipeline::load(&super::package_dir(options.package.as_deref()), flags)?;
+    let package_dir = super::package_dir(options.package.as_deref());
+    // A package outside node_modules is a checkout, most often the tool's
+    // own repository, where `npm install` runs this as the root project's
+    // postinstall: placing executables there (and replacing the launchers)
+    // would be packed by the next `npm pack`. Its own install does nothing
+    // at all (no download, which could fail before the release exists);
+    // `postbin install` run by hand verifies into the cache only.
+    let checkout = !options.cache_only && !link::inside_node_modules(&package_dir);
+    if checkout && in_install_script() {
+        return Ok(Report {
+            outcome: Outcome::Checkout { cached: false },
+            plan: None,
+            package_dir,
+            placed: vec![],
+            elapsed: started.elapsed(),
+            cache_only: false,
+        });
+    }
+    let loaded = pipeline::load(&package_dir, flags)?;
     let done = if let Some(path) = binary_override(&loaded)? {
         Done {
             outcome: Outcome::Override(path),
@@ -106,6 +148,11 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         }
     } else if options.cache_only {
         into_cache(&loaded)?
+    } else if checkout {
+        Done {
+            outcome: Outcome::Checkout { cached: true },
+            ..into_cache(&loaded)?
+        }
     } else {
         into_package(&loaded)?
     };
@@ -115,10 +162,19 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     Ok(Report {
         outcome: done.outcome,
         placed: done.placed,
-        plan: loaded.plan,
+        plan: Some(loaded.plan),
+        package_dir,
         elapsed: started.elapsed(),
         cache_only: options.cache_only,
     })
+}
+
+/// Whether a package manager runs this as an install script.
+fn in_install_script() -> bool {
+    matches!(
+        crate::settings::process_env(crate::env_vars::NPM_LIFECYCLE_EVENT).as_deref(),
+        Some("preinstall" | "install" | "postinstall")
+    )
 }
 
 /// `<PREFIX>_BINARY_PATH`, if set: it must name an existing file.

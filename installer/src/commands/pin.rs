@@ -1,31 +1,44 @@
-//! `postbin pin`: fills each target's `sha256` in package.json from a
-//! checksums file (path or URL) and/or by downloading each asset and hashing
-//! it. It never writes a hash it did not read or compute; targets it could
-//! not pin are reported and make the command fail. With the bytes in hand
-//! (`--download`) it pins their size (`size`) too; a hash it changes without
-//! the bytes loses the old, now stale, size.
+//! `postbin pin`: fills each target's `sha256` in package.json from
+//! checksums sources (files, URLs, per-asset templates; every format
+//! `checksums::read` knows) and/or by downloading each asset and hashing it.
+//! It never writes a hash it did not read or compute. Every source is read
+//! before anything is written; sources that disagree on an asset, or a
+//! download that disagrees with them, fail the command (exit 6) and nothing
+//! is written. A downloaded asset is unpacked, and pinned only if it holds
+//! every declared executable. Targets it could not pin are reported and make
+//! the command fail. With the bytes in hand (`--download`) it pins their
+//! size (`size`) too; a hash it changes without the bytes loses the old, now
+//! stale, size.
 
-use crate::checksums;
-use crate::error::{Error, exit};
+use crate::checksums::{self, Entry};
+use crate::error::{Error, exit, one_line};
+use crate::extract::{self, Limits};
 use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
 use crate::net::{
-    Client, Request,
+    Client,
     url::{Url, redact},
 };
 use crate::pipeline::{self, Flags};
-use crate::plan;
+use crate::plan::{self, Format, Plan};
+use crate::settings::{Invalid, Origin, Settings};
 use serde_json::Value;
 use std::fmt;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
+
+/// The most of a checksums source that is read: anything larger is not a
+/// checksums file (the archive's own URL, say).
+const MAX_SUMS: u64 = 8 << 20;
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Options {
     /// `--package DIR`.
     pub package: Option<PathBuf>,
-    /// `--checksums FILE|URL`, each given; they are merged.
+    /// `--checksums FILE|URL`, each given; they are merged. `{url}` (the
+    /// asset's URL) and `{asset}` (its file name) make one a per-asset
+    /// template, read once per target.
     pub checksums: Vec<String>,
     /// `--download`: hash the assets themselves.
     pub download: bool,
@@ -76,39 +89,76 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     let manifest = Manifest::load(&package_dir)?;
     let settings = pipeline::settings_for(&manifest, Flags::default())?;
     let client = Client::new(&settings);
-    // Interim: the first file only, until several merge.
-    let sums = match options.checksums.first() {
-        Some(location) => Some(read_checksums(&client, location)?),
-        None => None,
-    };
-    let mut report = Report::default();
-    for target in manifest.postbin.targets.keys() {
-        let asset = plan::asset(&manifest, &settings, target)?;
-        let from_file = sums
-            .as_deref()
-            .and_then(|text| checksums::find(text, &asset.asset_name));
-        let found = match from_file {
-            Some(sha) => Some((sha, format!("checksums file ({})", asset.asset_name))),
-            // Downloaded and hashed here: the size of those bytes is pinned too.
-            None if options.download => match download_hash(&client, &asset) {
-                Ok((sha, size)) => {
-                    report.sizes.push((target.clone(), size));
-                    Some((sha, format!("downloaded {}", redact(&asset.origin_url))))
+    let plans = plans(&manifest, &settings)?;
+
+    // Every source first: a source that cannot be read, or sources that
+    // disagree, stop the command before any download or write.
+    let mut sources = Sources::new(&settings);
+    // Per target: (hash, source) for each source listing its asset, and
+    // every source read for it.
+    let mut listed = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let mut found: Vec<(Sha256Hash, String)> = Vec::new();
+        let mut read: Vec<String> = Vec::new();
+        for value in &options.checksums {
+            let sums = sources.read(value, plan)?;
+            for sha in sums.hashes_for(&plan.asset_name) {
+                if let Some((other, label)) = found.iter().find(|(h, _)| *h != sha) {
+                    return Err(disagreement(
+                        plan,
+                        (other, format!("in {label}")),
+                        (&sha, format!("in {}", sums.label)),
+                    ));
                 }
-                Err(e) => {
-                    report.unpinned.push((target.clone(), e.to_string()));
+                if !found.iter().any(|(_, l)| *l == sums.label) {
+                    found.push((sha, sums.label.clone()));
+                }
+            }
+            read.push(sums.label.clone());
+        }
+        listed.push((found, read));
+    }
+
+    let mut report = Report::default();
+    for (plan, (found, read)) in plans.iter().zip(listed) {
+        let target = &plan.target;
+        let labels: Vec<&str> = found.iter().map(|(_, l)| l.as_str()).collect();
+        let pinned = if options.download {
+            match download_checked(&client, plan) {
+                Ok((sha, size, url)) => {
+                    if let Some((listed, label)) = found.first().filter(|(h, _)| *h != sha) {
+                        return Err(disagreement(
+                            plan,
+                            (listed, format!("in {label}")),
+                            (&sha, format!("downloaded from {url}")),
+                        ));
+                    }
+                    report.sizes.push((target.clone(), size));
+                    let mut how = format!("downloaded {url}");
+                    if !labels.is_empty() {
+                        how.push_str(&format!(", matching {}", labels.join(", ")));
+                    }
+                    Some((sha, how))
+                }
+                Err(why) => {
+                    report.unpinned.push((target.clone(), why));
                     None
                 }
-            },
-            None => {
-                report.unpinned.push((
-                    target.clone(),
-                    format!("{} is not in the checksums file", asset.asset_name),
-                ));
-                None
             }
+        } else if let Some((sha, _)) = found.first() {
+            Some((*sha, labels.join(", ")))
+        } else {
+            report.unpinned.push((
+                target.clone(),
+                format!(
+                    "{} is in none of the checksums sources ({})",
+                    plan.asset_name,
+                    read.join(", ")
+                ),
+            ));
+            None
         };
-        if let Some((sha, how)) = found {
+        if let Some((sha, how)) = pinned {
             let old = manifest.postbin.targets[target].sha256.clone();
             if let Some(old) = old.filter(|o| Sha256Hash::parse(o).is_some_and(|o| o != sha)) {
                 report.changed.push((target.clone(), old));
@@ -125,49 +175,272 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     Ok(report)
 }
 
-fn read_checksums(client: &Client<'_>, location: &str) -> Result<String, Error> {
-    if !location.contains("://") {
-        return std::fs::read_to_string(location).map_err(|e| Error::Checksums {
-            detail: format!("cannot read the checksums file {location}: {e}"),
-        });
+/// Each target's plan as if it were pinned (its asset, sources, format and
+/// bins): the hash is what pin is about to fill in, so a missing or
+/// malformed one must not stop it.
+fn plans(manifest: &Manifest, settings: &Settings) -> Result<Vec<Plan>, Error> {
+    let mut as_pinned = manifest.clone();
+    for entry in as_pinned.postbin.targets.values_mut() {
+        entry.sha256 = Some("0".repeat(64));
     }
-    let url = Url::parse(location).map_err(|e| Error::Checksums {
-        detail: format!("cannot read the checksums file: {e}"),
-    })?;
-    // From here on only `url` (printed without credentials) is named.
-    let fail = |detail: String| Error::Checksums {
-        detail: format!("cannot read the checksums file {url}: {detail}"),
-    };
-    if let Some(path) = url.to_file_path() {
-        return std::fs::read_to_string(path).map_err(|e| fail(e.to_string()));
-    }
-    let response = client
-        .request(Request::get(&url, true))
-        .map_err(|e| fail(e.to_string()))?;
-    let mut text = String::new();
-    response
-        .body
-        .into_reader()
-        .take(4 << 20)
-        .read_to_string(&mut text)
-        .map_err(|e| fail(e.to_string()))?;
-    Ok(text)
+    manifest
+        .postbin
+        .targets
+        .keys()
+        .map(|target| Ok(plan::resolve(&as_pinned, settings, target)?))
+        .collect()
 }
 
-/// The hash and size of the bytes downloaded.
-fn download_hash(
-    client: &Client<'_>,
-    asset: &plan::Asset,
-) -> Result<(Sha256Hash, u64), fetch::Error> {
-    let mut temp = tempfile::tempfile().map_err(|source| fetch::Error::Write { source })?;
+/// Two hashes for one asset, each with where it came from (`in FILE`,
+/// `downloaded from URL`): exit 6.
+fn disagreement(plan: &Plan, a: (&Sha256Hash, String), b: (&Sha256Hash, String)) -> Error {
+    Error::Checksums {
+        detail: format!(
+            "the sources disagree on the sha256 of {} ({}):\n  {} {}\n  {} {}\n\
+             Nothing was written. Find out which one is stale (an asset re-uploaded after its \
+             checksums were published?) before pinning.",
+            plan.asset_name, plan.target, a.0, a.1, b.0, b.1,
+        ),
+    }
+}
+
+/// One checksums source, read.
+struct Sums {
+    /// The file or URL (credentials redacted), as messages name it.
+    label: String,
+    entries: Vec<Entry>,
+    /// The asset a bare hash in it is for: the one it was rendered for (a
+    /// per-asset template), else the file's name without its extension
+    /// (`hello.tar.gz.sha256` → `hello.tar.gz`).
+    own_asset: String,
+}
+
+impl Sums {
+    fn hashes_for<'a>(&'a self, asset: &'a str) -> impl Iterator<Item = Sha256Hash> + 'a {
+        self.entries
+            .iter()
+            .filter_map(move |(name, sha)| match name {
+                Some(name) => (name == asset).then_some(*sha),
+                None => (self.own_asset == asset).then_some(*sha),
+            })
+    }
+}
+
+/// The `--checksums` sources read so far, by location, so that a file named
+/// by every target is read once.
+struct Sources {
+    /// Downloads capped at `MAX_SUMS`, otherwise the user's settings
+    /// (mirrors, proxy, CA, retries).
+    capped: Settings,
+    read: Vec<(String, Sums)>,
+}
+
+impl Sources {
+    fn new(settings: &Settings) -> Self {
+        let mut capped = settings.clone();
+        capped.max_download_size = capped.max_download_size.min(MAX_SUMS);
+        Sources {
+            capped,
+            read: Vec::new(),
+        }
+    }
+
+    /// `value` for `plan`'s asset: its location, and whether it is a
+    /// per-asset template.
+    fn locate(value: &str, plan: &Plan) -> Result<(String, bool), Error> {
+        let vars = [
+            ("url", plan.origin_url.as_str()),
+            ("asset", &plan.asset_name),
+        ];
+        let location =
+            crate::template::render(value, &vars).map_err(|e| unusable(value, &e.to_string()))?;
+        let per_asset = value.contains("{url}") || value.contains("{asset}");
+        Ok((location, per_asset))
+    }
+
+    fn read(&mut self, value: &str, plan: &Plan) -> Result<&Sums, Error> {
+        let (location, per_asset) = Self::locate(value, plan)?;
+        let key = format!("{per_asset} {location}");
+        if let Some(i) = self.read.iter().position(|(k, _)| *k == key) {
+            return Ok(&self.read[i].1);
+        }
+        let (label, text) = self.fetch(&location)?;
+        let entries = checksums::read(&text).map_err(|why| unusable(&label, why))?;
+        let own_asset = if per_asset {
+            plan.asset_name.clone()
+        } else {
+            let name = label.rsplit(['/', '\\']).next().unwrap_or(&label);
+            name.rsplit_once('.')
+                .map_or(name, |(stem, _)| stem)
+                .to_string()
+        };
+        self.read.push((
+            key,
+            Sums {
+                label,
+                entries,
+                own_asset,
+            },
+        ));
+        Ok(&self.read.last().expect("just pushed").1)
+    }
+
+    /// The text at `location` and its label: a local file (a path or a
+    /// `file://` URL) read as it is, a URL fetched like an asset, through
+    /// the mirrors, proxy, CA and retries.
+    fn fetch(&self, location: &str) -> Result<(String, String), Error> {
+        let url = if location.contains("://") {
+            Some(Url::parse(location).map_err(|e| unusable(location, &e.to_string()))?)
+        } else {
+            None
+        };
+        let bytes = match url.as_ref().map(|u| (u, u.to_file_path())) {
+            Some((url, None)) => self.download(url)?,
+            Some((_, Some(path))) => read_local(&path, location)?,
+            None => read_local(Path::new(location), location)?,
+        };
+        let label = url.map_or_else(|| location.to_string(), |u| u.to_string());
+        Ok((label, String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    fn download(&self, url: &Url) -> Result<Vec<u8>, Error> {
+        let location = url.to_string_with_credentials();
+        let sources = plan::sources_for(&location, &self.capped)
+            .map_err(|e| unusable(&location, &e.to_string()))?;
+        let client = Client::new(&self.capped);
+        let mut temp = tempfile::tempfile().map_err(|source| fetch::Error::Write { source })?;
+        let want = fetch::Want::new(Expect::Anything);
+        if let Err(e) = fetch::download(&client, &sources, &want, &mut temp, url.file_name()) {
+            return Err(match &e {
+                fetch::Error::TooLarge { .. } => unusable(&location, too_large()),
+                fetch::Error::Exhausted { attempts }
+                    if attempts
+                        .last()
+                        .is_some_and(|a| matches!(a.error, fetch::Error::TooLarge { .. })) =>
+                {
+                    unusable(&location, too_large())
+                }
+                _ => e.into(),
+            });
+        }
+        let mut bytes = Vec::new();
+        temp.rewind()
+            .and_then(|()| temp.read_to_end(&mut bytes))
+            .map_err(|source| fetch::Error::Write { source })?;
+        Ok(bytes)
+    }
+}
+
+fn too_large() -> &'static str {
+    "it is larger than 8 MiB, too large for a checksums file"
+}
+
+/// A local checksums file: one that cannot be read is the caller's mistake
+/// (exit 3), not the network's.
+fn read_local(path: &Path, value: &str) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SUMS + 1).read_to_end(&mut bytes))
+        .map_err(|e| unusable(value, &format!("cannot read it ({e})")))?;
+    if bytes.len() as u64 > MAX_SUMS {
+        return Err(unusable(value, too_large()));
+    }
+    Ok(bytes)
+}
+
+/// A `--checksums` value that cannot be used: exit 3, naming it.
+fn unusable(value: &str, problem: &str) -> Error {
+    Error::Setting(Invalid {
+        name: "--checksums".into(),
+        origin: Origin::Flag("--checksums"),
+        value: redact(value),
+        problem: problem.to_string(),
+    })
+}
+
+/// Downloads the asset, hashes it, and unpacks it to check that it holds
+/// every declared executable: its hash, size and URL, or why not.
+fn download_checked(client: &Client<'_>, plan: &Plan) -> Result<(Sha256Hash, u64, Url), String> {
+    let mut temp =
+        tempfile::NamedTempFile::new().map_err(|e| format!("cannot create a temp file: {e}"))?;
     let done = fetch::download(
         client,
-        &asset.sources,
+        &plan.sources,
         &fetch::Want::new(Expect::Anything),
-        &mut temp,
-        &asset.asset_name,
-    )?;
-    Ok((done.sha256, done.size))
+        temp.as_file_mut(),
+        &plan.asset_name,
+    )
+    .map_err(|e| e.to_string())?;
+    let what = match sniff(temp.as_file_mut()) {
+        Some(what) => format!(" (it is {what}: is the URL right?)"),
+        None => String::new(),
+    };
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
+    let limits = Limits {
+        max_unpacked: client.settings().max_unpacked_size,
+        ..Limits::default()
+    };
+    let raw_name = &plan.bins[0].archive_path;
+    let listing =
+        extract::unpack(plan.format, temp.path(), dir.path(), limits, raw_name).map_err(|e| {
+            format!(
+                "{} from {} is not a {} archive postbin can unpack{what}: {}",
+                plan.asset_name,
+                done.url,
+                plan.format.as_str(),
+                one_line(&e)
+            )
+        })?;
+    if plan.format == Format::Raw && !what.is_empty() {
+        return Err(format!(
+            "{} from {} is no executable{what}",
+            plan.asset_name, done.url
+        ));
+    }
+    let missing: Vec<String> = plan
+        .bins
+        .iter()
+        .filter(|b| !listing.contains_key(&b.archive_path))
+        .map(|b| format!("`{}`", b.archive_path))
+        .collect();
+    if !missing.is_empty() {
+        let executables: Vec<&str> = listing
+            .iter()
+            .filter(|(_, r)| r.executable)
+            .map(|(k, _)| k.as_str())
+            .take(10)
+            .collect();
+        return Err(format!(
+            "{} from {} has no {}, which `postbin.bin` declares; executables in it: {}",
+            plan.asset_name,
+            done.url,
+            missing.join(", "),
+            if executables.is_empty() {
+                "none".to_string()
+            } else {
+                executables.join(", ")
+            }
+        ));
+    }
+    Ok((done.sha256, done.size, done.url))
+}
+
+/// What a download that should be an archive or executable looks like
+/// instead, when it is recognisably something else.
+fn sniff(file: &mut std::fs::File) -> Option<&'static str> {
+    let mut head = [0u8; 256];
+    let n = file.rewind().and_then(|()| file.read(&mut head)).ok()?;
+    let text = String::from_utf8_lossy(&head[..n])
+        .trim_start()
+        .to_ascii_lowercase();
+    if text.starts_with("<!doctype html") || text.starts_with("<html") || text.starts_with("<?xml")
+    {
+        Some("a web page")
+    } else if text.starts_with('{') || text.starts_with('[') {
+        Some("JSON")
+    } else {
+        None
+    }
 }
 
 /// Rewrites only `postbin.targets.<t>.sha256` and `.size`, keeping
@@ -178,6 +451,9 @@ fn write_hashes(
     pinned: &[(String, Sha256Hash, String)],
     sizes: &[(String, u64)],
 ) -> Result<(), Error> {
+    if pinned.is_empty() {
+        return Ok(());
+    }
     let path = package_dir.join("package.json");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;

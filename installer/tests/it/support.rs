@@ -23,9 +23,12 @@ pub const SCRIPT: &[u8] = b"#!/bin/sh\necho hello from postbin\n";
 pub const SCRIPT_OUTPUT: &str = "hello from postbin";
 
 /// Everything one test needs, all under one temp dir that is removed on drop:
-/// `releases/` (the fixture root), `cache/`, `home/`, `pkg/`.
+/// `releases/` (the fixture root), `cache/`, `home/`, `pkg/`, inside its
+/// `node_modules/` as in a consumer's install (postbin places nothing in a
+/// package outside a node_modules tree: installer/tests/it/publisher.rs).
 pub struct World {
     pub dir: tempfile::TempDir,
+    base: PathBuf,
     pub fixture: Fixture,
 }
 
@@ -35,17 +38,18 @@ impl World {
             .prefix("postbin-it-")
             .tempdir()
             .unwrap();
+        let base = dir.path().join("node_modules");
         for sub in ["releases", "cache", "home", "pkg"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::create_dir_all(base.join(sub)).unwrap();
         }
-        std::fs::create_dir_all(dir.path().join("releases").join(RELEASE_DIR)).unwrap();
-        let fixture = Fixture::start(dir.path().join("releases")).unwrap();
-        World { dir, fixture }
+        std::fs::create_dir_all(base.join("releases").join(RELEASE_DIR)).unwrap();
+        let fixture = Fixture::start(base.join("releases")).unwrap();
+        World { dir, base, fixture }
     }
 
-    /// The test's temp root (parent of cache, pkg, ...).
+    /// The test's temp root (parent of cache, pkg, ...): `<temp>/node_modules`.
     pub fn base(&self) -> &Path {
-        self.dir.path()
+        &self.base
     }
 
     pub fn root(&self) -> PathBuf {
@@ -163,7 +167,7 @@ impl World {
     /// Asserts no file or link named `name` exists anywhere under the test's
     /// temp root, nor at `/tmp/<name>` (what an archive tried to escape to).
     pub fn assert_no_escape(&self, name: &str) {
-        let found = find_named(self.base(), name);
+        let found = find_named(self.dir.path(), name);
         assert!(found.is_empty(), "escaped entries were written: {found:?}");
         assert!(
             std::fs::symlink_metadata(Path::new("/tmp").join(name)).is_err(),

@@ -1,10 +1,13 @@
 //! `postbin init`: turns a package.json with `bin` and `postbin` sections
 //! into an installable tool: writes a launcher per command, the
-//! `postinstall` script, the dependency on postbin and `preferUnplugged`
-//! (for yarn PnP). Idempotent: a second
-//! run changes nothing. Key order and everything else in package.json is kept.
+//! `postinstall` script, `postbin check` as `prepack`, the dependency on
+//! postbin and `preferUnplugged` (for yarn PnP), and keeps `.postbin/` out
+//! of the package; `--workflow github` writes the release workflow.
+//! Idempotent: a second run changes nothing. Key order, indentation and line
+//! endings of package.json are kept (`json_edit`).
 
 mod from;
+mod workflow;
 
 use crate::error::Error;
 use crate::link::LAUNCHER_MARKER;
@@ -38,6 +41,10 @@ pub struct Report {
     pub package_dir: PathBuf,
     pub launchers_written: Vec<PathBuf>,
     pub package_json_changed: bool,
+    /// The ignore file `.postbin/` was added to.
+    pub ignore_file: Option<PathBuf>,
+    /// The workflow written by `--workflow github`.
+    pub workflow: Option<PathBuf>,
 }
 
 impl fmt::Display for Report {
@@ -51,11 +58,25 @@ impl fmt::Display for Report {
         if self.package_json_changed {
             writeln!(
                 f,
-                "updated {} (postinstall script, dependency on postbin)",
+                "updated {} (postinstall and prepack scripts, dependency on postbin)",
                 self.package_dir.join("package.json").display()
             )?;
         }
-        if self.launchers_written.is_empty() && !self.package_json_changed {
+        if let Some(file) = &self.ignore_file {
+            writeln!(
+                f,
+                "added .postbin/ to {} (keeps it out of the npm package)",
+                file.display()
+            )?;
+        }
+        if let Some(file) = &self.workflow {
+            writeln!(f, "wrote {}", file.display())?;
+        }
+        if self.launchers_written.is_empty()
+            && !self.package_json_changed
+            && self.ignore_file.is_none()
+            && self.workflow.is_none()
+        {
             writeln!(f, "{} is already set up", self.package_dir.display())?;
         }
         Ok(())
@@ -65,9 +86,18 @@ impl fmt::Display for Report {
 impl super::Report for Report {}
 
 pub const POSTINSTALL: &str = "postbin install";
+pub const PREPACK: &str = "postbin check";
 
 pub fn run(options: &Options) -> Result<Report, Error> {
     let package_dir = super::package_dir(options.package.as_deref());
+    if options.build && options.workflow.is_none() {
+        return Err(Error::Usage("--build goes with --workflow github".into()));
+    }
+    if let Some(kind) = options.workflow.as_deref().filter(|k| *k != "github") {
+        return Err(Error::Usage(format!(
+            "--workflow {kind}: only `--workflow github` is known"
+        )));
+    }
     // The `postbin` section first, when it is to be written from a release.
     let from = from::run(&package_dir, options)?;
     if options.dry_run {
@@ -86,11 +116,18 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     }
     let launchers_written = write_launchers(&package_dir, &manifest)?;
     let package_json_changed = update_package_json(&package_dir, &manifest)?;
+    let ignore_file = exclude_postbin_dir(&package_dir)?;
+    let workflow = match options.workflow {
+        Some(_) => workflow::write(&package_dir, &manifest, options.build)?,
+        None => None,
+    };
     Ok(Report {
         from,
         package_dir,
         launchers_written,
         package_json_changed,
+        ignore_file,
+        workflow,
     })
 }
 
@@ -137,7 +174,8 @@ fn update_package_json(package_dir: &Path, manifest: &Manifest) -> Result<bool, 
     let obj = root
         .as_object_mut()
         .expect("Manifest::load checked it is an object");
-    let mut changed = add_postinstall(obj);
+    let mut changed = add_script(obj, "postinstall", POSTINSTALL);
+    changed |= add_script(obj, "prepack", PREPACK);
     let deps = object_entry(obj, "dependencies");
     if !deps.contains_key("postbin") {
         deps.insert(
@@ -169,23 +207,52 @@ fn update_package_json(package_dir: &Path, manifest: &Manifest) -> Result<bool, 
         }
     }
     if changed {
-        let mut out = serde_json::to_string_pretty(&root).expect("a Value always serializes");
-        out.push('\n');
+        let out = crate::json_edit::like(&text, &root);
         fs::write(&json_path, out).map_err(|e| io_usage(&json_path, e))?;
     }
     Ok(changed)
 }
 
-/// `postinstall` runs `postbin install` (before any script already there).
-fn add_postinstall(obj: &mut Map<String, Value>) -> bool {
+/// Script `name` runs `command` (before any script already there):
+/// `postinstall` installs, `prepack` checks.
+fn add_script(obj: &mut Map<String, Value>, name: &str, command: &str) -> bool {
     let scripts = object_entry(obj, "scripts");
-    let script = match scripts.get("postinstall").and_then(Value::as_str) {
-        Some(s) if s.contains(POSTINSTALL) => return false,
-        Some(other) => format!("{POSTINSTALL} && {other}"),
-        None => POSTINSTALL.to_string(),
+    let script = match scripts.get(name).and_then(Value::as_str) {
+        Some(s) if s.contains(command) => return false,
+        Some(other) => format!("{command} && {other}"),
+        None => command.to_string(),
     };
-    scripts.insert("postinstall".into(), Value::String(script));
+    scripts.insert(name.into(), Value::String(script));
     true
+}
+
+/// Keeps `.postbin/` out of the npm package where npm's rules would pack
+/// it: with no `files` list, `.postbin/` is added to `.npmignore` if there
+/// is one, else to `.gitignore` (created if need be; npm reads it when there
+/// is no `.npmignore`, and a new `.npmignore` would stop npm from reading
+/// the `.gitignore`). A `files` list that names `.postbin` is the
+/// publisher's to fix: `postbin check` says so. Returns the file changed.
+fn exclude_postbin_dir(package_dir: &Path) -> Result<Option<PathBuf>, Error> {
+    let json_path = package_dir.join("package.json");
+    let text = fs::read_to_string(&json_path).map_err(|e| io_usage(&json_path, e))?;
+    let root: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}: {e}", json_path.display())))?;
+    if root.get("files").is_some_and(Value::is_array)
+        || super::check::postbin_dir_excluded(package_dir, &root).is_ok()
+    {
+        return Ok(None);
+    }
+    let file =
+        super::check::ignore_file(package_dir).unwrap_or_else(|| package_dir.join(".gitignore"));
+    let mut text = fs::read_to_string(&file).unwrap_or_default();
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push_str(eol);
+    }
+    text.push_str(".postbin/");
+    text.push_str(eol);
+    fs::write(&file, text).map_err(|e| io_usage(&file, e))?;
+    Ok(Some(file))
 }
 
 fn object_entry<'a>(obj: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {

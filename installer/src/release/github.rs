@@ -1,0 +1,93 @@
+//! A GitHub release through the REST API: `GET /repos/{o}/{r}/releases/tags/{tag}`,
+//! then its assets page by page (`/releases/{id}/assets?per_page=100&page=N`).
+//! The token (`GITHUB_TOKEN`/`GH_TOKEN`) goes with the requests only over
+//! HTTPS to GitHub's hosts (`net::Client`); proxy and CA apply as for downloads.
+
+use super::{Asset, Release};
+use crate::error::Error;
+use crate::hash::Sha256Hash;
+use crate::net::{self, Client, url::Url};
+use serde_json::Value;
+
+const DEFAULT_API: &str = "https://api.github.com";
+const PER_PAGE: usize = 100;
+
+pub fn read(client: &Client<'_>, owner: &str, repo: &str, tag: &str) -> Result<Release, Error> {
+    let api = crate::env_vars::get(crate::env_vars::POSTBIN_GITHUB_API)
+        .unwrap_or_else(|| DEFAULT_API.into());
+    let api = api.trim_end_matches('/');
+    let release = get_json(
+        client,
+        &format!("{api}/repos/{owner}/{repo}/releases/tags/{}", encode(tag)),
+        &format!("{owner}/{repo} has no release {tag}"),
+    )?;
+    let assets_url = match (release["assets_url"].as_str(), &release["id"]) {
+        (Some(url), _) => url.to_string(),
+        (None, id) => format!("{api}/repos/{owner}/{repo}/releases/{id}/assets"),
+    };
+    let mut assets = Vec::new();
+    let mut first = 0;
+    // Paged until a page comes back empty or shorter than the first one.
+    for page in 1..=100 {
+        let url = format!("{assets_url}?per_page={PER_PAGE}&page={page}");
+        let list = get_json(client, &url, "the release's assets are gone")?;
+        let list = list.as_array().map(Vec::as_slice).unwrap_or_default();
+        assets.extend(list.iter().filter_map(asset));
+        if page == 1 {
+            first = list.len();
+        }
+        if list.is_empty() || list.len() < first {
+            break;
+        }
+    }
+    Ok(Release {
+        origin: format!("GitHub release {owner}/{repo}@{tag}"),
+        version: Some(super::version_of_tag(tag)),
+        assets,
+        glibc: None,
+    })
+}
+
+fn asset(v: &Value) -> Option<Asset> {
+    let digest = v["digest"].as_str().and_then(|d| d.strip_prefix("sha256:"));
+    Some(Asset {
+        name: v["name"].as_str()?.to_string(),
+        url: v["browser_download_url"].as_str()?.to_string(),
+        hashes: digest
+            .and_then(Sha256Hash::parse)
+            .map(|h| (h, "GitHub API digest".to_string()))
+            .into_iter()
+            .collect(),
+        ..Asset::default()
+    })
+}
+
+fn get_json(client: &Client<'_>, url: &str, not_found: &str) -> Result<Value, Error> {
+    let parsed = Url::parse(url).map_err(|e| Error::Release(format!("{url}: {e}")))?;
+    let text = match super::get(client, &parsed, false) {
+        Err(net::Error::Status { status: 404, .. }) => {
+            return Err(Error::Release(format!(
+                "{not_found} ({parsed} answered 404; a private repository needs GITHUB_TOKEN)"
+            )));
+        }
+        other => other?,
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        Error::Release(format!(
+            "{parsed} answered no JSON the GitHub API would: {e}"
+        ))
+    })
+}
+
+/// Percent-encodes what a tag may hold beyond a path segment's safe bytes.
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! Releases as `postbin init --from` reads them: a GitHub release (REST
+//! API), a cargo-dist `dist-manifest.json`, a cargo-dist npm package,
+//! goreleaser's `dist/`, or a directory of assets. Each source becomes one
+//! `Release`: its assets with what is known of them (targets, executables
+//! inside, hashes and where each came from); `commands::init::from` chooses
+//! and writes the section.
+
+pub(crate) mod cargo_dist_npm;
+pub(crate) mod dist_manifest;
+pub(crate) mod github;
+pub(crate) mod goreleaser;
+pub(crate) mod names;
+pub(crate) mod source;
+
+use crate::error::Error;
+use crate::extract::{self, Limits, Listing};
+use crate::fetch::{self, Expect};
+use crate::hash::Sha256Hash;
+use crate::net::{Client, Request, url::Url};
+use crate::plan::{self, Format};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One published file.
+#[derive(Clone, Debug, Default)]
+pub struct Asset {
+    pub name: String,
+    /// Where it is published (the URL the section is written from).
+    pub url: String,
+    /// A local copy (a directory source), read instead of downloading.
+    pub local: Option<PathBuf>,
+    /// Hashes known without downloading, each with where it came from.
+    pub hashes: Vec<(Sha256Hash, String)>,
+    /// The targets its metadata names (empty: read them from the name).
+    pub targets: Vec<String>,
+    /// Command → path inside the archive, when metadata says.
+    pub bins: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Release {
+    /// What was read, for the report (`GitHub release acme/hello@v1.0.0`).
+    pub origin: String,
+    /// The release's version (its tag without `v`), when known.
+    pub version: Option<String>,
+    pub assets: Vec<Asset>,
+    /// cargo-dist's `glibcMinimum`, for its `-gnu` targets.
+    pub glibc: Option<String>,
+}
+
+impl Release {
+    pub fn asset_mut(&mut self, name: &str) -> Option<&mut Asset> {
+        self.assets.iter_mut().find(|a| a.name == name)
+    }
+}
+
+/// `v1.2.3`, `hello-v1.2.3`, `hello@1.2.3` → `1.2.3`.
+pub fn version_of_tag(tag: &str) -> String {
+    let last = tag.rsplit(['/', '@']).next().unwrap_or(tag);
+    let b = last.as_bytes();
+    let at = (0..b.len())
+        .find(|&i| {
+            b[i].is_ascii_digit() && (i == 0 || matches!(b[i - 1], b'v' | b'V' | b'-' | b'_'))
+        })
+        .unwrap_or(0);
+    last[at..].to_string()
+}
+
+/// `base` + `/` + `name`.
+pub fn join(base: &str, name: &str) -> String {
+    format!("{}/{name}", base.trim_end_matches('/'))
+}
+
+/// Reads a small text file (a checksums file, a manifest): a local path, or
+/// a URL fetched through the consumer's mirrors, proxy and CA.
+pub fn read_text(
+    client: &Client<'_>,
+    location: &str,
+    local: Option<&Path>,
+) -> Result<String, Error> {
+    if let Some(path) = local {
+        return std::fs::read_to_string(path)
+            .map_err(|e| Error::Release(format!("cannot read {}: {e}", path.display())));
+    }
+    let sources = plan::sources_for(location, client.settings())
+        .map_err(|e| Error::Release(format!("{location}: {e}")))?;
+    let mut last = None;
+    for source in &sources {
+        match get(client, &source.url, source.explicit) {
+            Ok(text) => return Ok(text),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.map_or_else(
+        || Error::Release(format!("no source for {location}")),
+        Error::from,
+    ))
+}
+
+/// GET `url`, its body as text (at most 16 MiB).
+pub fn get(client: &Client<'_>, url: &Url, explicit: bool) -> Result<String, crate::net::Error> {
+    let response = client.request(Request::get(url, explicit))?;
+    let mut text = String::new();
+    response
+        .body
+        .into_reader()
+        .take(16 << 20)
+        .read_to_string(&mut text)
+        .map_err(|source| crate::net::Error::Transfer {
+            url: url.to_string(),
+            source,
+        })?;
+    Ok(text)
+}
+
+/// The asset's bytes (downloaded, or its local copy): their hash and size,
+/// and what they unpack to in `dir`.
+pub fn unpack(
+    client: &Client<'_>,
+    asset: &Asset,
+    format: Format,
+    raw_name: &str,
+    dir: &Path,
+) -> Result<(Sha256Hash, u64, Listing), Error> {
+    let limits = Limits {
+        max_unpacked: client.settings().max_unpacked_size,
+        ..Limits::default()
+    };
+    let temp;
+    let path = match &asset.local {
+        Some(path) => path.as_path(),
+        None => {
+            let mut file =
+                tempfile::NamedTempFile::new().map_err(|source| fetch::Error::Write { source })?;
+            let sources = plan::sources_for(&asset.url, client.settings())
+                .map_err(|e| Error::Release(format!("{}: {e}", asset.url)))?;
+            let want = fetch::Want::new(Expect::Anything);
+            fetch::download(client, &sources, &want, file.as_file_mut(), &asset.name)?;
+            temp = file;
+            temp.path()
+        }
+    };
+    let (sha, size) = crate::hash::hash_file(path)
+        .map_err(|e| Error::Release(format!("cannot read {}: {e}", path.display())))?;
+    let listing = extract::unpack(format, path, dir, limits, raw_name)?;
+    Ok((sha, size, listing))
+}
