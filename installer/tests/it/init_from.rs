@@ -158,6 +158,14 @@ fn cargo_dist_release_with_sha256_files_and_a_manifest() {
     let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
     assert!(text.starts_with("{\n    \"name\""), "{text}");
     installs_and_runs(&world);
+
+    // The release workflow runs it again on every release: a section that
+    // already matches the release is left as it is.
+    from_release(&world).assert_ok();
+    assert_eq!(
+        std::fs::read_to_string(world.pkg().join("package.json")).unwrap(),
+        text
+    );
 }
 
 fn goreleaser_release(world: &World) {
