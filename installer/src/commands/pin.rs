@@ -90,70 +90,28 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     let settings = pipeline::settings_for(&manifest, Flags::default())?;
     let client = Client::new(&settings);
     let plans = plans(&manifest, &settings)?;
-
     // Every source first: a source that cannot be read, or sources that
     // disagree, stop the command before any download or write.
     let mut sources = Sources::new(&settings);
-    // Per target: (hash, source) for each source listing its asset, and
-    // every source read for it.
-    let mut listed = Vec::with_capacity(plans.len());
-    for plan in &plans {
-        let mut found: Vec<(Sha256Hash, String)> = Vec::new();
-        let mut read: Vec<String> = Vec::new();
-        for value in &options.checksums {
-            let sums = sources.read(value, plan)?;
-            for sha in sums.hashes_for(&plan.asset_name) {
-                if let Some((other, label)) = found.iter().find(|(h, _)| *h != sha) {
-                    return Err(disagreement(
-                        plan,
-                        (other, format!("in {label}")),
-                        (&sha, format!("in {}", sums.label)),
-                    ));
-                }
-                if !found.iter().any(|(_, l)| *l == sums.label) {
-                    found.push((sha, sums.label.clone()));
-                }
-            }
-            read.push(sums.label.clone());
-        }
-        listed.push((found, read));
-    }
+    let listed = plans
+        .iter()
+        .map(|plan| listed_hashes(&mut sources, &options.checksums, plan))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let mut report = Report::default();
-    for (plan, (found, read)) in plans.iter().zip(listed) {
+    for (plan, listed) in plans.iter().zip(listed) {
         let target = &plan.target;
-        let labels: Vec<&str> = found.iter().map(|(_, l)| l.as_str()).collect();
         let pinned = if options.download {
-            match download_checked(&client, plan) {
-                Ok((sha, size, url)) => {
-                    if let Some((listed, label)) = found.first().filter(|(h, _)| *h != sha) {
-                        return Err(disagreement(
-                            plan,
-                            (listed, format!("in {label}")),
-                            (&sha, format!("downloaded from {url}")),
-                        ));
-                    }
-                    report.sizes.push((target.clone(), size));
-                    let mut how = format!("downloaded {url}");
-                    if !labels.is_empty() {
-                        how.push_str(&format!(", matching {}", labels.join(", ")));
-                    }
-                    Some((sha, how))
-                }
-                Err(why) => {
-                    report.unpinned.push((target.clone(), why));
-                    None
-                }
-            }
-        } else if let Some((sha, _)) = found.first() {
-            Some((*sha, labels.join(", ")))
+            pin_downloaded(&client, plan, &listed, &mut report)?
+        } else if let Some((sha, _)) = listed.found.first() {
+            Some((*sha, listed.labels().join(", ")))
         } else {
             report.unpinned.push((
                 target.clone(),
                 format!(
                     "{} is in none of the checksums sources ({})",
                     plan.asset_name,
-                    read.join(", ")
+                    listed.read.join(", ")
                 ),
             ));
             None
@@ -173,6 +131,82 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         );
     }
     Ok(report)
+}
+
+/// What the checksums sources say about one target's asset.
+struct Listed {
+    /// (hash, source) for each source listing the asset; all agree.
+    found: Vec<(Sha256Hash, String)>,
+    /// Every source read for it.
+    read: Vec<String>,
+}
+
+impl Listed {
+    fn labels(&self) -> Vec<&str> {
+        self.found.iter().map(|(_, l)| l.as_str()).collect()
+    }
+}
+
+/// Reads every `--checksums` value for `plan`'s asset; two that disagree
+/// are an error naming both.
+fn listed_hashes(
+    sources: &mut Sources,
+    values: &[String],
+    plan: &plan::Plan,
+) -> Result<Listed, Error> {
+    let mut listed = Listed {
+        found: Vec::new(),
+        read: Vec::new(),
+    };
+    for value in values {
+        let sums = sources.read(value, plan)?;
+        for sha in sums.hashes_for(&plan.asset_name) {
+            if let Some((other, label)) = listed.found.iter().find(|(h, _)| *h != sha) {
+                return Err(disagreement(
+                    plan,
+                    (other, format!("in {label}")),
+                    (&sha, format!("in {}", sums.label)),
+                ));
+            }
+            if !listed.found.iter().any(|(_, l)| *l == sums.label) {
+                listed.found.push((sha, sums.label.clone()));
+            }
+        }
+        listed.read.push(sums.label.clone());
+    }
+    Ok(listed)
+}
+
+/// `--download`: the hash of the bytes (checked to hold the declared bins)
+/// and its size, which must match what the sources list; a target that
+/// cannot be downloaded or checked is reported unpinned.
+fn pin_downloaded(
+    client: &Client<'_>,
+    plan: &plan::Plan,
+    listed: &Listed,
+    report: &mut Report,
+) -> Result<Option<(Sha256Hash, String)>, Error> {
+    let (sha, size, url) = match download_checked(client, plan) {
+        Ok(done) => done,
+        Err(why) => {
+            report.unpinned.push((plan.target.clone(), why));
+            return Ok(None);
+        }
+    };
+    if let Some((listed, label)) = listed.found.first().filter(|(h, _)| *h != sha) {
+        return Err(disagreement(
+            plan,
+            (listed, format!("in {label}")),
+            (&sha, format!("downloaded from {url}")),
+        ));
+    }
+    report.sizes.push((plan.target.clone(), size));
+    let mut how = format!("downloaded {url}");
+    let labels = listed.labels();
+    if !labels.is_empty() {
+        how.push_str(&format!(", matching {}", labels.join(", ")));
+    }
+    Ok(Some((sha, how)))
 }
 
 /// Each target's plan as if it were pinned (its asset, sources, format and

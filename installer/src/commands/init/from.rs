@@ -35,6 +35,18 @@ pub struct Row {
     pub hash_from: String,
 }
 
+impl Row {
+    fn of(pick: &Pick<'_>) -> Row {
+        Row {
+            target: pick.target.clone(),
+            asset: pick.asset.name.clone(),
+            format: pick.format,
+            bins: pick.bins.clone(),
+            hash_from: pick.hash_from.join(", "),
+        }
+    }
+}
+
 /// What was chosen for each target, printed as a table.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -101,18 +113,9 @@ impl fmt::Display for Report {
 /// there is nothing to read.
 pub fn run(package_dir: &Path, options: &Options) -> Result<Option<Report>, Error> {
     let json_path = package_dir.join("package.json");
-    let text = match std::fs::read_to_string(&json_path) {
-        Ok(text) => text,
-        Err(_) if options.from.is_none() => return Ok(None),
-        Err(e) => {
-            return Err(Error::Release(format!(
-                "cannot read {}: {e}; init --from writes into the package's package.json: create it first (npm init)",
-                json_path.display()
-            )));
-        }
+    let Some((text, mut root)) = read_package_json(&json_path, options.from.is_some())? else {
+        return Ok(None);
     };
-    let mut root: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::Release(format!("{}: {e}", json_path.display())))?;
     let cargo_dist = cargo_dist_npm::detect(&root);
     if options.from.is_none() && !cargo_dist {
         return Ok(None);
@@ -133,44 +136,16 @@ pub fn run(package_dir: &Path, options: &Options) -> Result<Option<Report>, Erro
         origin: release.origin.clone(),
         ..Report::default()
     };
-    let declared: Vec<String> = match &root["bin"] {
-        Value::Object(bin) => bin.keys().cloned().collect(),
-        Value::String(_) => vec![unscoped(&name).to_string()],
-        _ => Vec::new(),
-    };
-    let chosen = choose(&release, &mut report)?;
+    let declared = declared_commands(&root, &name);
+    let picks = pick_assets(&client, &release, &declared, &mut report)?;
+    report.rows = picks.iter().map(Row::of).collect();
     let pkg_version = root["version"].as_str().unwrap_or_default().to_string();
     let version = release
         .version
         .clone()
         .unwrap_or_else(|| pkg_version.clone());
-    let sums = checksum_files(&client, &release, &chosen)?;
-    let mut picks = Vec::new();
-    for (target, index, format) in chosen {
-        let asset = &release.assets[index];
-        let pick = settle(&client, asset, target, format, &declared, &sums)?;
-        picks.push(pick);
-    }
-    let commands: Vec<String> = match declared.is_empty() {
-        true => picks[0].bins.keys().cloned().collect(),
-        false => declared.clone(),
-    };
-    let section = section(
-        &release,
-        &picks,
-        &version,
-        (version != pkg_version).then_some(&version),
-        &root,
-    );
-    for pick in &picks {
-        report.rows.push(Row {
-            target: pick.target.clone(),
-            asset: pick.asset.name.clone(),
-            format: pick.format,
-            bins: pick.bins.clone(),
-            hash_from: pick.hash_from.join(", "),
-        });
-    }
+    let own_version = (version != pkg_version).then_some(&version);
+    let section = section(&release, &picks, &version, own_version, &root);
     let obj = root
         .as_object_mut()
         .ok_or_else(|| Error::Release(format!("{}: not a JSON object", json_path.display())))?;
@@ -182,6 +157,81 @@ pub fn run(package_dir: &Path, options: &Options) -> Result<Option<Report>, Erro
             );
         }
     }
+    let commands = match declared.is_empty() {
+        true => picks[0].bins.keys().cloned().collect(),
+        false => declared,
+    };
+    put_section(obj, section, &commands);
+    if !options.dry_run {
+        write_package_json(&json_path, &text, &root)?;
+        report.written = Some(json_path);
+    }
+    Ok(Some(report))
+}
+
+/// package.json's text and value; `None` when it is absent and nothing
+/// asked for it (plain `init` on a package that is not cargo-dist's).
+fn read_package_json(json_path: &Path, asked: bool) -> Result<Option<(String, Value)>, Error> {
+    let text = match std::fs::read_to_string(json_path) {
+        Ok(text) => text,
+        Err(_) if !asked => return Ok(None),
+        Err(e) => {
+            return Err(Error::Release(format!(
+                "cannot read {}: {e}; init --from writes into the package's package.json: create it first (npm init)",
+                json_path.display()
+            )));
+        }
+    };
+    let root = serde_json::from_str(&text)
+        .map_err(|e| Error::Release(format!("{}: {e}", json_path.display())))?;
+    Ok(Some((text, root)))
+}
+
+fn write_package_json(json_path: &Path, text: &str, root: &Value) -> Result<(), Error> {
+    let out = crate::json_edit::like(text, root);
+    if out != text {
+        std::fs::write(json_path, out)
+            .map_err(|e| Error::Release(format!("cannot write {}: {e}", json_path.display())))?;
+    }
+    Ok(())
+}
+
+/// The commands package.json declares (a string `bin` is the package's own).
+fn declared_commands(root: &Value, name: &str) -> Vec<String> {
+    match &root["bin"] {
+        Value::Object(bin) => bin.keys().cloned().collect(),
+        Value::String(_) => vec![unscoped(name).to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// One settled asset per target: chosen, hashed, its executables found.
+fn pick_assets<'a>(
+    client: &Client<'_>,
+    release: &'a Release,
+    declared: &[String],
+    report: &mut Report,
+) -> Result<Vec<Pick<'a>>, Error> {
+    let chosen = choose(release, report)?;
+    let sums = checksum_files(client, release, &chosen)?;
+    chosen
+        .into_iter()
+        .map(|(target, index, format)| {
+            settle(
+                client,
+                &release.assets[index],
+                target,
+                format,
+                declared,
+                &sums,
+            )
+        })
+        .collect()
+}
+
+/// The section in place (an `envPrefix` the publisher set is kept), and a
+/// `bin` for the commands when package.json had none.
+fn put_section(obj: &mut Map<String, Value>, mut section: Map<String, Value>, commands: &[String]) {
     if !obj.contains_key("bin") {
         let bin: Map<String, Value> = commands
             .iter()
@@ -189,25 +239,10 @@ pub fn run(package_dir: &Path, options: &Options) -> Result<Option<Report>, Erro
             .collect();
         obj.insert("bin".into(), Value::Object(bin));
     }
-    if let Some(Value::Object(old)) = obj.get("postbin")
-        && let Some(prefix) = old.get("envPrefix")
-    {
-        let mut section = section.clone();
+    if let Some(prefix) = obj.get("postbin").and_then(|old| old.get("envPrefix")) {
         section.insert("envPrefix".into(), prefix.clone());
-        obj.insert("postbin".into(), Value::Object(section));
-    } else {
-        obj.insert("postbin".into(), Value::Object(section));
     }
-    if !options.dry_run {
-        let out = crate::json_edit::like(&text, &root);
-        if out != text {
-            std::fs::write(&json_path, out).map_err(|e| {
-                Error::Release(format!("cannot write {}: {e}", json_path.display()))
-            })?;
-        }
-        report.written = Some(json_path);
-    }
-    Ok(Some(report))
+    obj.insert("postbin".into(), Value::Object(section));
 }
 
 /// One asset per target: (target, asset index, format), sorted by target.
@@ -315,6 +350,42 @@ fn settle<'a>(
     sums: &[(String, String)],
 ) -> Result<Pick<'a>, Error> {
     let mut claims = asset.hashes.clone();
+    claims.extend(claims_in(asset, sums));
+    let mut bins = match format {
+        Format::Raw => raw_bins(asset, &target, declared)?,
+        _ => asset.bins.clone(),
+    };
+    let mut size = None;
+    if claims.is_empty() || bins.is_empty() {
+        let dir = tempfile::tempdir()
+            .map_err(|e| Error::Release(format!("cannot make a temp dir: {e}")))?;
+        let raw_name = bins.values().next().cloned().unwrap_or_default();
+        let (sha, bytes, listing) = release::unpack(client, asset, format, &raw_name, dir.path())?;
+        claims.push((sha, "download".into()));
+        size = Some(bytes);
+        if bins.is_empty() {
+            bins = find_bins(asset, &target, declared, &listing)?;
+        }
+        target = libc_of_unnamed_linux(asset, target, dir.path(), &bins);
+    }
+    check_declared(asset, &target, declared, &bins)?;
+    bins.retain(|c, _| declared.is_empty() || declared.contains(c));
+    let (sha256, hash_from) = agreed_hash(asset, claims)?;
+    Ok(Pick {
+        target,
+        asset,
+        format,
+        bins,
+        sha256,
+        size,
+        hash_from,
+    })
+}
+
+/// The asset's hash as each checksums file states it (its own `.sha256`
+/// may hold the bare hash).
+fn claims_in(asset: &Asset, sums: &[(String, String)]) -> Vec<(Sha256Hash, String)> {
+    let mut claims = Vec::new();
     for (file, text) in sums {
         let own = file.strip_suffix(".sha256") == Some(asset.name.as_str());
         let found = checksums::find(text, &asset.name).or_else(|| {
@@ -325,92 +396,103 @@ fn settle<'a>(
             claims.push((sha, file.clone()));
         }
     }
-    let exe = if platform::is_windows(&target) {
+    claims
+}
+
+/// A bare executable is one command: the declared one, else named after it.
+fn raw_bins(
+    asset: &Asset,
+    target: &str,
+    declared: &[String],
+) -> Result<BTreeMap<String, String>, Error> {
+    let exe = if platform::is_windows(target) {
         ".exe"
     } else {
         ""
     };
-    let mut bins = asset.bins.clone();
-    if format == Format::Raw {
-        let commands = if declared.is_empty() {
-            vec![names_command(&asset.name)]
-        } else {
-            declared.to_vec()
-        };
-        if commands.len() != 1 {
-            return Err(Error::Release(format!(
-                "{} is a bare executable, but package.json `bin` declares {} commands",
-                asset.name,
-                commands.len()
-            )));
-        }
-        bins = BTreeMap::from([(commands[0].clone(), format!("{}{exe}", commands[0]))]);
-    }
-    let listed = claims.is_empty() || bins.is_empty();
-    let mut size = None;
-    let mut hash_from = Vec::new();
-    if listed {
-        let dir = tempfile::tempdir()
-            .map_err(|e| Error::Release(format!("cannot make a temp dir: {e}")))?;
-        let raw_name = bins.values().next().cloned().unwrap_or_default();
-        let (sha, bytes, listing) = release::unpack(client, asset, format, &raw_name, dir.path())?;
-        claims.push((sha, "download".into()));
-        size = Some(bytes);
-        if bins.is_empty() {
-            bins = find_bins(asset, &target, declared, &listing)?;
-        }
-        // A Linux build whose name says no libc: its loader says which.
-        let lower = asset.name.to_ascii_lowercase();
-        if asset.targets.is_empty() && target.contains("-linux-musl") && !lower.contains("musl") {
-            let first = dir
-                .path()
-                .join(bins.values().next().map_or("", String::as_str));
-            if platform::elf_interpreter(&first).is_some_and(|i| !i.contains("musl")) {
-                target = target.replace("-musl", "-gnu");
-            }
-        }
-    }
-    let missing: Vec<&String> = declared.iter().filter(|c| !bins.contains_key(*c)).collect();
-    if let Some(command) = missing.first() {
-        let found: Vec<&str> = bins.keys().map(String::as_str).collect();
+    let commands = if declared.is_empty() {
+        vec![names_command(&asset.name)]
+    } else {
+        declared.to_vec()
+    };
+    if commands.len() != 1 {
         return Err(Error::Release(format!(
-            "{} ({target}) has no `{command}`, which package.json `bin` declares; it holds: {}. \
-             Fix `bin`, or pick a release whose archives hold it",
+            "{} is a bare executable, but package.json `bin` declares {} commands",
             asset.name,
-            if found.is_empty() {
-                "no executable".into()
-            } else {
-                found.join(", ")
-            }
+            commands.len()
         )));
     }
-    bins.retain(|c, _| declared.is_empty() || declared.contains(c));
-    let (sha, first) = claims[0].clone();
-    for (other, from) in &claims[1..] {
-        if *other != sha {
-            return Err(Error::Checksums {
-                detail: format!(
-                    "the sha256 of {} disagrees: {first} says {sha}, {from} says {other}; \
-                     was the asset re-uploaded? Nothing was written",
-                    asset.name
-                ),
-            });
-        }
+    Ok(BTreeMap::from([(
+        commands[0].clone(),
+        format!("{}{exe}", commands[0]),
+    )]))
+}
+
+/// A Linux build whose name says no libc was taken as `-musl`; its
+/// executable's loader (in `dir`, where it was unpacked) says which it is.
+fn libc_of_unnamed_linux(
+    asset: &Asset,
+    target: String,
+    dir: &Path,
+    bins: &BTreeMap<String, String>,
+) -> String {
+    let named = asset.name.to_ascii_lowercase().contains("musl");
+    if !asset.targets.is_empty() || !target.contains("-linux-musl") || named {
+        return target;
     }
+    let first = dir.join(bins.values().next().map_or("", String::as_str));
+    match platform::elf_interpreter(&first) {
+        Some(loader) if !loader.contains("musl") => target.replace("-musl", "-gnu"),
+        _ => target,
+    }
+}
+
+/// Every command package.json declares is in the archive.
+fn check_declared(
+    asset: &Asset,
+    target: &str,
+    declared: &[String],
+    bins: &BTreeMap<String, String>,
+) -> Result<(), Error> {
+    let Some(command) = declared.iter().find(|c| !bins.contains_key(*c)) else {
+        return Ok(());
+    };
+    let found: Vec<&str> = bins.keys().map(String::as_str).collect();
+    Err(Error::Release(format!(
+        "{} ({target}) has no `{command}`, which package.json `bin` declares; it holds: {}. \
+         Fix `bin`, or pick a release whose archives hold it",
+        asset.name,
+        if found.is_empty() {
+            "no executable".into()
+        } else {
+            found.join(", ")
+        }
+    )))
+}
+
+/// The one hash every source agrees on, and the sources (each once); a
+/// disagreement is exit 6, naming both.
+fn agreed_hash(
+    asset: &Asset,
+    claims: Vec<(Sha256Hash, String)>,
+) -> Result<(Sha256Hash, Vec<String>), Error> {
+    let (sha, first) = claims[0].clone();
+    if let Some((other, from)) = claims.iter().find(|(other, _)| *other != sha) {
+        return Err(Error::Checksums {
+            detail: format!(
+                "the sha256 of {} disagrees: {first} says {sha}, {from} says {other}; \
+                 was the asset re-uploaded? Nothing was written",
+                asset.name
+            ),
+        });
+    }
+    let mut hash_from: Vec<String> = Vec::new();
     for (_, from) in claims {
         if !hash_from.contains(&from) {
             hash_from.push(from);
         }
     }
-    Ok(Pick {
-        target,
-        asset,
-        format,
-        bins,
-        sha256: sha,
-        size,
-        hash_from,
-    })
+    Ok((sha, hash_from))
 }
 
 /// `hello-linux-amd64` → `hello`: the command a bare executable provides.
@@ -461,39 +543,11 @@ fn section(
     own_version: Option<&String>,
     root: &Value,
 ) -> Map<String, Value> {
-    let name = unscoped(root["name"].as_str().unwrap_or_default()).to_string();
-    let vars = |p: &Pick<'_>, command: &str| -> Vec<(&'static str, String)> {
-        let (os, arch) = platform::go_os_arch(&p.target);
-        let exe = if platform::is_windows(&p.target) {
-            ".exe"
-        } else {
-            ""
-        };
-        vec![
-            ("version", version.to_string()),
-            ("target", p.target.clone()),
-            ("format", p.format.as_str().to_string()),
-            ("exe", exe.to_string()),
-            (
-                "name",
-                if command.is_empty() {
-                    name.clone()
-                } else {
-                    command.to_string()
-                },
-            ),
-            ("os", os.to_string()),
-            ("arch", arch.to_string()),
-        ]
-    };
-    let renders = |t: &str, p: &Pick<'_>, command: &str, want: &str| {
-        let v = vars(p, command);
-        let v: Vec<(&'static str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        template::render(t, &v).is_ok_and(|r| r == want)
+    let r = Renderer {
+        version,
+        name: unscoped(root["name"].as_str().unwrap_or_default()).to_string(),
     };
     let urls: Vec<String> = picks.iter().map(|p| url_template(p, version)).collect();
-    let url = most(picks, &urls, |t, p| renders(t, p, "", &p.asset.url));
-    // Bin maps: none (each command at the top, `{name}{exe}`) if that fits most.
     let bin_maps: Vec<BTreeMap<String, String>> = picks
         .iter()
         .map(|p| {
@@ -503,60 +557,137 @@ fn section(
                 .collect()
         })
         .collect();
-    let fits = |map: &BTreeMap<String, String>, p: &Pick<'_>| {
-        p.format == Format::Raw
-            || p.bins.iter().all(|(c, path)| {
-                let t = map.get(c).map_or("{name}{exe}", String::as_str);
-                renders(t, p, c, path)
-            })
+    let shared = Shared {
+        url: most(picks, &urls, |t, p| r.renders(t, p, "", &p.asset.url)),
+        format: most(
+            picks,
+            &picks.iter().map(|p| p.format).collect::<Vec<_>>(),
+            |f, p| *f == p.format,
+        ),
+        bin: shared_bin(&r, picks, &bin_maps),
     };
-    let bin = most(picks, &bin_maps, |m, p| fits(m, p));
-    let default_fits = picks.iter().filter(|p| fits(&BTreeMap::new(), p)).count();
-    let bin_fits = picks.iter().filter(|p| fits(&bin, p)).count();
-    let bin = if default_fits >= bin_fits {
-        BTreeMap::new()
-    } else {
-        bin
-    };
-    let formats: Vec<Format> = picks.iter().map(|p| p.format).collect();
-    let format = most(picks, &formats, |f, p| *f == p.format);
-
     let mut section = Map::new();
-    section.insert("url".into(), Value::String(url.clone()));
-    if format != Format::TarGz {
-        section.insert("format".into(), format.as_str().into());
+    section.insert("url".into(), Value::String(shared.url.clone()));
+    if shared.format != Format::TarGz {
+        section.insert("format".into(), shared.format.as_str().into());
     }
     if let Some(v) = own_version {
         section.insert("version".into(), v.clone().into());
     }
-    if !bin.is_empty() {
-        section.insert("bin".into(), string_map(&bin));
+    if !shared.bin.is_empty() {
+        section.insert("bin".into(), string_map(&shared.bin));
     }
     let mut targets = Map::new();
     for (i, p) in picks.iter().enumerate() {
-        let mut entry = Map::new();
-        if !renders(&url, p, "", &p.asset.url) {
-            entry.insert("url".into(), urls[i].clone().into());
-        }
-        if p.format != format {
-            entry.insert("format".into(), p.format.as_str().into());
-        }
-        if !fits(&bin, p) {
-            entry.insert("bin".into(), string_map(&bin_maps[i]));
-        }
-        entry.insert("sha256".into(), p.sha256.hex().into());
-        if let Some(size) = p.size {
-            entry.insert("size".into(), size.into());
-        }
-        if let Some(glibc) = &release.glibc
-            && platform::is_gnu_linux(&p.target)
-        {
-            entry.insert("glibc".into(), glibc.clone().into());
-        }
+        let entry = target_entry(&r, &shared, p, &urls[i], &bin_maps[i], release);
         targets.insert(p.target.clone(), Value::Object(entry));
     }
     section.insert("targets".into(), Value::Object(targets));
     section
+}
+
+/// What the section states once for most targets.
+struct Shared {
+    url: String,
+    format: Format,
+    bin: BTreeMap<String, String>,
+}
+
+/// Renders templates for a pick exactly as install will.
+struct Renderer<'a> {
+    version: &'a str,
+    /// The unscoped package name (`{name}` in a url).
+    name: String,
+}
+
+impl Renderer<'_> {
+    /// Whether `template` renders to `want` for `p` (`command` is `{name}`
+    /// in a bin path; empty in a url).
+    fn renders(&self, template: &str, p: &Pick<'_>, command: &str, want: &str) -> bool {
+        let (os, arch) = platform::go_os_arch(&p.target);
+        let exe = if platform::is_windows(&p.target) {
+            ".exe"
+        } else {
+            ""
+        };
+        let name = if command.is_empty() {
+            &self.name
+        } else {
+            command
+        };
+        let vars = [
+            ("version", self.version),
+            ("target", p.target.as_str()),
+            ("format", p.format.as_str()),
+            ("exe", exe),
+            ("name", name),
+            ("os", os),
+            ("arch", arch),
+        ];
+        template::render(template, &vars).is_ok_and(|r| r == want)
+    }
+
+    /// Whether `map` (command → path template; absent: `{name}{exe}`) finds
+    /// every executable of `p`.
+    fn bins_fit(&self, map: &BTreeMap<String, String>, p: &Pick<'_>) -> bool {
+        p.format == Format::Raw
+            || p.bins.iter().all(|(c, path)| {
+                let t = map.get(c).map_or("{name}{exe}", String::as_str);
+                self.renders(t, p, c, path)
+            })
+    }
+}
+
+/// The bin map most targets share; none (each command at the top,
+/// `{name}{exe}`) when that fits at least as many.
+fn shared_bin(
+    r: &Renderer<'_>,
+    picks: &[Pick<'_>],
+    bin_maps: &[BTreeMap<String, String>],
+) -> BTreeMap<String, String> {
+    let bin = most(picks, bin_maps, |m, p| r.bins_fit(m, p));
+    let default_fits = picks
+        .iter()
+        .filter(|p| r.bins_fit(&BTreeMap::new(), p))
+        .count();
+    let bin_fits = picks.iter().filter(|p| r.bins_fit(&bin, p)).count();
+    if default_fits >= bin_fits {
+        BTreeMap::new()
+    } else {
+        bin
+    }
+}
+
+/// One target's entry: only what differs from the shared fields, then its
+/// pins.
+fn target_entry(
+    r: &Renderer<'_>,
+    shared: &Shared,
+    p: &Pick<'_>,
+    url: &str,
+    bin_map: &BTreeMap<String, String>,
+    release: &Release,
+) -> Map<String, Value> {
+    let mut entry = Map::new();
+    if !r.renders(&shared.url, p, "", &p.asset.url) {
+        entry.insert("url".into(), url.into());
+    }
+    if p.format != shared.format {
+        entry.insert("format".into(), p.format.as_str().into());
+    }
+    if !r.bins_fit(&shared.bin, p) {
+        entry.insert("bin".into(), string_map(bin_map));
+    }
+    entry.insert("sha256".into(), p.sha256.hex().into());
+    if let Some(size) = p.size {
+        entry.insert("size".into(), size.into());
+    }
+    if let Some(glibc) = &release.glibc
+        && platform::is_gnu_linux(&p.target)
+    {
+        entry.insert("glibc".into(), glibc.clone().into());
+    }
+    entry
 }
 
 /// The candidate (one per pick) that fits the most picks; the first on ties.

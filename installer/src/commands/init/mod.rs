@@ -10,7 +10,7 @@ mod from;
 mod workflow;
 
 use crate::error::Error;
-use crate::link::LAUNCHER_MARKER;
+use crate::launcher::launcher_source;
 use crate::manifest::Manifest;
 use crate::plan;
 use serde_json::{Map, Value};
@@ -238,12 +238,12 @@ fn exclude_postbin_dir(package_dir: &Path) -> Result<Option<PathBuf>, Error> {
     let root: Value = serde_json::from_str(&text)
         .map_err(|e| Error::Usage(format!("{}: {e}", json_path.display())))?;
     if root.get("files").is_some_and(Value::is_array)
-        || super::check::postbin_dir_excluded(package_dir, &root).is_ok()
+        || crate::npm_files::postbin_dir_excluded(package_dir, &root).is_ok()
     {
         return Ok(None);
     }
-    let file =
-        super::check::ignore_file(package_dir).unwrap_or_else(|| package_dir.join(".gitignore"));
+    let file = crate::npm_files::ignore_file(package_dir)
+        .unwrap_or_else(|| package_dir.join(".gitignore"));
     let mut text = fs::read_to_string(&file).unwrap_or_default();
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     if !text.is_empty() && !text.ends_with('\n') {
@@ -262,49 +262,6 @@ fn object_entry<'a>(obj: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<S
     obj.get_mut(key)
         .and_then(Value::as_object_mut)
         .expect("inserted above")
-}
-
-/// The launcher: tiny, with the command and env prefix baked in so a run
-/// reads no package.json. Loading `postbin/launcher` can fail (postbin
-/// pruned or uninstalled, a PnP setup that hides it, a damaged
-/// node_modules); that is one line saying what to do and exit 1, never a
-/// Node stack trace. The line names `package` (the tool's npm name).
-pub fn launcher_source(command: &str, rel_path: &str, env_prefix: &str, package: &str) -> String {
-    let depth = rel_path
-        .trim_start_matches("./")
-        .split('/')
-        .filter(|c| !c.is_empty())
-        .count()
-        .saturating_sub(1);
-    let package_dir = if depth == 0 {
-        "__dirname".to_string()
-    } else {
-        format!(
-            "require(\"path\").join(__dirname{})",
-            ", \"..\"".repeat(depth)
-        )
-    };
-    let json = |s: &str| serde_json::to_string(s).expect("string");
-    let missing = json(&format!(
-        "postbin: cannot run {command}: the postbin package it needs cannot be loaded ("
-    ));
-    let todo = json(&format!(
-        "); reinstall {package} (npm install, or delete node_modules and install again), \
-         or set {env_prefix}_BINARY_PATH to a {command} executable\n"
-    ));
-    format!(
-        "#!/usr/bin/env node\n\
-         // {LAUNCHER_MARKER}: written by `postbin init`; do not edit.\n\
-         // Runs the native `{command}`, installing it first if install scripts were skipped.\n\
-         let launcher;\n\
-         try {{\n  launcher = require(\"postbin/launcher\");\n}} catch (e) {{\n  \
-         const why = String((e && e.message) || e).split(\"\\n\")[0];\n  \
-         process.stderr.write({missing} + why + {todo});\n  \
-         process.exit(1);\n}}\n\
-         launcher.run({{\n  packageDir: {package_dir},\n  command: {},\n  envPrefix: {},\n}});\n",
-        json(command),
-        json(env_prefix),
-    )
 }
 
 fn io_usage(path: &Path, e: std::io::Error) -> Error {
