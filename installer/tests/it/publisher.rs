@@ -416,14 +416,17 @@ fn the_release_workflow_agrees_with_the_section() {
         }),
     );
     let pkg_s = path_str(&pkg);
-    let run = world.postbin(&[
-        "init",
-        "--package",
-        &pkg_s,
-        "--workflow",
-        "github",
-        "--build",
-    ]);
+    let write_workflow = || {
+        world.postbin(&[
+            "init",
+            "--package",
+            &pkg_s,
+            "--workflow",
+            "github",
+            "--build",
+        ])
+    };
+    let run = write_workflow();
     run.assert_ok();
     let file = repo.join(".github/workflows/npm-publish.yml");
     assert!(
@@ -494,14 +497,7 @@ fn the_release_workflow_agrees_with_the_section() {
         assert!(yaml.contains(needle), "{needle:?} is missing:\n{yaml}");
     }
     // Written once; the same again is no change, a different one is refused.
-    let again = world.postbin(&[
-        "init",
-        "--package",
-        &pkg_s,
-        "--workflow",
-        "github",
-        "--build",
-    ]);
+    let again = write_workflow();
     again.assert_ok();
     assert!(!again.stdout.contains("wrote"), "{}", again.stdout);
     world
