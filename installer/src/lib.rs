@@ -31,6 +31,7 @@ pub mod npmrc;
 pub(crate) mod pipeline;
 pub mod plan;
 pub mod platform;
+pub(crate) mod probe;
 pub(crate) mod progress;
 pub(crate) mod release;
 pub(crate) mod settings;

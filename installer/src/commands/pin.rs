@@ -12,8 +12,6 @@
 
 use crate::checksums::{self, Entry};
 use crate::error::{Error, exit, one_line};
-use crate::extract::{self, Limits};
-use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
 use crate::net::{
@@ -21,11 +19,11 @@ use crate::net::{
     url::{Url, redact},
 };
 use crate::pipeline::{self, Flags};
-use crate::plan::{self, Format, Plan};
+use crate::plan::{self, Plan};
+use crate::probe::{self, ProbeError, TextError};
 use crate::settings::{Invalid, Origin, Settings};
 use serde_json::Value;
 use std::fmt;
-use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 /// The most of a checksums source that is read: anything larger is not a
@@ -263,18 +261,15 @@ impl Sums {
 /// The `--checksums` sources read so far, by location, so that a file named
 /// by every target is read once.
 struct Sources {
-    /// Downloads capped at `MAX_SUMS`, otherwise the user's settings
-    /// (mirrors, proxy, CA, retries).
-    capped: Settings,
+    /// The user's settings (mirrors, proxy, CA, retries).
+    settings: Settings,
     read: Vec<(String, Sums)>,
 }
 
 impl Sources {
     fn new(settings: &Settings) -> Self {
-        let mut capped = settings.clone();
-        capped.max_download_size = capped.max_download_size.min(MAX_SUMS);
         Sources {
-            capped,
+            settings: settings.clone(),
             read: Vec::new(),
         }
     }
@@ -319,68 +314,21 @@ impl Sources {
         Ok(&self.read.last().expect("just pushed").1)
     }
 
-    /// The text at `location` and its label: a local file (a path or a
-    /// `file://` URL) read as it is, a URL fetched like an asset, through
-    /// the mirrors, proxy, CA and retries.
+    /// The text at `location` and its label, read through the user's
+    /// network settings (`probe::read_text`); what cannot be read is a
+    /// `--checksums` value that cannot be used (exit 3), except a failed
+    /// fetch (exit 5).
     fn fetch(&self, location: &str) -> Result<(String, String), Error> {
-        let url = if location.contains("://") {
-            Some(Url::parse(location).map_err(|e| unusable(location, &e.to_string()))?)
-        } else {
-            None
-        };
-        let bytes = match url.as_ref().map(|u| (u, u.to_file_path())) {
-            Some((url, None)) => self.download(url)?,
-            Some((_, Some(path))) => read_local(&path, location)?,
-            None => read_local(Path::new(location), location)?,
-        };
-        let label = url.map_or_else(|| location.to_string(), |u| u.to_string());
-        Ok((label, String::from_utf8_lossy(&bytes).into_owned()))
-    }
-
-    fn download(&self, url: &Url) -> Result<Vec<u8>, Error> {
-        let location = url.to_string_with_credentials();
-        let sources = plan::sources_for(&location, &self.capped)
-            .map_err(|e| unusable(&location, &e.to_string()))?;
-        let client = Client::new(&self.capped);
-        let mut temp = tempfile::tempfile().map_err(|source| fetch::Error::Write { source })?;
-        let want = fetch::Want::new(Expect::Anything);
-        if let Err(e) = fetch::download(&client, &sources, &want, &mut temp, url.file_name()) {
-            return Err(match &e {
-                fetch::Error::TooLarge { .. } => unusable(&location, too_large()),
-                fetch::Error::Exhausted { attempts }
-                    if attempts
-                        .last()
-                        .is_some_and(|a| matches!(a.error, fetch::Error::TooLarge { .. })) =>
-                {
-                    unusable(&location, too_large())
-                }
-                _ => e.into(),
-            });
-        }
-        let mut bytes = Vec::new();
-        temp.rewind()
-            .and_then(|()| temp.read_to_end(&mut bytes))
-            .map_err(|source| fetch::Error::Write { source })?;
-        Ok(bytes)
+        probe::read_text(&self.settings, location, MAX_SUMS).map_err(|e| match e {
+            TextError::Local(e) => unusable(location, &format!("cannot read it ({e})")),
+            TextError::TooLarge => unusable(location, TOO_LARGE),
+            TextError::Location(why) => unusable(location, &why),
+            TextError::Fetch(e) => e.into(),
+        })
     }
 }
 
-fn too_large() -> &'static str {
-    "it is larger than 8 MiB, too large for a checksums file"
-}
-
-/// A local checksums file: one that cannot be read is the caller's mistake
-/// (exit 3), not the network's.
-fn read_local(path: &Path, value: &str) -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_SUMS + 1).read_to_end(&mut bytes))
-        .map_err(|e| unusable(value, &format!("cannot read it ({e})")))?;
-    if bytes.len() as u64 > MAX_SUMS {
-        return Err(unusable(value, too_large()));
-    }
-    Ok(bytes)
-}
+const TOO_LARGE: &str = "it is larger than 8 MiB, too large for a checksums file";
 
 /// A `--checksums` value that cannot be used: exit 3, naming it.
 fn unusable(value: &str, problem: &str) -> Error {
@@ -395,59 +343,64 @@ fn unusable(value: &str, problem: &str) -> Error {
 /// Downloads the asset, hashes it, and unpacks it to check that it holds
 /// every declared executable: its hash, size and URL, or why not.
 fn download_checked(client: &Client<'_>, plan: &Plan) -> Result<(Sha256Hash, u64, Url), String> {
-    let mut temp =
-        tempfile::NamedTempFile::new().map_err(|e| format!("cannot create a temp file: {e}"))?;
-    let done = fetch::download(
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
+    let raw_name = &plan.bins[0].archive_path;
+    let probed = probe::probe(
         client,
         &plan.sources,
-        &fetch::Want::new(Expect::Anything),
-        temp.as_file_mut(),
+        None,
         &plan.asset_name,
-    )
-    .map_err(|e| e.to_string())?;
-    let what = match sniff(temp.as_file_mut()) {
-        Some(what) => format!(" (it is {what}: is the URL right?)"),
-        None => String::new(),
-    };
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
-    let limits = Limits {
-        max_unpacked: client.settings().max_unpacked_size,
-        ..Limits::default()
-    };
-    let raw_name = &plan.bins[0].archive_path;
-    let listing =
-        extract::unpack(plan.format, temp.path(), dir.path(), limits, raw_name).map_err(|e| {
-            format!(
-                "{} from {} is not a {} archive postbin can unpack{what}: {}",
+        plan.format,
+        raw_name,
+        dir.path(),
+    );
+    let from = |url: Option<String>| url.map_or_else(String::new, |u| format!(" from {u}"));
+    let probed = match probed {
+        Ok(probed) => probed,
+        Err(ProbeError::Fetch(e)) => return Err(e.to_string()),
+        Err(ProbeError::Io(e)) => return Err(format!("cannot use a temp file: {e}")),
+        Err(ProbeError::Unpack {
+            url,
+            error,
+            looks_like,
+        }) => {
+            let what =
+                looks_like.map_or_else(String::new, |w| format!(" (it is {w}: is the URL right?)"));
+            return Err(format!(
+                "{}{} is not a {} archive postbin can unpack{what}: {}",
                 plan.asset_name,
-                done.url,
+                from(url),
                 plan.format.as_str(),
-                one_line(&e)
-            )
-        })?;
-    if plan.format == Format::Raw && !what.is_empty() {
-        return Err(format!(
-            "{} from {} is no executable{what}",
-            plan.asset_name, done.url
-        ));
-    }
+                one_line(&error)
+            ));
+        }
+        Err(ProbeError::NotAnExecutable { url, looks_like }) => {
+            return Err(format!(
+                "{}{} is no executable (it is {looks_like}: is the URL right?)",
+                plan.asset_name,
+                from(url)
+            ));
+        }
+    };
+    let url = probed.url.expect("downloaded, not local");
     let missing: Vec<String> = plan
         .bins
         .iter()
-        .filter(|b| !listing.contains_key(&b.archive_path))
+        .filter(|b| !probed.listing.contains_key(&b.archive_path))
         .map(|b| format!("`{}`", b.archive_path))
         .collect();
     if !missing.is_empty() {
-        let executables: Vec<&str> = listing
+        let executables: Vec<&str> = probed
+            .listing
             .iter()
             .filter(|(_, r)| r.executable)
             .map(|(k, _)| k.as_str())
             .take(10)
             .collect();
         return Err(format!(
-            "{} from {} has no {}, which `postbin.bin` declares; executables in it: {}",
+            "{}{} has no {}, which `postbin.bin` declares; executables in it: {}",
             plan.asset_name,
-            done.url,
+            from(Some(url.to_string())),
             missing.join(", "),
             if executables.is_empty() {
                 "none".to_string()
@@ -456,25 +409,7 @@ fn download_checked(client: &Client<'_>, plan: &Plan) -> Result<(Sha256Hash, u64
             }
         ));
     }
-    Ok((done.sha256, done.size, done.url))
-}
-
-/// What a download that should be an archive or executable looks like
-/// instead, when it is recognisably something else.
-fn sniff(file: &mut std::fs::File) -> Option<&'static str> {
-    let mut head = [0u8; 256];
-    let n = file.rewind().and_then(|()| file.read(&mut head)).ok()?;
-    let text = String::from_utf8_lossy(&head[..n])
-        .trim_start()
-        .to_ascii_lowercase();
-    if text.starts_with("<!doctype html") || text.starts_with("<html") || text.starts_with("<?xml")
-    {
-        Some("a web page")
-    } else if text.starts_with('{') || text.starts_with('[') {
-        Some("JSON")
-    } else {
-        None
-    }
+    Ok((probed.sha256, probed.size, url))
 }
 
 /// Rewrites only `postbin.targets.<t>.sha256` and `.size`, keeping

@@ -13,11 +13,11 @@ pub(crate) mod names;
 pub(crate) mod source;
 
 use crate::error::Error;
-use crate::extract::{self, Limits, Listing};
-use crate::fetch::{self, Expect};
+use crate::extract::Listing;
 use crate::hash::Sha256Hash;
 use crate::net::{Client, Request, url::Url};
 use crate::plan::{self, Format};
+use crate::probe::{self, ProbeError, TextError};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -73,30 +73,26 @@ pub fn join(base: &str, name: &str) -> String {
 }
 
 /// Reads a small text file (a checksums file, a manifest): a local path, or
-/// a URL fetched through the consumer's mirrors, proxy and CA.
+/// a URL fetched through the consumer's mirrors, proxy, CA and retries.
 pub fn read_text(
     client: &Client<'_>,
     location: &str,
     local: Option<&Path>,
 ) -> Result<String, Error> {
-    if let Some(path) = local {
-        return std::fs::read_to_string(path)
-            .map_err(|e| Error::Release(format!("cannot read {}: {e}", path.display())));
+    let location = local.map_or_else(|| location.to_string(), |p| p.display().to_string());
+    match probe::read_text(client.settings(), &location, MAX_TEXT) {
+        Ok((_, text)) => Ok(text),
+        Err(TextError::Fetch(e)) => Err(e.into()),
+        Err(TextError::Local(e)) => Err(Error::Release(format!("cannot read {location}: {e}"))),
+        Err(TextError::TooLarge) => Err(Error::Release(format!(
+            "{location} is larger than 16 MiB: no checksums file or manifest is; check the path"
+        ))),
+        Err(TextError::Location(why)) => Err(Error::Release(format!("{location}: {why}"))),
     }
-    let sources = plan::sources_for(location, client.settings())
-        .map_err(|e| Error::Release(format!("{location}: {e}")))?;
-    let mut last = None;
-    for source in &sources {
-        match get(client, &source.url, source.explicit) {
-            Ok(text) => return Ok(text),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.map_or_else(
-        || Error::Release(format!("no source for {location}")),
-        Error::from,
-    ))
 }
+
+/// The most of a checksums file or manifest that is read.
+const MAX_TEXT: u64 = 16 << 20;
 
 /// GET `url`, its body as text (at most 16 MiB).
 pub fn get(client: &Client<'_>, url: &Url, explicit: bool) -> Result<String, crate::net::Error> {
@@ -123,26 +119,17 @@ pub fn unpack(
     raw_name: &str,
     dir: &Path,
 ) -> Result<(Sha256Hash, u64, Listing), Error> {
-    let limits = Limits {
-        max_unpacked: client.settings().max_unpacked_size,
-        ..Limits::default()
-    };
-    let temp;
-    let path = match &asset.local {
-        Some(path) => path.as_path(),
-        None => {
-            let mut file =
-                tempfile::NamedTempFile::new().map_err(|source| fetch::Error::Write { source })?;
-            let sources = plan::sources_for(&asset.url, client.settings())
-                .map_err(|e| Error::Release(format!("{}: {e}", asset.url)))?;
-            let want = fetch::Want::new(Expect::Anything);
-            fetch::download(client, &sources, &want, file.as_file_mut(), &asset.name)?;
-            temp = file;
-            temp.path()
-        }
-    };
-    let (sha, size) = crate::hash::hash_file(path)
-        .map_err(|e| Error::Release(format!("cannot read {}: {e}", path.display())))?;
-    let listing = extract::unpack(format, path, dir, limits, raw_name)?;
-    Ok((sha, size, listing))
+    let sources = plan::sources_for(&asset.url, client.settings())
+        .map_err(|e| Error::Release(format!("{}: {e}", asset.url)))?;
+    let local = asset.local.as_deref();
+    match probe::probe(client, &sources, local, &asset.name, format, raw_name, dir) {
+        Ok(p) => Ok((p.sha256, p.size, p.listing)),
+        Err(ProbeError::Fetch(e)) => Err(e.into()),
+        Err(ProbeError::Io(e)) => Err(Error::Release(format!("cannot read {}: {e}", asset.name))),
+        Err(ProbeError::Unpack { error, .. }) => Err((*error).into()),
+        Err(ProbeError::NotAnExecutable { looks_like, .. }) => Err(Error::Release(format!(
+            "{} is {looks_like}, not an executable; remove it from the release or rename it",
+            asset.name
+        ))),
+    }
 }
