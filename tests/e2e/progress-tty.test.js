@@ -59,8 +59,6 @@ test("a download in npm's hidden postinstall draws its progress on the terminal,
   const screen = await installUnderPty(t, "pty-progress", {});
   const bars = screen.split(BAR).length - 1;
   assert.ok(bars >= 1, `the terminal got the progress line\n${JSON.stringify(screen.slice(-2000))}`);
-  // A few updates a second at most: a 3 s download gets a handful, not hundreds.
-  assert.ok(bars <= 4 * (DOWNLOAD_SECS + 2), `${bars} updates`);
   const lastBar = screen.lastIndexOf("\r\x1b[2Kpostbin: hello-");
   assert.ok(screen.indexOf("\r\x1b[2K", lastBar + 1) > lastBar, "the line is erased when done");
 });

@@ -343,7 +343,9 @@ fn unusable(value: &str, problem: &str) -> Error {
 /// Downloads the asset, hashes it, and unpacks it to check that it holds
 /// every declared executable: its hash, size and URL, or why not.
 fn download_checked(client: &Client<'_>, plan: &Plan) -> Result<(Sha256Hash, u64, Url), String> {
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
+    let dir = tempfile::tempdir().map_err(|e| {
+        format!("cannot create a temp dir: {e}; set TMPDIR to a writable directory")
+    })?;
     let raw_name = &plan.bins[0].archive_path;
     let probed = probe::probe(
         client,
@@ -358,7 +360,11 @@ fn download_checked(client: &Client<'_>, plan: &Plan) -> Result<(Sha256Hash, u64
     let probed = match probed {
         Ok(probed) => probed,
         Err(ProbeError::Fetch(e)) => return Err(e.to_string()),
-        Err(ProbeError::Io(e)) => return Err(format!("cannot use a temp file: {e}")),
+        Err(ProbeError::Io(e)) => {
+            return Err(format!(
+                "cannot use a temp file: {e}; set TMPDIR to a writable directory"
+            ));
+        }
         Err(ProbeError::Unpack {
             url,
             error,

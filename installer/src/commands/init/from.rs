@@ -357,8 +357,12 @@ fn settle<'a>(
     };
     let mut size = None;
     if claims.is_empty() || bins.is_empty() {
-        let dir = tempfile::tempdir()
-            .map_err(|e| Error::Release(format!("cannot make a temp dir: {e}")))?;
+        let dir = tempfile::tempdir().map_err(|e| {
+            Error::Release(format!(
+                "cannot make a temp dir to list {} in: {e}; set TMPDIR to a writable directory",
+                asset.name
+            ))
+        })?;
         let raw_name = bins.values().next().cloned().unwrap_or_default();
         let (sha, bytes, listing) = release::unpack(client, asset, format, &raw_name, dir.path())?;
         claims.push((sha, "download".into()));
