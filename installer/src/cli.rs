@@ -3,7 +3,7 @@
 //! and choosing the exit code happen here, once.
 
 use crate::commands::{
-    Report, cache_cmd, check, doctor, init, install, pin, plan_cmd, prefill, which,
+    Report, cache_cmd, check, doctor, init, install, pack_targets, pin, plan_cmd, prefill, which,
 };
 use crate::error::{Error, exit};
 use lexopt::prelude::*;
@@ -18,6 +18,7 @@ Usage:
   postbin init [--package DIR] [--from SOURCE] [--dry-run] [--workflow github [--build]]
   postbin pin [--package DIR] [--checksums FILE|URL]... [--download]
   postbin check [--package DIR]
+  postbin pack-targets [--package DIR] [--out DIR] [--targets all|T,T]
   postbin plan [--package DIR] [--targets all|T,T] [--json]
   postbin prefill [PKG_DIR|PKG.tgz]... [--node-modules DIR]... [--targets all|T,T] [--out DIR [--layout path|sha256]]
   postbin cache dir|list|verify|prune|clean|import [--older-than DAYS] [--max-size SIZE] [DIR]
@@ -34,6 +35,9 @@ Commands:
   pin       publisher: write each target's sha256 from checksums files and/or by downloading
   check     publisher: fail before `npm pack` on a launcher that is not postbin's, a target
             with no pinned hash, or a .postbin/ directory that would be packed
+  pack-targets
+            publisher: wrap each pinned target's archive in an npm package (<name>-<target>) for
+            networks that reach only an npm registry, and pin its sha512 integrity
   plan      print the fetch plan (URLs in order, sha256, size, format, bins) without
             downloading; --json for tools (stable shape, docs/cli.md)
   prefill   fill the cache (or, with --out, a portable mirror tree) for offline installs
@@ -60,6 +64,7 @@ pub enum Command {
     Cache(cache_cmd::Action),
     Doctor(doctor::Options),
     Check(check::Options),
+    PackTargets(pack_targets::Options),
     Plan(plan_cmd::Options),
     Help,
     Version,
@@ -86,6 +91,7 @@ fn parse_inner(mut p: lexopt::Parser) -> Result<Command, lexopt::Error> {
         "cache" => parse_cache(&mut p)?.map(Command::Cache),
         "doctor" => parse_doctor(&mut p)?.map(Command::Doctor),
         "check" => parse_check(&mut p)?.map(Command::Check),
+        "pack-targets" => parse_pack_targets(&mut p)?.map(Command::PackTargets),
         "plan" => parse_plan(&mut p)?.map(Command::Plan),
         "help" => None,
         other => {
@@ -221,6 +227,20 @@ fn parse_check(p: &mut lexopt::Parser) -> Parsed<check::Options> {
     Ok(Some(o))
 }
 
+fn parse_pack_targets(p: &mut lexopt::Parser) -> Parsed<pack_targets::Options> {
+    let mut o = pack_targets::Options::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("package") | Short('p') => o.package = Some(p.value()?.into()),
+            Long("out") => o.out = Some(p.value()?.into()),
+            Long("targets") => o.targets = Some(p.value()?.string()?),
+            Long("help") | Short('h') => return Ok(None),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Some(o))
+}
+
 fn parse_plan(p: &mut lexopt::Parser) -> Parsed<plan_cmd::Options> {
     let mut o = plan_cmd::Options::default();
     while let Some(arg) = p.next()? {
@@ -342,6 +362,7 @@ fn run(command: Command) -> Result<i32, Error> {
         Command::Cache(action) => Ok(emit(&cache_cmd::run(&action)?)),
         Command::Doctor(o) => Ok(emit(&doctor::run(&o)?)),
         Command::Check(o) => Ok(emit(&check::run(&o)?)),
+        Command::PackTargets(o) => Ok(emit(&pack_targets::run(&o)?)),
         Command::Plan(o) => Ok(emit(&plan_cmd::run(&o)?)),
     }
 }

@@ -26,6 +26,7 @@ pub mod link;
 pub mod manifest;
 pub(crate) mod mirror_tree;
 pub mod net;
+pub mod npm;
 pub(crate) mod npm_files;
 pub mod npmrc;
 pub(crate) mod pipeline;

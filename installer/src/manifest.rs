@@ -41,6 +41,9 @@ pub struct TargetEntry {
     pub sha256: Option<String>,
     /// The archive's size in bytes, pinned next to its hash.
     pub size: Option<u64>,
+    /// npm integrity (`sha512-...`) of the package that wraps this archive
+    /// on the npm registry (`postbin pack-targets`).
+    pub integrity: Option<String>,
     /// `-gnu` Linux targets: the oldest glibc the build runs on. A host
     /// with an older one (or an unknown one) takes the `-musl` build.
     pub glibc: Option<GlibcVersion>,
@@ -259,7 +262,15 @@ impl Fields<'_> {
 
     fn target(&self, v: &Value, triple: &str, field: &str) -> Result<TargetEntry, Error> {
         let obj = self.object(v, field)?;
-        const KNOWN: &[&str] = &["url", "format", "bin", "sha256", "size", "glibc"];
+        const KNOWN: &[&str] = &[
+            "url",
+            "format",
+            "bin",
+            "sha256",
+            "size",
+            "glibc",
+            "integrity",
+        ];
         if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(self.err(
                 &format!("{field}.{unknown}"),
@@ -275,6 +286,7 @@ impl Fields<'_> {
                 .transpose()?,
             sha256: self.optional_string(obj, "sha256", &format!("{field}.sha256"))?,
             size: self.size(obj, &format!("{field}.size"))?,
+            integrity: self.optional_string(obj, "integrity", &format!("{field}.integrity"))?,
             glibc: self.glibc(obj, triple, &format!("{field}.glibc"))?,
         })
     }

@@ -5,8 +5,11 @@
 use crate::hash::Sha256Hash;
 use crate::manifest::{Manifest, TargetEntry, unscoped};
 use crate::net::url::{Url, redact};
+use crate::npm::integrity::Sha512Integrity;
+use crate::npm::wrapper;
 use crate::platform::{self, Candidates, Unrunnable};
 use crate::settings::Settings;
+use crate::settings::registry::Credential;
 use crate::template::{self, UnknownVariable};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -52,9 +55,38 @@ impl Format {
 pub struct Source {
     /// Printed without credentials (`Url`'s `Display`), wherever it goes.
     pub url: Url,
-    /// True when the user configured this URL (a mirror): `http://` is then
-    /// allowed, since the pinned hash still guards the bytes.
+    /// True when the user configured this URL (a mirror, their npm
+    /// registry): `http://` is then allowed, since the pinned hash still
+    /// guards the bytes.
     pub explicit: bool,
+    /// The URL serves the asset wrapped in an npm package.
+    pub wrapped: Option<Box<Wrapped>>,
+}
+
+impl Source {
+    /// A URL that serves the asset itself.
+    pub fn direct(url: Url, explicit: bool) -> Self {
+        Source {
+            url,
+            explicit,
+            wrapped: None,
+        }
+    }
+}
+
+/// An asset inside an npm package on the consumer's registry (`postbin
+/// pack-targets` wrote it): the tarball is checked against `integrity`
+/// before anything reads it, then the archive inside against its sha256.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wrapped {
+    pub integrity: Sha512Integrity,
+    /// The archive's path inside the tarball (`package/<asset>`).
+    pub member: String,
+    /// The registry (for messages) and what it gets sent, and only it.
+    pub registry: Url,
+    pub credential: Option<Credential>,
+    /// Where npm's own cache would hold this tarball, if npm has one.
+    pub npm_cache_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -348,6 +380,17 @@ fn resolve_inner(
     let vars = template_vars(&version, target, format, exe, unscoped(&manifest.name));
     let asset = locate(manifest, entry, settings, target, format, &vars)?;
     let integrity = integrity(manifest, entry, settings, target, &vars, need_hash)?;
+    let mut sources = asset.sources;
+    if need_hash && let Integrity::Pinned(_) = integrity {
+        add_registry_source(
+            &mut sources,
+            manifest,
+            entry,
+            settings,
+            target,
+            &asset.asset_name,
+        )?;
+    }
     let bins = bin_plans(manifest, entry, &vars, exe)?;
     if format == Format::Raw && bins.len() != 1 {
         return Err(Error::Invalid {
@@ -363,7 +406,7 @@ fn resolve_inner(
         target: asset.target,
         format,
         origin_url: asset.origin_url,
-        sources: asset.sources,
+        sources,
         integrity,
         size: entry.size,
         asset_name: asset.asset_name,
@@ -470,6 +513,56 @@ fn locate(
         origin_url,
         sources,
     })
+}
+
+/// The wrapper package on the consumer's npm registry, when the publisher
+/// packed one (`targets.<t>.integrity`): after the release URL and mirrors,
+/// or first with `POSTBIN_SOURCE=npm`.
+fn add_registry_source(
+    sources: &mut Vec<Source>,
+    manifest: &Manifest,
+    entry: &TargetEntry,
+    settings: &Settings,
+    target: &str,
+    asset_name: &str,
+) -> Result<(), Error> {
+    let Some(text) = &entry.integrity else {
+        return Ok(());
+    };
+    let field = format!("{}.integrity", target_field(target));
+    let integrity = Sha512Integrity::parse(text).ok_or_else(|| Error::Invalid {
+        field: field.clone(),
+        problem: "must be `sha512-<base64>`, as `postbin pack-targets` writes it".into(),
+    })?;
+    let registry = &settings.registry;
+    let package = wrapper::package_name(&manifest.name, target);
+    let url =
+        wrapper::tarball_url(&registry.url.value, &package, &manifest.version).map_err(|e| {
+            Error::Invalid {
+                field,
+                problem: e.to_string(),
+            }
+        })?;
+    let source = Source {
+        url,
+        explicit: true,
+        wrapped: Some(Box::new(Wrapped {
+            integrity,
+            member: wrapper::member_path(asset_name),
+            registry: registry.url.value.clone(),
+            credential: registry.credential.clone(),
+            npm_cache_file: settings
+                .npm_cache
+                .as_deref()
+                .map(|c| integrity.cacache_path(c)),
+        })),
+    };
+    if settings.registry_first.value {
+        sources.insert(0, source);
+    } else {
+        sources.push(source);
+    }
+    Ok(())
 }
 
 /// How the download is verified: the pinned hash, else the declared
@@ -651,10 +744,7 @@ pub fn sources_for_content(
 ) -> Result<Vec<Source>, MirrorError> {
     let origin = Url::parse(url).map_err(MirrorError::Parse)?;
     let Some(mirrors) = &settings.mirrors else {
-        return Ok(vec![Source {
-            url: origin,
-            explicit: false,
-        }]);
+        return Ok(vec![Source::direct(origin, false)]);
     };
     let hex = content.sha256.map(|h| h.hex());
     let mut sources = Vec::new();
@@ -679,10 +769,7 @@ pub fn sources_for_content(
         } else {
             origin.with_mirror(mirror)
         };
-        sources.push(Source {
-            url: mirrored.map_err(MirrorError::Parse)?,
-            explicit: true,
-        });
+        sources.push(Source::direct(mirrored.map_err(MirrorError::Parse)?, true));
     }
     if sources.is_empty() {
         return Err(MirrorError::Unusable(format!(

@@ -37,7 +37,9 @@ const TOOL_INSTALL_TIMEOUT_MS = 300_000;
 /**
  * name -> how to get it. `dir` is where it lives (target/tools/<dir>, kept
  * across runs), `pkg` is the npm package whose version is checked, `entry`
- * the file to run (with node when `node` is set).
+ * the file to run (with node when `node` is set). A spec may instead bring
+ * the whole `packageJson` to install from (dependencies plus `overrides`),
+ * for a tool that installs only with some of its dependencies pinned.
  */
 const TOOL_SPECS = {
   pnpm9: { dir: "pnpm-9", spec: "pnpm@9", pkg: "pnpm", major: 9, entry: "pnpm/bin/pnpm.cjs", node: true },
@@ -87,14 +89,15 @@ function probe(spec, target) {
 const toolCache = new Map();
 
 /**
- * The tool `name` (a TOOL_SPECS key): { name, version, command(args) -> [file, argv] },
- * or { skip: "why" } if it cannot be installed or does not run on this machine.
+ * The tool `name` (a TOOL_SPECS key, or any name with its `spec` given by
+ * the caller): { name, version, command(args) -> [file, argv] }, or
+ * { skip: "why" } if it cannot be installed or does not run on this machine.
  */
-function ensureTool(name) {
+function ensureTool(name, spec = TOOL_SPECS[name]) {
   if (toolCache.has(name)) return toolCache.get(name);
   let result;
   try {
-    result = ensureToolUncached(name);
+    result = ensureToolUncached(name, spec);
   } catch (e) {
     result = { name, skip: e.message };
   }
@@ -113,8 +116,7 @@ function isInstalled(spec, prefix) {
   );
 }
 
-function ensureToolUncached(name) {
-  const spec = TOOL_SPECS[name];
+function ensureToolUncached(name, spec) {
   if (!spec) throw new Error(`unknown tool ${name}`);
   const prefix = path.join(TOOLS, spec.dir);
   const target = path.join(prefix, "node_modules", spec.entry);
@@ -133,7 +135,8 @@ function installTool(spec, prefix) {
   fs.mkdirSync(TOOLS, { recursive: true });
   const staging = fs.mkdtempSync(path.join(TOOLS, `.${spec.dir}-`));
   try {
-    fs.writeFileSync(path.join(staging, "package.json"), '{"private":true}\n');
+    const manifest = spec.packageJson ? { private: true, ...spec.packageJson } : { private: true };
+    fs.writeFileSync(path.join(staging, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
     // The inherited environment (a proxy or a registry mirror the machine
     // needs still applies), minus what an enclosing npm run would impose.
     const env = {};
@@ -143,7 +146,8 @@ function installTool(spec, prefix) {
       env[k] = v;
     }
     env.npm_config_update_notifier = "false";
-    const r = run("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--no-package-lock", spec.spec], {
+    const what = spec.packageJson ? [] : ["--no-save", spec.spec];
+    const r = run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", ...what], {
       cwd: staging,
       env,
       timeout: TOOL_INSTALL_TIMEOUT_MS,

@@ -415,10 +415,7 @@ mod tests {
             &[("HTTPS_PROXY", "http://u:secret@proxy.corp:3128")],
             &[("noproxy", "internal.corp")],
         );
-        let src = |url: &str| Source {
-            url: crate::net::url::Url::parse(url).unwrap(),
-            explicit: false,
-        };
+        let src = |url: &str| Source::direct(crate::net::url::Url::parse(url).unwrap(), false);
         let via = route(&src("https://github.com/a"), &s);
         assert_eq!(
             via,

@@ -8,6 +8,7 @@ pub mod check;
 pub mod doctor;
 pub mod init;
 pub mod install;
+pub mod pack_targets;
 pub mod pin;
 pub mod plan_cmd;
 pub mod prefill;

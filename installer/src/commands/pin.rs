@@ -219,7 +219,13 @@ fn plans(manifest: &Manifest, settings: &Settings) -> Result<Vec<Plan>, Error> {
         .postbin
         .targets
         .keys()
-        .map(|target| Ok(plan::resolve(&as_pinned, settings, target)?))
+        .map(|target| {
+            let mut plan = plan::resolve(&as_pinned, settings, target)?;
+            // The release's own URLs only: a wrapper package on the npm
+            // registry holds the archive as it was when last packed.
+            plan.sources.retain(|s| s.wrapped.is_none());
+            Ok(plan)
+        })
         .collect()
 }
 
@@ -448,6 +454,10 @@ fn write_hashes(
                 .and_then(Sha256Hash::parse)
                 == Some(*sha);
             entry.insert("sha256".into(), Value::String(sha.hex()));
+            if !same {
+                // The wrapper package holds the old archive: pack it again.
+                entry.remove("integrity");
+            }
             match sizes.iter().find(|(t, _)| t == target) {
                 Some((_, size)) => {
                     entry.insert("size".into(), Value::from(*size));

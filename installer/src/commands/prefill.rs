@@ -534,10 +534,7 @@ fn local_source(path: &Path) -> Result<Source, Error> {
             problem: e.to_string(),
         })
     })?;
-    Ok(Source {
-        url,
-        explicit: true,
-    })
+    Ok(Source::direct(url, true))
 }
 
 /// One (package, target) resolved: its plan and the hash it is verified

@@ -8,8 +8,11 @@
 //! stops them before a byte is written. The caller gets bytes whose SHA-256
 //! matched, or an error listing every attempt, each kind of advice once.
 
+mod wrapped;
+
 use crate::hash::{HashingWriter, Sha256Hash};
 use crate::net::{self, Client, url::Url};
+use crate::npm::integrity::Sha512Integrity;
 use crate::plan::Source;
 use crate::progress::Progress;
 use std::fmt;
@@ -67,6 +70,25 @@ pub enum Error {
     Write {
         source: io::Error,
     },
+    /// An npm package's tarball is not the one the publisher pinned.
+    IntegrityMismatch {
+        url: Box<Url>,
+        expected: Box<Sha512Integrity>,
+        actual: Box<Sha512Integrity>,
+    },
+    /// The pinned package holds no archive where its publisher said.
+    NotInWrapper {
+        url: Box<Url>,
+        member: String,
+    },
+    /// The npm registry answered 401/403: it wants (other) credentials.
+    RegistryRefused {
+        url: Box<Url>,
+        registry: Box<Url>,
+        status: u16,
+        /// The key that set the credentials sent, and where.
+        credential: Option<String>,
+    },
     /// Several attempts failed; the last one is the final word.
     Exhausted {
         attempts: Vec<Attempt>,
@@ -99,6 +121,7 @@ impl Error {
     pub fn is_integrity_failure(&self) -> bool {
         match self {
             Error::ChecksumMismatch { .. }
+            | Error::IntegrityMismatch { .. }
             | Error::SizeMismatch { .. }
             | Error::TooLarge { pinned: true, .. } => true,
             Error::Exhausted { attempts } => {
@@ -111,6 +134,11 @@ impl Error {
     /// Whether our own side failed: the disk is full or unwritable.
     pub fn is_filesystem(&self) -> bool {
         matches!(self.last(), Error::Write { .. } | Error::NoSpace { .. })
+    }
+
+    /// No connection could be made (DNS, refused, connect timeout).
+    fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Net(net::Error::Connect { .. }))
     }
 
     fn is_retryable(&self) -> bool {
@@ -163,6 +191,30 @@ impl Error {
                 dir.display(),
                 human(*needed)
             ),
+            Error::IntegrityMismatch {
+                url,
+                expected,
+                actual,
+            } => format!("integrity mismatch for {url}: expected {expected}, got {actual}"),
+            Error::NotInWrapper { url, member } => {
+                format!("{url} (integrity verified) holds no {member}")
+            }
+            Error::RegistryRefused {
+                url,
+                registry,
+                status,
+                credential: Some(key),
+            } => format!(
+                "the npm registry {registry} refused the credentials from {key} (HTTP {status} for {url})"
+            ),
+            Error::RegistryRefused {
+                url,
+                registry,
+                status,
+                credential: None,
+            } => format!(
+                "the npm registry {registry} wants credentials (HTTP {status} for {url}), and none are configured for it"
+            ),
             Error::LocalFile { path, .. } => format!("cannot read {}", path.display()),
             Error::Write { .. } => {
                 "cannot write the download to the cache (is the disk full?)".to_string()
@@ -177,7 +229,10 @@ impl Error {
     pub fn advice(&self) -> Option<String> {
         Some(match self {
             Error::Net(e) => return e.advice(),
-            Error::ChecksumMismatch { .. } | Error::SizeMismatch { .. } | Error::TooLarge { pinned: true, .. } => {
+            Error::ChecksumMismatch { .. }
+            | Error::IntegrityMismatch { .. }
+            | Error::SizeMismatch { .. }
+            | Error::TooLarge { pinned: true, .. } => {
                 "the file is not the one the publisher pinned (a stale mirror, a tampered download, \
                  or a release re-uploaded after pinning); nothing was installed"
                     .to_string()
@@ -185,6 +240,16 @@ impl Error {
             Error::TooLarge { .. } => format!(
                 "if the archive really is that large, raise {} (e.g. 4G); publishers: pin `size` with `postbin pin`",
                 crate::env_vars::POSTBIN_MAX_DOWNLOAD_SIZE
+            ),
+            Error::NotInWrapper { .. } => {
+                "the publisher's wrapper package is not as `postbin pack-targets` writes it; \
+                 tell the publisher"
+                    .to_string()
+            }
+            Error::RegistryRefused { registry, .. } => format!(
+                "log in to it (`npm login --registry {registry}`), or put a valid token in .npmrc \
+                 as `{}:_authToken=...`",
+                crate::settings::registry::nerf_dart(registry)
             ),
             Error::NoSpace { .. } => format!(
                 "free some space there, or set {} to a disk with room",
@@ -423,12 +488,21 @@ pub fn download(
     } else {
         restart(&mut sink)?;
     }
-    for source in sources {
+    for (i, source) in sources.iter().enumerate() {
+        let more_sources = i + 1 < sources.len();
         if matches!(want.expect, Expect::Anything) {
             // Nothing to verify against: every byte must come from one source.
             restart(&mut sink)?;
         }
-        match try_source(client, source, want, &mut sink, label, &mut attempts) {
+        match try_source(
+            client,
+            source,
+            want,
+            &mut sink,
+            label,
+            more_sources,
+            &mut attempts,
+        ) {
             Ok(done) => return Ok(done),
             Err(Stop::Next) => {}
             Err(Stop::Fatal) => break,
@@ -489,6 +563,7 @@ fn try_source(
     want: &Want<'_>,
     sink: &mut HashingWriter<&mut File>,
     label: &str,
+    more_sources: bool,
     attempts: &mut Vec<Attempt>,
 ) -> Result<Downloaded, Stop> {
     let retries = client.settings().retries;
@@ -503,7 +578,14 @@ fn try_source(
             Err(e) => e,
         };
         crate::debug!("attempt {} at {url} failed: {error}", attempt + 1);
-        let then = after_failure(&error, sink, &mut foreign_prefix, attempt, retries, url);
+        // A host that cannot be reached at all (a firewall that lets only
+        // the npm registry through) is not waited on while other sources
+        // remain; retries are for the last one.
+        let then = if more_sources && error.is_unreachable() {
+            Then::Stop(Stop::Next)
+        } else {
+            after_failure(&error, sink, &mut foreign_prefix, attempt, retries, url)
+        };
         attempts.push(Attempt {
             url: url.clone(),
             error,
@@ -528,9 +610,10 @@ fn attempt_once(
     sink: &mut HashingWriter<&mut File>,
     label: &str,
 ) -> Result<Downloaded, Error> {
-    let result = match source.url.to_file_path() {
-        Some(path) => copy_local(&path, source, want, sink),
-        None => fetch_remote(client, source, want, sink, label),
+    let result = match (&source.wrapped, source.url.to_file_path()) {
+        (Some(wrapped), _) => wrapped::fetch(client, source, wrapped, want, sink, label),
+        (None, Some(path)) => copy_local(&path, source, want, sink),
+        (None, None) => fetch_remote(client, source, want, sink, label),
     };
     result.and_then(|()| verify(sink, want, &source.url))
 }
@@ -684,7 +767,10 @@ fn request_rest(
     source: &Source,
     sink: &mut HashingWriter<&mut File>,
 ) -> Result<net::Response, Error> {
-    let whole = net::Request::get(&source.url, source.explicit);
+    let whole = net::Request {
+        credential: source.wrapped.as_ref().and_then(|w| w.credential.as_ref()),
+        ..net::Request::get(&source.url, source.explicit)
+    };
     let mut have = sink.written();
     let rest = net::Request {
         range_from: (have > 0).then_some(have),

@@ -10,6 +10,7 @@ pub mod tls;
 pub mod url;
 
 use crate::settings::Settings;
+use crate::settings::registry::Credential;
 use std::cell::RefCell;
 use std::fmt;
 use std::time::Duration;
@@ -256,6 +257,9 @@ pub struct Request<'u> {
     /// Ask for the bytes from this offset on (`Range: bytes=N-`).
     pub range_from: Option<u64>,
     pub method: Method,
+    /// npm registry credentials: sent on each hop whose URL is under their
+    /// scope (`Credential::applies_to`), on no other.
+    pub credential: Option<&'u Credential>,
 }
 
 impl<'u> Request<'u> {
@@ -266,6 +270,7 @@ impl<'u> Request<'u> {
             explicit,
             range_from: None,
             method: Method::Get,
+            credential: None,
         }
     }
 
@@ -364,9 +369,12 @@ impl<'s> Client<'s> {
         if let Some(from) = req.range_from {
             call = call.header("Range", format!("bytes={from}-"));
         }
-        // Re-decided per hop: a redirect off GitHub must not carry the token.
+        // Re-decided per hop: a redirect off GitHub, or off the registry,
+        // must not carry the token.
         if let Some(token) = self.token_for(url, req.explicit) {
             call = call.header("Authorization", format!("Bearer {token}"));
+        } else if let Some(credential) = req.credential.filter(|c| c.applies_to(url)) {
+            call = call.header("Authorization", credential.header.0.as_str());
         }
         crate::debug!(
             "{} {url}{}",

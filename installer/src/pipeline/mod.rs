@@ -51,7 +51,7 @@ pub fn load(package_dir: &Path, flags: Flags<'_>) -> Result<Loaded, Error> {
 /// `<PREFIX>_*` variables apply), with `flags` on top. A setting that
 /// cannot be used stops here (exit 3).
 pub fn settings_for(manifest: &Manifest, flags: Flags<'_>) -> Result<Settings, Error> {
-    let mut settings = Settings::load(Some(&plan::env_prefix(manifest)));
+    let mut settings = Settings::load_for(Some(&plan::env_prefix(manifest)), scope(&manifest.name));
     if flags.offline {
         settings.offline = Setting {
             value: true,
@@ -66,6 +66,13 @@ pub fn settings_for(manifest: &Manifest, flags: Flags<'_>) -> Result<Settings, E
     }
     settings.check()?;
     Ok(settings)
+}
+
+/// The npm scope of a package name: `@acme` of `@acme/tool`.
+pub fn scope(name: &str) -> Option<&str> {
+    name.starts_with('@')
+        .then(|| name.split('/').next())
+        .flatten()
 }
 
 /// Which targets a command works on (`--targets`).

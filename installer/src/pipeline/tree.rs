@@ -9,7 +9,7 @@ use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
 use crate::link;
 use crate::net::Client;
-use crate::plan::Plan;
+use crate::plan::{self, Plan};
 use std::path::Path;
 use std::time::Duration;
 
@@ -162,7 +162,15 @@ fn download_into_staging(
     limits: Limits,
 ) -> Result<(extract::Listing, tempfile::NamedTempFile, u64), Error> {
     let offline = client.settings().offline.value;
-    if offline && plan.sources.iter().all(|s| s.url.to_file_path().is_none()) {
+    // Offline, a source on disk can still serve: a `file://` mirror, or
+    // npm's cache holding the wrapper package.
+    let local = |s: &plan::Source| {
+        s.url.to_file_path().is_some()
+            || s.wrapped
+                .as_ref()
+                .is_some_and(|w| w.npm_cache_file.is_some())
+    };
+    if offline && !plan.sources.iter().any(local) {
         return Err(offline_miss(plan));
     }
     cache.sweep_temp(TEMP_MAX_AGE);

@@ -5,8 +5,11 @@
 //! Precedence, highest first: package-specific env (`<PREFIX>_*`), generic env
 //! (`POSTBIN_*`, `HTTPS_PROXY`...), `npm_config_*` env, `.npmrc` files.
 
+pub mod registry;
+
 use crate::env_vars as ev;
 use crate::npmrc::Npmrc;
+use registry::Registry;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -108,6 +111,12 @@ pub struct Settings {
     pub github_hosts: Vec<String>,
     /// Test-only: proxy loopback URLs too (`POSTBIN_TEST_PROXY_LOOPBACK`).
     pub proxy_loopback: bool,
+    /// The npm registry for the package's scope, with its credentials.
+    pub registry: Registry,
+    /// `POSTBIN_SOURCE=npm`: the registry before the release URL and mirrors.
+    pub registry_first: Setting<bool>,
+    /// npm's cache directory, whose content store may hold wrapper packages.
+    pub npm_cache: Option<PathBuf>,
     pub retries: u32,
     pub stall_timeout: Duration,
     pub connect_timeout: Duration,
@@ -130,10 +139,24 @@ impl Settings {
     /// Resolves everything from the process environment and `.npmrc` files.
     /// `prefix` is the package's env prefix (e.g. `HELLO_TOOL`), if known.
     pub fn load(prefix: Option<&str>) -> Self {
-        Self::resolve(&process_env, &Npmrc::load(), prefix)
+        Self::load_for(prefix, None)
+    }
+
+    /// `load`, with the package's npm scope (`@acme`), which picks its registry.
+    pub fn load_for(prefix: Option<&str>, scope: Option<&str>) -> Self {
+        Self::resolve_for(&process_env, &Npmrc::load(), prefix, scope)
     }
 
     pub fn resolve(env: EnvLookup<'_>, npmrc: &Npmrc, prefix: Option<&str>) -> Self {
+        Self::resolve_for(env, npmrc, prefix, None)
+    }
+
+    pub fn resolve_for(
+        env: EnvLookup<'_>,
+        npmrc: &Npmrc,
+        prefix: Option<&str>,
+        scope: Option<&str>,
+    ) -> Self {
         let look = Lookup { env, npmrc };
         let mut invalid = Vec::new();
         let mirrors = mirrors(&look, prefix, &mut invalid);
@@ -161,6 +184,11 @@ impl Settings {
             None => vec!["github.com".into(), "api.github.com".into()],
         };
         let limits = Limits::resolve(env, &mut invalid);
+        let npm_key = |key: &str| look.first(&[], Some(key));
+        let registry = registry::resolve(&npm_key, scope, &mut invalid);
+        let registry_first = source_order(&look, &mut invalid);
+        let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+        let npm_cache = registry::npm_cache_dir(&npm_key, cfg!(windows), home);
         Settings {
             mirrors,
             binary_path,
@@ -177,6 +205,9 @@ impl Settings {
             github_hosts,
             proxy_loopback: (env)(ev::POSTBIN_TEST_PROXY_LOOPBACK)
                 .is_some_and(|v| ev::is_truthy(&v)),
+            registry,
+            registry_first,
+            npm_cache,
             retries: limits.retries,
             stall_timeout: limits.stall_timeout,
             connect_timeout: limits.connect_timeout,
@@ -227,6 +258,27 @@ fn mirrors(
             .into(),
     });
     None
+}
+
+/// `POSTBIN_SOURCE` / `postbin-source`: `npm` puts the registry first;
+/// `origin` (the default) last.
+fn source_order(look: &Lookup<'_>, invalid: &mut Vec<Invalid>) -> Setting<bool> {
+    let Some(set) = look.first(&[ev::POSTBIN_SOURCE.into()], Some("postbin-source")) else {
+        return Setting::new(false, Origin::Default);
+    };
+    match set.value.trim().to_ascii_lowercase().as_str() {
+        "npm" => Setting::new(true, set.origin),
+        "origin" => Setting::new(false, set.origin),
+        _ => {
+            invalid.push(Invalid {
+                name: origin_name(&set.origin, "postbin-source"),
+                origin: set.origin,
+                value: set.value,
+                problem: "it is `npm` (the npm registry first) or `origin` (the release URL and mirrors first)".into(),
+            });
+            Setting::new(false, Origin::Default)
+        }
+    }
 }
 
 /// `<PREFIX>_BINARY_PATH`, with no generic form: an executable stands in

@@ -28,6 +28,7 @@ mod net_servers;
 mod net_support;
 mod net_tls;
 mod network;
+mod npm_registry;
 mod offline_prefill;
 mod pin_sources;
 mod plan_json;

@@ -1,0 +1,278 @@
+//! The npm registry as a source: `pack-targets` wraps the pinned archive in
+//! an npm package, and an install whose release host cannot be reached
+//! takes it from the registry (here the fixture serving a registry's tarball
+//! path), with the credentials npm would send, to that registry only;
+//! integrity-checked before it is read; from npm's own cache when there.
+
+use crate::net_support::{ASSET, published};
+use crate::support::*;
+use postbin::npm::integrity::Sha512Integrity;
+use serde_json::Value;
+use server_fixture::Fault;
+use std::path::PathBuf;
+
+const TOKEN: &str = "s3cret-token";
+
+/// What `pack-targets` made of the world's package: the wrapper tarball's
+/// path, its integrity as recorded in package.json, and its registry path.
+struct Packed {
+    tgz: PathBuf,
+    integrity: String,
+    /// `/npm/hello-<target>/-/hello-<target>-1.0.0.tgz`
+    path: String,
+}
+
+fn wrapper() -> String {
+    format!("hello-{TARGET}")
+}
+
+/// Packs the world's package and serves the wrapper under `/npm/`, as a
+/// registry at `<fixture>/npm/` would.
+fn pack_and_serve(world: &World) -> Packed {
+    let out = world.base().join("wrappers");
+    let pkg = path_str(&world.pkg());
+    world
+        .postbin(&["pack-targets", "--package", &pkg, "--out", &path_str(&out)])
+        .assert_ok();
+    let tgz = out.join(format!("{}-1.0.0.tgz", wrapper()));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
+            .unwrap();
+    let integrity = json["postbin"]["targets"][TARGET]["integrity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        integrity,
+        Sha512Integrity::of_bytes(&std::fs::read(&tgz).unwrap()).to_string(),
+        "the recorded integrity is the tarball's"
+    );
+    let path = format!("/npm/{w}/-/{w}-1.0.0.tgz", w = wrapper());
+    let served = world.root().join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(served.parent().unwrap()).unwrap();
+    std::fs::copy(&tgz, &served).unwrap();
+    world.fixture.clear_requests();
+    Packed {
+        tgz,
+        integrity,
+        path,
+    }
+}
+
+/// A `127.0.0.1` port nothing listens on: the release host of a network
+/// that lets only the registry through.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Points the package's release URL at a closed port, keeping its pins.
+fn origin_unreachable(world: &World) {
+    let path = world.pkg().join("package.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let moved = text.replace(
+        &world.base_url(),
+        &format!("http://127.0.0.1:{}", closed_port()),
+    );
+    std::fs::write(&path, moved).unwrap();
+}
+
+/// The user's `.npmrc`: the registry on the fixture, and its token.
+fn npmrc(world: &World, token: &str) -> PathBuf {
+    let registry = format!("{}/npm/", world.base_url());
+    let dart = registry.trim_start_matches("http:");
+    let file = world.home().join(".npmrc");
+    std::fs::write(
+        &file,
+        format!("registry={registry}\n{dart}:_authToken={token}\n"),
+    )
+    .unwrap();
+    file
+}
+
+fn authorizations(world: &World, path: &str) -> Vec<Option<String>> {
+    world
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.split('?').next() == Some(path))
+        .map(|r| r.authorization)
+        .collect()
+}
+
+#[test]
+fn with_the_release_host_unreachable_the_registry_serves_the_archive() {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    origin_unreachable(&world);
+    npmrc(&world, TOKEN);
+    world.install().assert_ok();
+    assert_runs(&world.placed("hello"));
+    assert_eq!(
+        authorizations(&world, &packed.path),
+        vec![Some(format!("Bearer {TOKEN}"))],
+        "one request, with the registry's token"
+    );
+}
+
+#[test]
+fn the_token_never_reaches_the_release_host() {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    npmrc(&world, TOKEN);
+    // The release host answers, but not with the asset.
+    world
+        .fixture
+        .set_fault(&World::asset_path(ASSET), Fault::Status(404), None);
+    world.install().assert_ok();
+    assert_eq!(
+        authorizations(&world, &World::asset_path(ASSET)),
+        vec![None],
+        "the origin got no credentials"
+    );
+    assert_eq!(
+        authorizations(&world, &packed.path),
+        vec![Some(format!("Bearer {TOKEN}"))]
+    );
+}
+
+#[test]
+fn postbin_source_npm_asks_the_registry_first() {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    npmrc(&world, TOKEN);
+    world.install_env(&[("POSTBIN_SOURCE", "npm")]).assert_ok();
+    assert_eq!(
+        authorizations(&world, &World::asset_path(ASSET)),
+        Vec::<Option<String>>::new(),
+        "the origin was not asked"
+    );
+    assert_eq!(authorizations(&world, &packed.path).len(), 1);
+}
+
+#[test]
+fn a_refused_token_names_the_registry_and_the_key_and_installs_nothing() {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    origin_unreachable(&world);
+    let file = npmrc(&world, "wrong");
+    world
+        .fixture
+        .set_fault(&packed.path, Fault::Status(401), None);
+    let registry = format!("{}/npm/", world.base_url());
+    let dart = registry.trim_start_matches("http:");
+    world
+        .install()
+        .assert_exit(5)
+        .assert_stderr_line(&format!(
+            "  2. the npm registry {registry} refused the credentials from `{dart}:_authToken` in {} \
+             (HTTP 401 for {}{})",
+            file.display(),
+            world.base_url(),
+            packed.path
+        ))
+        .assert_stderr_line(&format!(
+            "Log in to it (`npm login --registry {registry}`), or put a valid token in .npmrc as \
+             `{dart}:_authToken=...`"
+        ));
+    world.assert_nothing_installed();
+}
+
+#[test]
+fn a_tarball_that_is_not_the_pinned_one_is_never_opened() {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    origin_unreachable(&world);
+    npmrc(&world, TOKEN);
+    // Another valid wrapper in its place: same shape, other bytes.
+    let served = world.root().join(packed.path.trim_start_matches('/'));
+    let mut other = std::fs::read(&packed.tgz).unwrap();
+    let last = other.len() - 9;
+    other[last] ^= 0xff;
+    std::fs::write(&served, &other).unwrap();
+    world.install().assert_exit(6).assert_stderr_has(&[
+        "integrity mismatch for",
+        &format!("expected {}", packed.integrity),
+    ]);
+    world.assert_nothing_installed();
+}
+
+#[test]
+fn npms_own_cache_serves_an_offline_install() {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    let npm_cache = world.base().join("npm-cache");
+    let content = Sha512Integrity::parse(&packed.integrity)
+        .unwrap()
+        .cacache_path(&npm_cache);
+    std::fs::create_dir_all(content.parent().unwrap()).unwrap();
+    std::fs::copy(&packed.tgz, &content).unwrap();
+    let before = world.requests().len();
+    world
+        .install_env(&[
+            ("npm_config_cache", &path_str(&npm_cache)),
+            ("POSTBIN_OFFLINE", "1"),
+        ])
+        .assert_ok();
+    assert_runs(&world.placed("hello"));
+    assert_eq!(
+        world.requests().len(),
+        before,
+        "nothing was asked of any server"
+    );
+}
+
+#[test]
+fn packing_twice_gives_the_same_tarball_and_pin_drops_a_stale_integrity() {
+    let (world, _) = published();
+    let first = pack_and_serve(&world);
+    let bytes = std::fs::read(&first.tgz).unwrap();
+    let second = pack_and_serve(&world);
+    assert_eq!(std::fs::read(&second.tgz).unwrap(), bytes, "reproducible");
+    // A re-uploaded archive: pin changes the sha256, and the integrity of
+    // the wrapper around the old archive goes with it.
+    world.publish(
+        ASSET,
+        &crate::archives::Tar::new()
+            .file("hello", 0o755, SCRIPT)
+            .file("new", 0o644, b"2")
+            .gz(),
+    );
+    let pkg = path_str(&world.pkg());
+    world
+        .postbin(&["pin", "--package", &pkg, "--download"])
+        .assert_ok();
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
+            .unwrap();
+    assert!(
+        json["postbin"]["targets"][TARGET]
+            .get("integrity")
+            .is_none(),
+        "{json}"
+    );
+}
+
+#[test]
+fn an_unpinned_target_is_not_packed_and_says_why() {
+    let world = World::new();
+    world.publish(ASSET, &crate::net_support::big_archive());
+    let mut section = world.section("tar.gz", "x");
+    section["targets"][TARGET] = serde_json::json!({});
+    world.package(section);
+    let pkg = path_str(&world.pkg());
+    world
+        .postbin(&[
+            "pack-targets",
+            "--package",
+            &pkg,
+            "--out",
+            &path_str(&world.base().join("w")),
+        ])
+        .assert_exit(1)
+        .assert_stderr_line(&format!(
+            "postbin: not packed: {TARGET}: no pinned sha256; run `postbin pin` first"
+        ));
+}
