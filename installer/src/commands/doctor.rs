@@ -46,7 +46,10 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         None
     };
     let prefix = manifest.as_ref().map(plan::env_prefix);
-    let settings = Settings::load(prefix.as_deref());
+    let scope = manifest
+        .as_ref()
+        .and_then(|m| crate::pipeline::scope(&m.name));
+    let settings = Settings::load_for(prefix.as_deref(), scope);
 
     out.line(format!("postbin {}", env!("CARGO_PKG_VERSION")));
     let candidates = platform::host_candidates();
@@ -169,6 +172,14 @@ fn print_sources(out: &mut Report, sources: &[Source], settings: &Settings) {
 
 /// How a source is reached: a local directory, directly, or via which proxy.
 fn route(source: &Source, settings: &Settings) -> String {
+    if let Some(wrapped) = &source.wrapped {
+        let direct = Source::direct(source.url.clone(), source.explicit);
+        let credentials = match &wrapped.credential {
+            Some(c) => format!("credentials from {}", c.key),
+            None => "no credentials".into(),
+        };
+        return format!("npm package, {}, {credentials}", route(&direct, settings));
+    }
     if source.url.to_file_path().is_some() {
         return "local file".into();
     }
@@ -192,6 +203,16 @@ fn print_settings(out: &mut Report, s: &Settings) {
             .map(|p| format!("{} {}", redact(&p.value), from(&p.origin)))
             .unwrap_or_else(|| "none".into())
     };
+    out.line(format!(
+        "npm registry: {} {}{}",
+        s.registry.url.value,
+        from(&s.registry.url.origin),
+        if s.registry_first.value {
+            ", tried first"
+        } else {
+            ""
+        }
+    ));
     out.line(format!("https proxy: {}", url(&s.https_proxy)));
     out.line(format!("http proxy: {}", url(&s.http_proxy)));
     out.line(format!("no proxy: {}", url(&s.no_proxy)));

@@ -276,3 +276,31 @@ fn an_unpinned_target_is_not_packed_and_says_why() {
             "postbin: not packed: {TARGET}: no pinned sha256; run `postbin pin` first"
         ));
 }
+
+#[test]
+fn doctor_names_the_registry_and_where_its_credentials_come_from_never_the_token() {
+    let (world, _) = published();
+    pack_and_serve(&world);
+    let file = npmrc(&world, TOKEN);
+    let pkg = path_str(&world.pkg());
+    let run = world.postbin_env(
+        &["doctor", "--package", &pkg],
+        &[("POSTBIN_TARGET", TARGET)],
+    );
+    run.assert_ok();
+    let registry = format!("{}/npm/", world.base_url());
+    let dart = registry.trim_start_matches("http:");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let registry_line = format!("npm registry: {registry} (from {})", file.display());
+    assert!(lines.contains(&registry_line.as_str()), "{}", run.stdout);
+    let source = format!(
+        "  2. {registry}{w}/-/{w}-1.0.0.tgz (npm package, direct, credentials from `{dart}:_authToken` in {})",
+        file.display(),
+        w = wrapper()
+    );
+    assert!(lines.contains(&source.as_str()), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        "the token is never shown"
+    );
+}

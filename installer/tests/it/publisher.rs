@@ -491,6 +491,8 @@ fn the_release_workflow_agrees_with_the_section() {
         "    defaults:\n      run:\n        working-directory: \"npm\"\n",
         "run: npx postbin init --from \"$GITHUB_REPOSITORY@$TAG\"\n",
         "      - run: npx postbin check\n",
+        "        run: npx postbin pack-targets\n",
+        "        run: for f in .postbin/npm-targets/*.tgz; do npm publish \"$f\" --access public; done\n",
         "      - run: npm publish --provenance --access public\n",
         "sha256sum -- * > checksums.txt\n",
     ] {

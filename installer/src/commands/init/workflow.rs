@@ -2,8 +2,9 @@
 //! `.github/workflows/npm-publish.yml` at the repository root. On a
 //! published release it sets the package version from the tag, pins the
 //! `postbin` section from that release (`postbin init --from`: the API's
-//! digests, checksums files), runs `postbin check` and `npm publish
-//! --provenance`. `--build` first builds the Rust crate for each target of
+//! digests, checksums files), runs `postbin check`, wraps each archive in
+//! an npm package (`postbin pack-targets`) and publishes those, then the
+//! package (`npm publish --provenance`). `--build` first builds the Rust crate for each target of
 //! the section (cargo; on Linux runners through cargo-zigbuild), archives
 //! each build under the asset name the url template gives, and uploads them
 //! with `checksums.txt`.
@@ -127,6 +128,12 @@ const PUBLISH: &str = "  publish:
       - name: Pin from the release
         run: npx postbin init --from \"$GITHUB_REPOSITORY@$TAG\"
       - run: npx postbin check
+      - name: Wrap each archive in an npm package, for networks that reach only a registry
+        run: npx postbin pack-targets
+      - name: Publish the wrappers before the package that pins them
+        run: for f in .postbin/npm-targets/*.tgz; do npm publish \"$f\" --access public; done
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
       - run: npm publish --provenance --access public
         env:
           NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
