@@ -30,8 +30,20 @@ impl Npmrc {
     /// Loads project (`INIT_CWD`, else the package's own directory's
     /// ancestors are not searched: npm itself does not), user and global files.
     pub fn load() -> Self {
+        Self::load_for(None)
+    }
+
+    /// `load`, where `project` is the project that installed the package:
+    /// its `.npmrc` counts when no `INIT_CWD` says where the package manager
+    /// ran (a launcher's first run, with install scripts skipped).
+    pub fn load_for(project: Option<&Path>) -> Self {
         let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
-        let files = config_files(&env_vars::get, cfg!(windows), &home);
+        let mut files = config_files(&env_vars::get, cfg!(windows), &home);
+        if env_vars::get(env_vars::INIT_CWD).is_none()
+            && let Some(project) = project
+        {
+            files.insert(0, project.join(".npmrc"));
+        }
         let mut rc = Npmrc::default();
         let mut seen = Vec::new();
         for file in files {
@@ -55,6 +67,20 @@ impl Npmrc {
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.key == key)
     }
+}
+
+/// The project a package was installed into: the directory that holds the
+/// outermost `node_modules` on its path (`/p/node_modules/.pnpm/x/node_modules/x`
+/// → `/p`); `None` outside any node_modules.
+pub fn project_of(package_dir: &Path) -> Option<PathBuf> {
+    let mut project = PathBuf::new();
+    for part in package_dir.components() {
+        if part.as_os_str() == "node_modules" {
+            return Some(project);
+        }
+        project.push(part);
+    }
+    None
 }
 
 /// The files npm reads, most specific first, for Windows or for Unix.
@@ -239,6 +265,19 @@ mod tests {
             ),
             paths(&["/proj/.npmrc", "/os-home/.npmrc", "/g"])
         );
+    }
+
+    #[test]
+    fn the_project_is_above_the_outermost_node_modules() {
+        assert_eq!(
+            project_of(Path::new("/p/node_modules/.pnpm/x@1/node_modules/x")),
+            Some(PathBuf::from("/p"))
+        );
+        assert_eq!(
+            project_of(Path::new("/p/node_modules/@a/b")),
+            Some(PathBuf::from("/p"))
+        );
+        assert_eq!(project_of(Path::new("/src/tool")), None);
     }
 
     #[test]

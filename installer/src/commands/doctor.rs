@@ -49,7 +49,11 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     let scope = manifest
         .as_ref()
         .and_then(|m| crate::pipeline::scope(&m.name));
-    let settings = Settings::load_for(prefix.as_deref(), scope);
+    let settings = Settings::load_for(
+        prefix.as_deref(),
+        scope,
+        manifest.as_ref().map(|m| m.dir.as_path()),
+    );
 
     out.line(format!("postbin {}", env!("CARGO_PKG_VERSION")));
     let candidates = platform::host_candidates();

@@ -51,7 +51,9 @@ pub fn load(package_dir: &Path, flags: Flags<'_>) -> Result<Loaded, Error> {
 /// `<PREFIX>_*` variables apply), with `flags` on top. A setting that
 /// cannot be used stops here (exit 3).
 pub fn settings_for(manifest: &Manifest, flags: Flags<'_>) -> Result<Settings, Error> {
-    let mut settings = Settings::load_for(Some(&plan::env_prefix(manifest)), scope(&manifest.name));
+    let prefix = plan::env_prefix(manifest);
+    let mut settings =
+        Settings::load_for(Some(&prefix), scope(&manifest.name), Some(&manifest.dir));
     if flags.offline {
         settings.offline = Setting {
             value: true,

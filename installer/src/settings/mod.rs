@@ -11,7 +11,7 @@ use crate::env_vars as ev;
 use crate::npmrc::Npmrc;
 use registry::Registry;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where a setting came from.
@@ -139,12 +139,15 @@ impl Settings {
     /// Resolves everything from the process environment and `.npmrc` files.
     /// `prefix` is the package's env prefix (e.g. `HELLO_TOOL`), if known.
     pub fn load(prefix: Option<&str>) -> Self {
-        Self::load_for(prefix, None)
+        Self::load_for(prefix, None, None)
     }
 
-    /// `load`, with the package's npm scope (`@acme`), which picks its registry.
-    pub fn load_for(prefix: Option<&str>, scope: Option<&str>) -> Self {
-        Self::resolve_for(&process_env, &Npmrc::load(), prefix, scope)
+    /// `load` for one package: its npm scope (`@acme`) picks its registry,
+    /// and the project it is installed in has a `.npmrc` of its own.
+    pub fn load_for(prefix: Option<&str>, scope: Option<&str>, package_dir: Option<&Path>) -> Self {
+        let project = package_dir.and_then(crate::npmrc::project_of);
+        let npmrc = Npmrc::load_for(project.as_deref());
+        Self::resolve_for(&process_env, &npmrc, prefix, scope)
     }
 
     pub fn resolve(env: EnvLookup<'_>, npmrc: &Npmrc, prefix: Option<&str>) -> Self {

@@ -304,3 +304,18 @@ fn doctor_names_the_registry_and_where_its_credentials_come_from_never_the_token
         "the token is never shown"
     );
 }
+
+/// A launcher's first run (install scripts skipped) runs outside any package
+/// manager: no `INIT_CWD`. The project's `.npmrc`, above the package's
+/// `node_modules`, still names the registry and its token, as for npm.
+#[test]
+fn without_init_cwd_the_projects_npmrc_is_read() {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    origin_unreachable(&world);
+    let user = npmrc(&world, TOKEN);
+    let project = world.dir.path().join(".npmrc");
+    std::fs::rename(&user, &project).unwrap();
+    world.install().assert_ok();
+    assert_eq!(authorizations(&world, &packed.path), vec![Some(format!("Bearer {TOKEN}"))]);
+}
