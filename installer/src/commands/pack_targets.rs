@@ -169,13 +169,15 @@ fn pack(
         use std::io::Seek;
         archive.rewind()?;
         let mut temp = tempfile::NamedTempFile::new_in(out)?;
+        let mut out = std::io::BufWriter::new(temp.as_file_mut());
         wrapper::write_tgz(
-            std::io::BufWriter::new(temp.as_file_mut()),
+            &mut out,
             package_json.as_bytes(),
             &plan.asset_name,
             &mut archive,
             done.size,
         )?;
+        drop(out);
         let integrity = Sha512Integrity::of_file(temp.path())?;
         temp.persist(file).map_err(|e| e.error)?;
         Ok(integrity)

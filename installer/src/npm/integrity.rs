@@ -1,7 +1,7 @@
 //! npm's integrity strings (`sha512-<base64>`, as in `dist.integrity` and
 //! lockfiles), and the base64 they are written in.
 
-use sha2::{Digest, Sha512};
+use ring::digest::{Context, SHA512};
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -21,11 +21,11 @@ impl Sha512Integrity {
     }
 
     pub fn of_bytes(bytes: &[u8]) -> Self {
-        Self(Sha512::digest(bytes).into())
+        Self::of_reader(&mut { bytes }).expect("reading a slice cannot fail")
     }
 
-    pub fn of_reader(mut reader: impl Read) -> io::Result<Self> {
-        let mut hasher = Sha512::new();
+    pub fn of_reader(reader: &mut dyn Read) -> io::Result<Self> {
+        let mut hasher = Context::new(&SHA512);
         let mut buf = vec![0u8; 256 * 1024];
         loop {
             match reader.read(&mut buf) {
@@ -35,11 +35,14 @@ impl Sha512Integrity {
                 Err(e) => return Err(e),
             }
         }
-        Ok(Self(hasher.finalize().into()))
+        let digest = hasher.finish();
+        Ok(Self(
+            digest.as_ref().try_into().expect("SHA-512 is 64 bytes"),
+        ))
     }
 
     pub fn of_file(path: &Path) -> io::Result<Self> {
-        Self::of_reader(std::fs::File::open(path)?)
+        Self::of_reader(&mut std::fs::File::open(path)?)
     }
 
     /// Where npm's cache (cacache) keeps the content with this integrity:

@@ -73,38 +73,63 @@ pub fn npm_platform(target: &str) -> (Vec<&'static str>, Vec<&'static str>, Vec<
     (os, cpu, libc)
 }
 
-/// Writes the wrapper tarball: `package.json`, then the archive.
+/// Writes the wrapper tarball: `package.json`, then the archive. Plain
+/// ustar headers, written here: two regular files need no more.
 pub fn write_tgz(
-    out: impl Write,
+    out: &mut dyn Write,
     package_json: &[u8],
     asset_name: &str,
-    asset: impl Read,
+    asset: &mut dyn Read,
     asset_len: u64,
 ) -> io::Result<()> {
-    let mut tar = tar::Builder::new(StoredGzip::new(out)?);
-    tar.mode(tar::HeaderMode::Deterministic);
-    let mut append = |path: &str, len: u64, data: &mut dyn Read| {
-        let mut header = tar::Header::new_ustar();
-        header.set_path(path)?;
-        header.set_size(len);
-        header.set_mode(0o644);
-        header.set_mtime(NPM_MTIME);
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_cksum();
-        tar.append(&header, data)
-    };
-    append(
-        "package/package.json",
-        package_json.len() as u64,
-        &mut &package_json[..],
-    )?;
-    append(
-        &member_path(asset_name),
-        asset_len,
-        &mut asset.take(asset_len),
-    )?;
-    tar.into_inner()?.finish()?;
-    Ok(())
+    let mut gz = StoredGzip::new(out)?;
+    append(&mut gz, "package.json", package_json.len() as u64, &mut {
+        package_json
+    })?;
+    append(&mut gz, asset_name, asset_len, asset)?;
+    // The end of a tar stream: two zero blocks.
+    gz.write_all(&[0; 1024])?;
+    gz.finish()
+}
+
+/// One `package/<name>` entry: its header, `len` bytes of `data`, padding.
+fn append(out: &mut dyn Write, name: &str, len: u64, data: &mut dyn Read) -> io::Result<()> {
+    out.write_all(&ustar_header(name, len)?)?;
+    let copied = io::copy(&mut data.take(len), out)?;
+    if copied != len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the archive is shorter than its size",
+        ));
+    }
+    out.write_all(&vec![0; (512 - (len % 512) as usize) % 512])
+}
+
+/// A ustar header for the regular file `package/<name>` (npm's mode and
+/// date, owner 0). The name field holds 100 bytes, the prefix `package`.
+fn ustar_header(name: &str, len: u64) -> io::Result<[u8; 512]> {
+    if name.len() > 100 || name.contains('/') {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{name}` cannot be a wrapper entry: a plain file name of at most 100 bytes"),
+        ));
+    }
+    let mut h = [0u8; 512];
+    let mut field = |at: usize, text: &[u8]| h[at..at + text.len()].copy_from_slice(text);
+    field(0, name.as_bytes());
+    field(100, b"0000644\0");
+    field(108, b"0000000\0");
+    field(116, b"0000000\0");
+    field(124, format!("{len:011o}\0").as_bytes());
+    field(136, format!("{NPM_MTIME:011o}\0").as_bytes());
+    field(148, b"        ");
+    field(156, b"0");
+    field(257, b"ustar\0");
+    field(263, b"00");
+    field(345, b"package");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    Ok(h)
 }
 
 /// Why a verified tarball does not give the archive.
@@ -119,14 +144,15 @@ pub enum ReadError {
 
 /// Copies `member` out of the gzipped tarball `tgz` into `out`; at most
 /// `limit` bytes. Only for a tarball already checked against its pinned
-/// integrity: nothing unverified reaches the decoders.
+/// integrity: nothing unverified reaches the decoders. The reader types are
+/// the ones `extract` decodes with, so the code is shared, not compiled twice.
 pub fn read_member(
-    tgz: impl Read,
+    tgz: &mut dyn Read,
     member: &str,
-    out: &mut impl Write,
+    out: &mut dyn Write,
     limit: u64,
 ) -> Result<u64, ReadError> {
-    let gz = flate2::read::GzDecoder::new(io::BufReader::new(tgz));
+    let gz = flate2::read::GzDecoder::new(io::BufReader::with_capacity(256 * 1024, tgz));
     let mut archive = tar::Archive::new(gz);
     for entry in archive.entries().map_err(ReadError::Io)? {
         let entry = entry.map_err(ReadError::Io)?;
@@ -147,8 +173,8 @@ pub fn read_member(
 }
 
 /// gzip whose deflate stream is stored blocks only (RFC 1951 BTYPE=00).
-struct StoredGzip<W: Write> {
-    out: W,
+struct StoredGzip<'a> {
+    out: &'a mut dyn Write,
     block: Vec<u8>,
     crc: flate2::Crc,
 }
@@ -156,8 +182,8 @@ struct StoredGzip<W: Write> {
 /// A stored block holds at most 65535 bytes.
 const BLOCK: usize = 0xffff;
 
-impl<W: Write> StoredGzip<W> {
-    fn new(mut out: W) -> io::Result<Self> {
+impl<'a> StoredGzip<'a> {
+    fn new(out: &'a mut dyn Write) -> io::Result<Self> {
         // ID1 ID2, deflate, no flags, no mtime, no extra flags, OS unknown.
         out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])?;
         Ok(StoredGzip {
@@ -177,16 +203,15 @@ impl<W: Write> StoredGzip<W> {
         Ok(())
     }
 
-    fn finish(mut self) -> io::Result<W> {
+    fn finish(mut self) -> io::Result<()> {
         self.emit(true)?;
         self.out.write_all(&self.crc.sum().to_le_bytes())?;
         self.out.write_all(&self.crc.amount().to_le_bytes())?;
-        self.out.flush()?;
-        Ok(self.out)
+        self.out.flush()
     }
 }
 
-impl<W: Write> Write for StoredGzip<W> {
+impl Write for StoredGzip<'_> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let n = data.len().min(BLOCK - self.block.len());
         self.block.extend_from_slice(&data[..n]);
@@ -262,7 +287,14 @@ mod tests {
         let asset: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let pack = || {
             let mut tgz = Vec::new();
-            write_tgz(&mut tgz, b"{}", "a.tar.gz", &asset[..], asset.len() as u64).unwrap();
+            write_tgz(
+                &mut tgz,
+                b"{}",
+                "a.tar.gz",
+                &mut &asset[..],
+                asset.len() as u64,
+            )
+            .unwrap();
             tgz
         };
         let tgz = pack();
@@ -286,17 +318,25 @@ mod tests {
 
         let mut out = Vec::new();
         assert_eq!(
-            read_member(&tgz[..], "package/a.tar.gz", &mut out, 1 << 20).unwrap(),
+            read_member(&mut &tgz[..], "package/a.tar.gz", &mut out, 1 << 20).unwrap(),
             asset.len() as u64
         );
         assert_eq!(out, asset);
         assert!(matches!(
-            read_member(&tgz[..], "package/other", &mut Vec::new(), 1 << 20),
+            read_member(&mut &tgz[..], "package/other", &mut Vec::new(), 1 << 20),
             Err(ReadError::Missing)
         ));
         assert!(matches!(
-            read_member(&tgz[..], "package/a.tar.gz", &mut Vec::new(), 1000),
+            read_member(&mut &tgz[..], "package/a.tar.gz", &mut Vec::new(), 1000),
             Err(ReadError::TooLarge)
         ));
+        let long = "x".repeat(101);
+        for bad in ["a/b", long.as_str()] {
+            let mut sink = Vec::new();
+            assert!(
+                write_tgz(&mut sink, b"{}", bad, &mut &asset[..], 1).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

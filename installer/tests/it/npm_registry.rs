@@ -317,5 +317,8 @@ fn without_init_cwd_the_projects_npmrc_is_read() {
     let project = world.dir.path().join(".npmrc");
     std::fs::rename(&user, &project).unwrap();
     world.install().assert_ok();
-    assert_eq!(authorizations(&world, &packed.path), vec![Some(format!("Bearer {TOKEN}"))]);
+    assert_eq!(
+        authorizations(&world, &packed.path),
+        vec![Some(format!("Bearer {TOKEN}"))]
+    );
 }
