@@ -64,8 +64,8 @@ pub fn config(settings: &Settings) -> Result<TlsConfig, Error> {
         return Ok(TlsConfig::builder().disable_verification(true).build());
     }
     let mut roots = Roots::default();
-    for der in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-        roots.add(Certificate::from_der(der.as_ref()));
+    for der in mozilla_roots() {
+        roots.add(Certificate::from_der(&der).to_owned());
     }
     if let Some(bundle) = SYSTEM_BUNDLES
         .iter()
@@ -109,6 +109,30 @@ pub fn config(settings: &Settings) -> Result<TlsConfig, Error> {
         .build())
 }
 
+/// Mozilla's root certificates (webpki-root-certs), as build.rs stored them
+/// gzipped: each a 2-byte big-endian length, then the DER.
+static MOZILLA_ROOTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mozilla-roots.gz"));
+
+fn mozilla_roots() -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let mut source: &[u8] = MOZILLA_ROOTS;
+    // The reader types `extract` inflates archives with: no second copy of
+    // the inflater's code.
+    let source: &mut dyn Read = &mut source;
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(256 * 1024, source))
+        .read_to_end(&mut bytes)
+        .expect("build.rs wrote a valid gzip stream");
+    let mut certs = Vec::new();
+    let mut rest = bytes.as_slice();
+    while let [a, b, tail @ ..] = rest {
+        let len = usize::from(u16::from_be_bytes([*a, *b]));
+        certs.push(tail[..len].to_vec());
+        rest = &tail[len..];
+    }
+    certs
+}
+
 /// The trust store, each certificate once: the system bundle mostly repeats
 /// the built-in Mozilla roots (and NODE_EXTRA_CA_CERTS often names that same
 /// bundle), and every root is parsed again when the TLS config is built.
@@ -148,4 +172,18 @@ fn parse_certs(pem: &[u8]) -> Vec<Certificate<'static>> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_stored_roots_are_mozillas() {
+        let stored = super::mozilla_roots();
+        let original: Vec<Vec<u8>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        assert!(stored.len() > 100, "{}", stored.len());
+        assert_eq!(stored, original);
+    }
 }
