@@ -56,6 +56,9 @@ pub const POSTBIN_TEST_GITHUB_HOSTS: &str = "POSTBIN_TEST_GITHUB_HOSTS";
 pub const POSTBIN_TEST_FREE_SPACE: &str = "POSTBIN_TEST_FREE_SPACE";
 /// Test-only: send loopback URLs through the configured proxy too.
 pub const POSTBIN_TEST_PROXY_LOOPBACK: &str = "POSTBIN_TEST_PROXY_LOOPBACK";
+/// Test-only, debug builds only: a file the streaming install appends each
+/// chunk it hands to the decoder to (`<index> <sha256>`).
+pub const POSTBIN_TEST_HANDOFF_LOG: &str = "POSTBIN_TEST_HANDOFF_LOG";
 
 pub const NODE_EXTRA_CA_CERTS: &str = "NODE_EXTRA_CA_CERTS";
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
@@ -361,6 +364,10 @@ pub const TEST_ONLY: &[(&str, &str)] = &[
     (
         POSTBIN_TEST_PROXY_LOOPBACK,
         "`1`: send loopback URLs through the configured proxy too (normally never proxied)",
+    ),
+    (
+        POSTBIN_TEST_HANDOFF_LOG,
+        "debug builds only: a file the streaming install appends `<index> <sha256>` to for each chunk it hands to the decoder",
     ),
 ];
 

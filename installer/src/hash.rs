@@ -50,11 +50,24 @@ impl fmt::Debug for Sha256Hash {
     }
 }
 
-/// Wraps a writer; every byte written is also fed to SHA-256.
+/// Wraps a writer; every byte written is also fed to SHA-256, and to the
+/// tap, if one is set.
 pub struct HashingWriter<W> {
     inner: W,
     hasher: Sha256,
     written: u64,
+    tap: Option<Box<dyn Tap>>,
+}
+
+/// Sees every byte after it is written, in order from byte 0 (`reset`
+/// starts it over); an error it returns fails the write. The streaming
+/// install checks chunk digests this way (`pipeline::stream`).
+pub trait Tap {
+    fn bytes(&mut self, bytes: &[u8]) -> io::Result<()>;
+    fn reset(&mut self);
+    /// How much of a kept prefix of `len` bytes is worth keeping: what the
+    /// tap can check (whole chunks).
+    fn keepable(&self, len: u64) -> u64;
 }
 
 impl<W: Write> HashingWriter<W> {
@@ -63,6 +76,14 @@ impl<W: Write> HashingWriter<W> {
             inner,
             hasher: Sha256::new(),
             written: 0,
+            tap: None,
+        }
+    }
+
+    pub fn with_tap(inner: W, tap: Option<Box<dyn Tap>>) -> Self {
+        Self {
+            tap,
+            ..Self::new(inner)
         }
     }
 
@@ -74,13 +95,26 @@ impl<W: Write> HashingWriter<W> {
     pub fn reset(&mut self) {
         self.hasher = Sha256::new();
         self.written = 0;
+        if let Some(tap) = &mut self.tap {
+            tap.reset();
+        }
+    }
+
+    /// How much of a kept prefix of `len` bytes the tap can check (all of
+    /// it without a tap).
+    pub fn keepable(&self, len: u64) -> u64 {
+        self.tap.as_ref().map_or(len, |t| t.keepable(len))
     }
 
     /// Hashes and counts bytes already in the destination (a kept partial
     /// download's prefix) without writing them again.
-    pub fn absorb(&mut self, bytes: &[u8]) {
+    pub fn absorb(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.hasher.update(bytes);
         self.written += bytes.len() as u64;
+        match &mut self.tap {
+            Some(tap) => tap.bytes(bytes),
+            None => Ok(()),
+        }
     }
 
     /// The hash of everything so far, without finishing.
@@ -106,6 +140,9 @@ impl<W: Write> Write for HashingWriter<W> {
         let n = self.inner.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.written += n as u64;
+        if let Some(tap) = &mut self.tap {
+            tap.bytes(&buf[..n])?;
+        }
         Ok(n)
     }
 

@@ -12,6 +12,7 @@ pub mod log;
 
 pub mod cache;
 pub mod checksums;
+pub mod chunks;
 pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod env_vars;

@@ -44,9 +44,20 @@ pub struct TargetEntry {
     /// npm integrity (`sha512-...`) of the package that wraps this archive
     /// on the npm registry (`postbin pack-targets`).
     pub integrity: Option<String>,
+    /// The archive's chunk digests (`chunks.rs`): a file in the package and
+    /// its pinned sha256.
+    pub chunks: Option<ChunksPin>,
     /// `-gnu` Linux targets: the oldest glibc the build runs on. A host
     /// with an older one (or an unknown one) takes the `-musl` build.
     pub glibc: Option<GlibcVersion>,
+}
+
+/// `targets.<t>.chunks`: `{"file": "postbin-chunks/<t>", "sha256": "..."}`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChunksPin {
+    /// Relative to the package directory.
+    pub file: String,
+    pub sha256: String,
 }
 
 #[derive(Debug)]
@@ -270,6 +281,7 @@ impl Fields<'_> {
             "size",
             "glibc",
             "integrity",
+            "chunks",
         ];
         if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(self.err(
@@ -287,6 +299,17 @@ impl Fields<'_> {
             sha256: self.optional_string(obj, "sha256", &format!("{field}.sha256"))?,
             size: self.size(obj, &format!("{field}.size"))?,
             integrity: self.optional_string(obj, "integrity", &format!("{field}.integrity"))?,
+            chunks: obj
+                .get("chunks")
+                .map(|c| {
+                    let f = format!("{field}.chunks");
+                    let c = self.object(c, &f)?;
+                    Ok(ChunksPin {
+                        file: self.required_string(c, "file", &format!("{f}.file"))?,
+                        sha256: self.required_string(c, "sha256", &format!("{f}.sha256"))?,
+                    })
+                })
+                .transpose()?,
             glibc: self.glibc(obj, triple, &format!("{field}.glibc"))?,
         })
     }

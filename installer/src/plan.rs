@@ -127,6 +127,16 @@ pub struct Plan {
     /// The asset's file name (for mirror trees and messages).
     pub asset_name: String,
     pub bins: Vec<BinPlan>,
+    /// The archive's chunk digests, when the publisher pinned them: the
+    /// download is then checked and unpacked chunk by chunk as it arrives.
+    pub chunks: Option<ChunksRef>,
+}
+
+/// A chunk-digest file in the package and its pinned sha256.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChunksRef {
+    pub path: PathBuf,
+    pub sha256: Sha256Hash,
 }
 
 /// An offered target the host was found unable to run.
@@ -411,7 +421,38 @@ fn resolve_inner(
         size: entry.size,
         asset_name: asset.asset_name,
         bins,
+        chunks: chunks_ref(manifest, entry, target)?,
     })
+}
+
+/// `targets.<t>.chunks`, checked: a relative path inside the package and a
+/// sha256.
+fn chunks_ref(
+    manifest: &Manifest,
+    entry: &TargetEntry,
+    target: &str,
+) -> Result<Option<ChunksRef>, Error> {
+    let Some(pin) = &entry.chunks else {
+        return Ok(None);
+    };
+    let field = format!("{}.chunks", target_field(target));
+    let inside = std::path::Path::new(&pin.file)
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !inside {
+        return Err(Error::Invalid {
+            field: format!("{field}.file"),
+            problem: "must be a path inside the package, such as `postbin-chunks/<target>`".into(),
+        });
+    }
+    let sha256 = Sha256Hash::parse(&pin.sha256).ok_or_else(|| Error::Invalid {
+        field: format!("{field}.sha256"),
+        problem: "must be 64 hex digits; run `postbin pin --download` to write it".into(),
+    })?;
+    Ok(Some(ChunksRef {
+        path: manifest.dir.join(&pin.file),
+        sha256,
+    }))
 }
 
 /// The values templates may name, `{name}` being the package's (unscoped)

@@ -91,6 +91,8 @@ fn download_text(settings: &Settings, url: &Url, max: u64) -> Result<Vec<u8>, Te
 pub struct Probed {
     pub sha256: Sha256Hash,
     pub size: u64,
+    /// The digest of each chunk (`chunks.rs`), for streaming installs.
+    pub chunks: crate::chunks::Chunks,
     /// Where the bytes came from (`None`: a local copy).
     pub url: Option<Url>,
     pub listing: Listing,
@@ -164,6 +166,9 @@ pub fn probe(
         Ok(listing) => Ok(Probed {
             sha256,
             size,
+            chunks: std::fs::File::open(path)
+                .and_then(|mut f| crate::chunks::Chunks::of_reader(&mut f))
+                .map_err(ProbeError::Io)?,
             url,
             listing,
         }),

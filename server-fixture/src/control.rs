@@ -124,6 +124,9 @@ pub(crate) fn parse_fault(query: &str) -> Result<(String, Fault, Option<u32>), S
             after_bytes: num_u64("after_bytes")?,
         },
         "wrong-bytes" => Fault::WrongBytes,
+        "flip-byte" => Fault::FlipByteAt {
+            offset: num_u64("offset")?,
+        },
         "redirect-loop" => Fault::RedirectLoop,
         "redirect-to" => {
             let to = required("to")?;

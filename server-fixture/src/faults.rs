@@ -29,6 +29,9 @@ pub enum Fault {
     Truncate { after_bytes: u64 },
     /// Send a body of the right length whose every byte is wrong (XOR 0xFF).
     WrongBytes,
+    /// Send the body with one byte wrong: the one at this offset of the file
+    /// (XOR 0xFF); a range that does not cover it is sent intact.
+    FlipByteAt { offset: u64 },
     /// Redirect to the same URL with `loop=N+1` in the query, forever.
     RedirectLoop,
     /// 302 to this absolute URL.
@@ -62,7 +65,7 @@ fn class(fault: &Fault) -> Class {
         | Fault::RedirectTo(_)
         | Fault::Endless => Class::Head,
         Fault::Stall { .. } | Fault::ResetMidBody { .. } | Fault::Truncate { .. } => Class::Cut,
-        Fault::WrongBytes => Class::WrongBytes,
+        Fault::WrongBytes | Fault::FlipByteAt { .. } => Class::WrongBytes,
         Fault::Slow { .. } => Class::Slow,
         Fault::NoRange => Class::NoRange,
     }
@@ -91,6 +94,8 @@ impl Cut {
 pub(crate) struct BodyPlan {
     pub no_range: bool,
     pub wrong_bytes: bool,
+    /// The file offset of the one byte to flip.
+    pub flip_at: Option<u64>,
     pub slow: Option<u64>,
     pub cut: Option<Cut>,
 }
@@ -140,9 +145,13 @@ impl FaultTable {
         };
         let mut plan = BodyPlan {
             no_range: take_class(entries, Class::NoRange, consume).is_some(),
-            wrong_bytes: take_class(entries, Class::WrongBytes, consume).is_some(),
             ..BodyPlan::default()
         };
+        match take_class(entries, Class::WrongBytes, consume) {
+            Some(Fault::FlipByteAt { offset }) => plan.flip_at = Some(offset),
+            Some(_) => plan.wrong_bytes = true,
+            None => {}
+        }
         if let Some(Fault::Slow { bytes_per_sec }) = take_class(entries, Class::Slow, consume) {
             plan.slow = Some(bytes_per_sec.max(1));
         }
@@ -217,6 +226,7 @@ mod tests {
             BodyPlan {
                 no_range: true,
                 wrong_bytes: false,
+                flip_at: None,
                 slow: Some(1),
                 cut: Some(Cut::Truncate { after_bytes: 3 }),
             }

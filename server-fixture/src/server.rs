@@ -516,6 +516,7 @@ fn send_body(
             return Err(io::Error::other("fixture shutting down"));
         }
         let want = piece.min((limit - *sent) as usize);
+        let at = file.stream_position()?;
         let n = match file.read(&mut buf[..want]) {
             Ok(0) => break, // The file shrank under us; the client sees a short body.
             Ok(n) => n,
@@ -524,6 +525,9 @@ fn send_body(
         };
         if plan.wrong_bytes {
             buf[..n].iter_mut().for_each(|b| *b ^= 0xFF);
+        }
+        if let Some(flip) = plan.flip_at.filter(|&f| f >= at && f < at + n as u64) {
+            buf[(flip - at) as usize] ^= 0xFF;
         }
         if let Some(bps) = plan.slow {
             let due = started + Duration::from_secs_f64(*sent as f64 / bps as f64);

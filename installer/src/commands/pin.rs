@@ -11,6 +11,7 @@
 //! stale, size.
 
 use crate::checksums::{self, Entry};
+use crate::chunks::Chunks;
 use crate::error::{Error, exit, one_line};
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
@@ -48,6 +49,8 @@ pub struct Report {
     pub pinned: Vec<(String, Sha256Hash, String)>,
     /// (target, size in bytes) for each target whose bytes were downloaded.
     pub sizes: Vec<(String, u64)>,
+    /// (target, chunk digests) for each target whose bytes were downloaded.
+    pub chunks: Vec<(String, Chunks)>,
     /// (target, old hash) whose pinned value changed: a re-uploaded asset.
     pub changed: Vec<(String, String)>,
     /// (target, why)
@@ -122,7 +125,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             report.pinned.push((target.clone(), sha, how));
         }
     }
-    write_hashes(&package_dir, &report.pinned, &report.sizes)?;
+    write_hashes(&package_dir, &report)?;
     for (target, old) in &report.changed {
         crate::warn!(
             "{target}: the pinned sha256 changed (was {old}); was the release asset re-uploaded?"
@@ -184,7 +187,7 @@ fn pin_downloaded(
     listed: &Listed,
     report: &mut Report,
 ) -> Result<Option<(Sha256Hash, String)>, Error> {
-    let (sha, size, url) = match download_checked(client, plan) {
+    let (sha, size, url, chunks) = match download_checked(client, plan) {
         Ok(done) => done,
         Err(why) => {
             report.unpinned.push((plan.target.clone(), why));
@@ -199,6 +202,7 @@ fn pin_downloaded(
         ));
     }
     report.sizes.push((plan.target.clone(), size));
+    report.chunks.push((plan.target.clone(), chunks));
     let mut how = format!("downloaded {url}");
     let labels = listed.labels();
     if !labels.is_empty() {
@@ -227,6 +231,33 @@ fn plans(manifest: &Manifest, settings: &Settings) -> Result<Vec<Plan>, Error> {
             Ok(plan)
         })
         .collect()
+}
+
+/// Writes `postbin-chunks/<target>` into the package; returns the section's
+/// `chunks` entry for it.
+fn write_chunks(package_dir: &Path, target: &str, chunks: &Chunks) -> Result<Value, Error> {
+    let file = crate::chunks::file_for(target);
+    let path = package_dir.join(&file);
+    let text = chunks.to_text();
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(path.parent().expect("a file in a directory"))?;
+        std::fs::write(&path, &text)
+    };
+    write().map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))?;
+    Ok(serde_json::json!({"file": file, "sha256": crate::hash::hash_bytes(text.as_bytes()).hex()}))
+}
+
+/// With a `files` list, npm packs only what it names: the chunk files must
+/// be among it.
+fn ship_chunk_files(root: &mut Value) {
+    const DIR: &str = "postbin-chunks";
+    if let Some(files) = root.get_mut("files").and_then(Value::as_array_mut)
+        && !files
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.trim_end_matches('/') == DIR))
+    {
+        files.push(Value::String(DIR.into()));
+    }
 }
 
 /// Two hashes for one asset, each with where it came from (`in FILE`,
@@ -348,7 +379,10 @@ fn unusable(value: &str, problem: &str) -> Error {
 
 /// Downloads the asset, hashes it, and unpacks it to check that it holds
 /// every declared executable: its hash, size and URL, or why not.
-fn download_checked(client: &Client<'_>, plan: &Plan) -> Result<(Sha256Hash, u64, Url), String> {
+fn download_checked(
+    client: &Client<'_>,
+    plan: &Plan,
+) -> Result<(Sha256Hash, u64, Url, Chunks), String> {
     let dir = tempfile::tempdir().map_err(|e| {
         format!("cannot create a temp dir: {e}; set TMPDIR to a writable directory")
     })?;
@@ -421,18 +455,16 @@ fn download_checked(client: &Client<'_>, plan: &Plan) -> Result<(Sha256Hash, u64
             }
         ));
     }
-    Ok((probed.sha256, probed.size, url))
+    Ok((probed.sha256, probed.size, url, probed.chunks))
 }
 
-/// Rewrites only `postbin.targets.<t>.sha256` and `.size`, keeping
-/// everything else. A size is written only for bytes downloaded here; a hash
-/// that changes without them drops the old size, which described other bytes.
-fn write_hashes(
-    package_dir: &Path,
-    pinned: &[(String, Sha256Hash, String)],
-    sizes: &[(String, u64)],
-) -> Result<(), Error> {
-    if pinned.is_empty() {
+/// Rewrites only `postbin.targets.<t>.sha256`, `.size` and `.chunks`
+/// (writing each chunk file), keeping everything else. A size and chunk
+/// digests are written only for bytes downloaded here; a hash that changes
+/// without them drops the old ones, which described other bytes, and the
+/// integrity of a wrapper package around them.
+fn write_hashes(package_dir: &Path, report: &Report) -> Result<(), Error> {
+    if report.pinned.is_empty() {
         return Ok(());
     }
     let path = package_dir.join("package.json");
@@ -440,7 +472,11 @@ fn write_hashes(
         .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
     let mut root: Value = serde_json::from_str(&text)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    for (target, sha, _) in pinned {
+    for (target, sha, _) in &report.pinned {
+        let chunks = match report.chunks.iter().find(|(t, _)| t == target) {
+            Some((_, chunks)) => Some(write_chunks(package_dir, target, chunks)?),
+            None => None,
+        };
         if let Some(entry) = root
             .pointer_mut(&format!(
                 "/postbin/targets/{}",
@@ -458,7 +494,7 @@ fn write_hashes(
                 // The wrapper package holds the old archive: pack it again.
                 entry.remove("integrity");
             }
-            match sizes.iter().find(|(t, _)| t == target) {
+            match report.sizes.iter().find(|(t, _)| t == target) {
                 Some((_, size)) => {
                     entry.insert("size".into(), Value::from(*size));
                 }
@@ -467,7 +503,19 @@ fn write_hashes(
                 }
                 None => {}
             }
+            match chunks {
+                Some(chunks) => {
+                    entry.insert("chunks".into(), chunks);
+                }
+                None if !same => {
+                    entry.remove("chunks");
+                }
+                None => {}
+            }
         }
+    }
+    if !report.chunks.is_empty() {
+        ship_chunk_files(&mut root);
     }
     let mut out = serde_json::to_string_pretty(&root).expect("a Value always serializes");
     out.push('\n');

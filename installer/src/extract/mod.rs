@@ -139,7 +139,7 @@ pub fn unpack(
 ///
 /// `source` is a trait object on purpose: the decoders are compiled once,
 /// not once per source type (each copy costs ~40 KiB of the size budget).
-fn unpack_stream(
+pub fn unpack_stream(
     format: Format,
     source: &mut dyn Read,
     dest: &Path,

@@ -70,6 +70,12 @@ pub enum Error {
     Write {
         source: io::Error,
     },
+    /// One chunk of a streamed download is not the pinned one (its digest,
+    /// `chunks.rs`); nothing of it reached the decoder.
+    ChunkMismatch {
+        url: Box<Url>,
+        mismatch: Box<crate::chunks::ChunkMismatch>,
+    },
     /// An npm package's tarball is not the one the publisher pinned.
     IntegrityMismatch {
         url: Box<Url>,
@@ -121,6 +127,7 @@ impl Error {
     pub fn is_integrity_failure(&self) -> bool {
         match self {
             Error::ChecksumMismatch { .. }
+            | Error::ChunkMismatch { .. }
             | Error::IntegrityMismatch { .. }
             | Error::SizeMismatch { .. }
             | Error::TooLarge { pinned: true, .. } => true,
@@ -191,6 +198,9 @@ impl Error {
                 dir.display(),
                 human(*needed)
             ),
+            Error::ChunkMismatch { url, mismatch } => {
+                format!("{url}: {mismatch}; the download was stopped there")
+            }
             Error::IntegrityMismatch {
                 url,
                 expected,
@@ -230,6 +240,7 @@ impl Error {
         Some(match self {
             Error::Net(e) => return e.advice(),
             Error::ChecksumMismatch { .. }
+            | Error::ChunkMismatch { .. }
             | Error::IntegrityMismatch { .. }
             | Error::SizeMismatch { .. }
             | Error::TooLarge { pinned: true, .. } => {
@@ -480,8 +491,21 @@ pub fn download(
     file: &mut File,
     label: &str,
 ) -> Result<Downloaded, Error> {
+    download_tapped(client, sources, want, file, label, None)
+}
+
+/// `download`, with every byte also shown to `tap` (`hash::Tap`) as it is
+/// written; a chunk the tap refuses fails that source like a hash mismatch.
+pub fn download_tapped(
+    client: &Client<'_>,
+    sources: &[Source],
+    want: &Want<'_>,
+    file: &mut File,
+    label: &str,
+    tap: Option<Box<dyn crate::hash::Tap>>,
+) -> Result<Downloaded, Error> {
     let mut attempts = Vec::new();
-    let mut sink = HashingWriter::new(file);
+    let mut sink = HashingWriter::with_tap(file, tap);
     let limit = download_limit(client, want);
     if want.resume {
         absorb_prefix(&mut sink, limit)?;
@@ -528,7 +552,11 @@ fn absorb_prefix(sink: &mut HashingWriter<&mut File>, limit: u64) -> Result<(), 
     if len == 0 || len > limit {
         return restart(sink);
     }
-    let read = |sink: &mut HashingWriter<&mut File>| -> io::Result<()> {
+    let len = sink.keepable(len);
+    if len == 0 {
+        return restart(sink);
+    }
+    let read = |sink: &mut HashingWriter<&mut File>, len: u64| -> io::Result<()> {
         sink.get_mut().rewind()?;
         let mut buf = vec![0u8; 256 * 1024];
         let mut left = len;
@@ -538,13 +566,31 @@ fn absorb_prefix(sink: &mut HashingWriter<&mut File>, limit: u64) -> Result<(), 
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
-            sink.absorb(&buf[..n]);
+            sink.absorb(&buf[..n])?;
             left -= n as u64;
         }
+        sink.get_mut().set_len(len)?;
         sink.get_mut().seek(SeekFrom::Start(len))?;
         Ok(())
     };
-    match read(sink) {
+    let mut result = read(sink, len);
+    if let Err(e) = &result
+        && let Some(bad) = crate::chunks::ChunkMismatch::in_io(e)
+    {
+        // Kept bytes that fail a chunk digest: keep the verified chunks
+        // before it and continue from there.
+        let start = bad.start;
+        crate::debug!(
+            "the partial download fails chunk {}; continuing from byte {start}",
+            bad.index
+        );
+        sink.reset();
+        result = sink
+            .get_mut()
+            .set_len(start)
+            .and_then(|()| read(sink, start));
+    }
+    match result {
         Ok(()) => {
             crate::debug!("continuing a partial download of {len} bytes");
             Ok(())
@@ -641,7 +687,10 @@ fn after_failure(
     if matches!(error, Error::Write { .. } | Error::NoSpace { .. }) {
         return Then::Stop(Stop::Fatal);
     }
-    let mismatch = matches!(error, Error::ChecksumMismatch { .. });
+    let mismatch = matches!(
+        error,
+        Error::ChecksumMismatch { .. } | Error::ChunkMismatch { .. }
+    );
     if mismatch || matches!(error, Error::TooLarge { .. }) {
         // These bytes are worthless to any source.
         if restart(sink).is_err() {
@@ -858,8 +907,10 @@ fn receive(
                 pinned: want.size.is_some(),
             });
         }
-        sink.write_all(&buf[..n])
-            .map_err(|source| Error::Write { source })?;
+        if let Err(source) = sink.write_all(&buf[..n]) {
+            progress.finish();
+            return Err(write_error(source, &url));
+        }
         progress.update(sink.written());
     }
     progress.finish();
@@ -920,13 +971,31 @@ fn copy_local(
     }
     io::copy(&mut src.take(len), sink).map_err(|e| {
         // Distinguish our write failing from the mirror's read failing.
-        if e.kind() == io::ErrorKind::StorageFull {
-            Error::Write { source: e }
+        if e.kind() == io::ErrorKind::StorageFull
+            || crate::chunks::ChunkMismatch::in_io(&e).is_some()
+        {
+            write_error(e, &source.url)
         } else {
             local(e)
         }
     })?;
     Ok(())
+}
+
+/// A failed write into the download's file: a chunk the tap refused, else
+/// our own disk.
+fn write_error(source: io::Error, url: &Url) -> Error {
+    if crate::chunks::ChunkMismatch::in_io(&source).is_none() {
+        return Error::Write { source };
+    }
+    let mismatch = source
+        .into_inner()
+        .and_then(|inner| inner.downcast::<crate::chunks::ChunkMismatch>().ok())
+        .expect("checked above");
+    Error::ChunkMismatch {
+        url: Box::new(url.clone()),
+        mismatch,
+    }
 }
 
 fn restart(sink: &mut HashingWriter<&mut File>) -> Result<(), Error> {

@@ -3,6 +3,7 @@
 //! unpack, publish (`tree::ensure_tree`). `install` and `prefill` both run
 //! it; no command calls another.
 
+mod stream;
 mod tree;
 
 pub use tree::{Ensured, HitCheck, TEMP_MAX_AGE, ensure_tree};

@@ -215,6 +215,14 @@ fn download_and_unpack(
     files: &Path,
     limits: Limits,
 ) -> Result<(fetch::Downloaded, extract::Listing, tempfile::NamedTempFile), Error> {
+    if let Some(chunks) = super::stream::chunks_for(plan)? {
+        let to = super::stream::Staging {
+            cache_dir,
+            files,
+            limits,
+        };
+        return super::stream::download_and_unpack(client, plan, sha, partial, to, chunks);
+    }
     let want = fetch::Want {
         size: plan.size,
         dir: Some(cache_dir),

@@ -35,6 +35,7 @@ mod plan_json;
 mod publisher;
 mod redaction;
 mod settings_errors;
+mod streaming;
 mod support;
 mod unsafe_archives;
 mod which_import;
