@@ -58,6 +58,7 @@ pub const POSTBIN_TEST_FREE_SPACE: &str = "POSTBIN_TEST_FREE_SPACE";
 pub const POSTBIN_TEST_PROXY_LOOPBACK: &str = "POSTBIN_TEST_PROXY_LOOPBACK";
 /// Test-only, debug builds only: a file the streaming install appends each
 /// chunk it hands to the decoder to (`<index> <sha256>`).
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
 pub const POSTBIN_TEST_HANDOFF_LOG: &str = "POSTBIN_TEST_HANDOFF_LOG";
 
 pub const NODE_EXTRA_CA_CERTS: &str = "NODE_EXTRA_CA_CERTS";

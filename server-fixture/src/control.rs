@@ -124,6 +124,7 @@ pub(crate) fn parse_fault(query: &str) -> Result<(String, Fault, Option<u32>), S
             after_bytes: num_u64("after_bytes")?,
         },
         "wrong-bytes" => Fault::WrongBytes,
+        "latency" => Fault::Latency { ms: num_u64("ms")? },
         "flip-byte" => Fault::FlipByteAt {
             offset: num_u64("offset")?,
         },
@@ -201,6 +202,8 @@ mod tests {
                 Fault::Slow { bytes_per_sec: 100 },
             ),
             ("kind=no-range", Fault::NoRange),
+            ("kind=latency&ms=50", Fault::Latency { ms: 50 }),
+            ("kind=flip-byte&offset=7", Fault::FlipByteAt { offset: 7 }),
         ];
         for (q, want) in cases {
             let (key, fault, times) = parse_fault(&format!("{p}&{q}")).unwrap();

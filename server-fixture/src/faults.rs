@@ -40,6 +40,9 @@ pub enum Fault {
     Slow { bytes_per_sec: u64 },
     /// Ignore `Range` headers: always send the full body with 200.
     NoRange,
+    /// Wait this long before answering (a round trip on a slow link); each
+    /// hop of a redirect waits again.
+    Latency { ms: u64 },
     /// Answer 200 with no `Content-Length` and stream bytes until the client
     /// hangs up (a broken mirror that never ends).
     Endless,
@@ -55,6 +58,7 @@ enum Class {
     WrongBytes,
     Slow,
     NoRange,
+    Latency,
 }
 
 fn class(fault: &Fault) -> Class {
@@ -68,6 +72,7 @@ fn class(fault: &Fault) -> Class {
         Fault::WrongBytes | Fault::FlipByteAt { .. } => Class::WrongBytes,
         Fault::Slow { .. } => Class::Slow,
         Fault::NoRange => Class::NoRange,
+        Fault::Latency { .. } => Class::Latency,
     }
 }
 
@@ -133,6 +138,16 @@ impl FaultTable {
         let mut map = self.by_path.lock().unwrap();
         let entries = map.get_mut(key)?;
         take_class(entries, Class::Head, true)
+    }
+
+    /// The delay before answering `key`, if one is set (the count is used
+    /// up only with `consume`).
+    pub fn take_latency(&self, key: &str, consume: bool) -> Option<u64> {
+        let mut map = self.by_path.lock().unwrap();
+        match take_class(map.get_mut(key)?, Class::Latency, consume)? {
+            Fault::Latency { ms } => Some(ms),
+            _ => None,
+        }
     }
 
     /// Collects the body faults for one response. With `consume` false (HEAD

@@ -286,6 +286,9 @@ fn respond(conn: Conn, req: &Request, host: Host, shared: &Shared) {
     // Head faults act wherever the request lands first. Once one has made
     // the main host answer in its place, the client never gets to the objects
     // host, so checking both hosts is consistent.
+    if let Some(ms) = shared.faults.take_latency(&key, true) {
+        shared.sleep(Duration::from_millis(ms));
+    }
     if let Some(fault) = shared.faults.take_head(&key) {
         return head_fault(&ex, conn, fault);
     }

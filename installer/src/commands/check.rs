@@ -91,6 +91,15 @@ pub fn run(options: &Options) -> Result<Report, Error> {
                  (or `--download`) to pin it, or remove the target"
             ));
         }
+        if let Some(chunks) = &entry.chunks
+            && let Some(problem) = chunks_problem(&dir, chunks, &root)
+        {
+            problems.push(format!(
+                "postbin.targets.{target}.chunks: {} {problem}; run `npx postbin pin --download` \
+                 to write it again, or remove `chunks`",
+                chunks.file
+            ));
+        }
     }
     if dir.join(INSTALL_DIR).exists()
         && let Err(packed) = postbin_dir_excluded(&dir, &root)
@@ -111,6 +120,25 @@ pub fn run(options: &Options) -> Result<Report, Error> {
 }
 
 /// What is wrong with the launcher at `path`, which should read `want`.
+/// What is wrong with a target's chunk-digest file, if anything: installs
+/// refuse one that does not match its pin, and cannot use one that was not
+/// packed.
+fn chunks_problem(dir: &Path, chunks: &crate::manifest::ChunksPin, root: &Value) -> Option<String> {
+    let Ok(bytes) = fs::read(dir.join(&chunks.file)) else {
+        return Some("is missing".into());
+    };
+    if crate::hash::Sha256Hash::parse(&chunks.sha256) != Some(crate::hash::hash_bytes(&bytes)) {
+        return Some("does not match its pinned sha256 (installs would refuse it)".into());
+    }
+    let top = chunks.file.split('/').next().unwrap_or_default();
+    let files = root.get("files").and_then(Value::as_array)?;
+    let listed = files
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|f| f.trim_end_matches('/') == top || f == chunks.file);
+    (!listed).then(|| format!("would not be packed: add `{top}` to `files` in package.json"))
+}
+
 fn launcher_problem(path: &Path, want: &str) -> Option<String> {
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,

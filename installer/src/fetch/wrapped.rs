@@ -115,6 +115,11 @@ fn unwrap(
             limit,
             pinned: want.size.is_some(),
         }),
+        // A chunk the streaming install refused (the archive inside is not
+        // the pinned one, chunk by chunk).
+        Err(ReadError::Io(e)) if crate::chunks::ChunkMismatch::in_io(&e).is_some() => {
+            Err(super::write_error(e, &source.url))
+        }
         // The tarball matched its pinned integrity, so a read error is
         // ours (the temp file) or a package the publisher packed wrongly.
         Err(ReadError::Io(e))

@@ -219,3 +219,17 @@ fn a_kept_partial_download_resumes_after_its_last_good_chunk() {
         assert_eq!(handed(&world), every_chunk_once(&digests));
     }
 }
+
+#[test]
+fn check_names_a_chunk_file_that_installs_would_refuse() {
+    let (world, _, _) = pinned_with_chunks();
+    let pkg = path_str(&world.pkg());
+    let file = world.pkg().join(format!("postbin-chunks/{TARGET}"));
+    let problem = format!("postbin.targets.{TARGET}.chunks: postbin-chunks/{TARGET}");
+    let before = world.postbin(&["check", "--package", &pkg]);
+    assert!(!before.stderr.contains(&problem), "{}", before.stderr);
+    std::fs::write(&file, "postbin-chunks 1 1048576 0\n").unwrap();
+    world.postbin(&["check", "--package", &pkg]).assert_exit(1).assert_stderr_has(&[&format!(
+        "{problem} does not match its pinned sha256 (installs would refuse it); run `npx postbin pin --download` to write it again, or remove `chunks`"
+    )]);
+}
