@@ -129,6 +129,10 @@ function scopedToolPackage() {
   assert.equal(pj.name, "hello-tool", "the sample tarball holds hello-tool");
   pj.name = SCOPED_NAME;
   fs.writeFileSync(file, JSON.stringify(pj, null, 2) + "\n");
+  // The launchers name the package in their messages: `postbin init` writes
+  // them again for the new name (and keeps everything else, the dependency
+  // on the packed postbin included), as a publisher renaming would.
+  runOk(postbin, ["init", "--package", pkg], { cwd: pkg, env: testEnv({}) });
   return pkg;
 }
 

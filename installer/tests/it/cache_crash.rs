@@ -230,7 +230,9 @@ fn a_lock_held_by_a_killed_install_never_blocks_the_next_one() {
     );
     let mut child = spawn_install(&world, &world.pkg(), &[]);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while downloaded_so_far(&world.cache()).is_none() {
+    // Bytes arriving, not just a temp file: opening the cache probes that
+    // tmp/ is writable with a short-lived temp file before any lock is taken.
+    while downloaded_so_far(&world.cache()).unwrap_or(0) == 0 {
         assert!(Instant::now() < deadline, "the download never started");
         std::thread::sleep(Duration::from_millis(5));
     }

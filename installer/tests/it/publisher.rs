@@ -490,6 +490,7 @@ fn the_release_workflow_agrees_with_the_section() {
         "    needs: upload\n",
         "    defaults:\n      run:\n        working-directory: \"npm\"\n",
         "run: npx postbin init --from \"$GITHUB_REPOSITORY@$TAG\"\n",
+        "        run: npx postbin pin --download\n",
         "      - run: npx postbin check\n",
         "        run: npx postbin pack-targets\n",
         "        run: for f in .postbin/npm-targets/*.tgz; do npm publish \"$f\" --access public; done\n",

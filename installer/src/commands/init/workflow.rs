@@ -2,7 +2,9 @@
 //! `.github/workflows/npm-publish.yml` at the repository root. On a
 //! published release it sets the package version from the tag, pins the
 //! `postbin` section from that release (`postbin init --from`: the API's
-//! digests, checksums files), runs `postbin check`, wraps each archive in
+//! digests, checksums files), downloads each archive once to check it and
+//! pin its size and chunk digests (`pin --download`), runs `postbin check`,
+//! wraps each archive in
 //! an npm package (`postbin pack-targets`) and publishes those, then the
 //! package (`npm publish --provenance`). `--build` first builds the Rust crate for each target of
 //! the section (cargo; on Linux runners through cargo-zigbuild), archives
@@ -127,6 +129,8 @@ const PUBLISH: &str = "  publish:
         run: npm version \"${TAG#v}\" --no-git-tag-version --allow-same-version
       - name: Pin from the release
         run: npx postbin init --from \"$GITHUB_REPOSITORY@$TAG\"
+      - name: Check every archive, pin sizes and chunk digests (installs unpack while downloading)
+        run: npx postbin pin --download
       - run: npx postbin check
       - name: Wrap each archive in an npm package, for networks that reach only a registry
         run: npx postbin pack-targets
