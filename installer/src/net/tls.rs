@@ -110,19 +110,19 @@ pub fn config(settings: &Settings) -> Result<TlsConfig, Error> {
 }
 
 /// Mozilla's root certificates (webpki-root-certs), as build.rs stored them
-/// gzipped: each a 2-byte big-endian length, then the DER.
-static MOZILLA_ROOTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mozilla-roots.gz"));
+/// xz-compressed: each a 2-byte big-endian length, then the DER.
+static MOZILLA_ROOTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mozilla-roots.xz"));
 
 fn mozilla_roots() -> Vec<Vec<u8>> {
     use std::io::Read;
     let mut source: &[u8] = MOZILLA_ROOTS;
-    // The reader types `extract` inflates archives with: no second copy of
-    // the inflater's code.
+    // The reader types `extract` unpacks tar.xz with: no second copy of the
+    // decoder's code.
     let source: &mut dyn Read = &mut source;
     let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(256 * 1024, source))
+    lzma_rust2::XzReader::new(std::io::BufReader::with_capacity(256 * 1024, source), true)
         .read_to_end(&mut bytes)
-        .expect("build.rs wrote a valid gzip stream");
+        .expect("build.rs wrote a valid xz stream");
     let mut certs = Vec::new();
     let mut rest = bytes.as_slice();
     while let [a, b, tail @ ..] = rest {

@@ -17,10 +17,14 @@ use crate::net::Client;
 use crate::plan::{Format, Plan};
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 
-/// Chunks in flight between the download and the decoder: enough to ride
-/// out a slow moment of either side, little memory (4 MiB).
+/// Chunk buffers in circulation between the download and the decoder:
+/// enough to ride out a slow moment of either side, little memory (4 MiB).
+/// The decoder sends each emptied buffer back; the download waits for one
+/// before handing the next chunk over, so memory stays bounded. (Plain
+/// channels of `Vec<u8>`, as extract's writer uses: no second channel type
+/// compiled into the size-budgeted installer.)
 const IN_FLIGHT: usize = 4;
 
 /// The chunk digests for `plan`, when it can be streamed: the pinned file,
@@ -96,13 +100,17 @@ pub fn download_and_unpack(
         resume: true,
         ..fetch::Want::new(Expect::Sha256(*sha))
     };
-    let (tx, rx) = sync_channel(IN_FLIGHT);
+    let (full_tx, full_rx) = channel();
+    let (empty_tx, empty_rx) = channel();
+    for _ in 1..IN_FLIGHT {
+        let _ = empty_tx.send(Vec::with_capacity(chunks.chunk_size as usize));
+    }
     let raw_name = &plan.bins[0].archive_path;
     let (done, listing) = std::thread::scope(|scope| {
         let decoder = scope.spawn(move || {
             extract::unpack_stream(
                 plan.format,
-                &mut ChannelReader::new(rx),
+                &mut ChannelReader::new(full_rx, empty_tx),
                 files,
                 limits,
                 raw_name,
@@ -110,7 +118,7 @@ pub fn download_and_unpack(
         });
         // The tap (and with it the channel's sender) goes when the download
         // returns: the decoder then sees the end of its input.
-        let tap = Box::new(ChunkTap::new(chunks, tx));
+        let tap = Box::new(ChunkTap::new(chunks, full_tx, empty_rx));
         let done = fetch::download_tapped(
             client,
             &plan.sources,
@@ -145,19 +153,22 @@ struct ChunkTap {
     /// Chunks already handed to the decoder: after a restart they are
     /// checked again but not handed on twice.
     handed: usize,
-    to_decoder: SyncSender<Vec<u8>>,
+    to_decoder: Sender<Vec<u8>>,
+    /// Buffers the decoder has emptied.
+    emptied: Receiver<Vec<u8>>,
     #[cfg(debug_assertions)]
     handoff_log: Option<std::fs::File>,
 }
 
 impl ChunkTap {
-    fn new(chunks: Chunks, to_decoder: SyncSender<Vec<u8>>) -> Self {
+    fn new(chunks: Chunks, to_decoder: Sender<Vec<u8>>, emptied: Receiver<Vec<u8>>) -> Self {
         ChunkTap {
             current: Vec::with_capacity(chunks.chunk_size as usize),
             chunks,
             index: 0,
             handed: 0,
             to_decoder,
+            emptied,
             #[cfg(debug_assertions)]
             handoff_log: crate::env_vars::get(crate::env_vars::POSTBIN_TEST_HANDOFF_LOG).and_then(
                 |p| {
@@ -185,16 +196,17 @@ impl ChunkTap {
                 actual,
             }));
         }
-        let chunk = std::mem::replace(
-            &mut self.current,
-            Vec::with_capacity(self.chunks.chunk_size as usize),
-        );
         if index == self.handed {
             self.log_handoff(index, &actual);
-            // A decoder that has stopped (it failed, or the archive ended)
-            // needs no more; its own result says what happened.
+            // Waits for the decoder to give a buffer back; one that has
+            // stopped (it failed, or the archive ended) gives none, needs no
+            // more, and its own result says what happened.
+            let next = self.emptied.recv().unwrap_or_default();
+            let chunk = std::mem::replace(&mut self.current, next);
             let _ = self.to_decoder.send(chunk);
             self.handed += 1;
+        } else {
+            self.current.clear();
         }
         self.index += 1;
         Ok(())
@@ -245,14 +257,16 @@ impl Tap for ChunkTap {
 /// when the download side lets go of the channel.
 struct ChannelReader {
     from_tap: Receiver<Vec<u8>>,
+    emptied: Sender<Vec<u8>>,
     chunk: Vec<u8>,
     at: usize,
 }
 
 impl ChannelReader {
-    fn new(from_tap: Receiver<Vec<u8>>) -> Self {
+    fn new(from_tap: Receiver<Vec<u8>>, emptied: Sender<Vec<u8>>) -> Self {
         ChannelReader {
             from_tap,
+            emptied,
             chunk: Vec::new(),
             at: 0,
         }
@@ -264,7 +278,9 @@ impl Read for ChannelReader {
         while self.at == self.chunk.len() {
             match self.from_tap.recv() {
                 Ok(chunk) => {
-                    self.chunk = chunk;
+                    let mut used = std::mem::replace(&mut self.chunk, chunk);
+                    used.clear();
+                    let _ = self.emptied.send(used);
                     self.at = 0;
                 }
                 Err(_) => return Ok(0),
