@@ -36,7 +36,7 @@ impl Chunks {
         let mut total = 0;
         let mut buf = vec![0u8; CHUNK_SIZE as usize];
         loop {
-            let n = fill(reader, &mut buf)?;
+            let n = crate::extract::fill(reader, &mut buf)?;
             if n == 0 {
                 break;
             }
@@ -116,20 +116,6 @@ impl ChunkMismatch {
     pub fn in_io(e: &io::Error) -> Option<&ChunkMismatch> {
         e.get_ref()?.downcast_ref()
     }
-}
-
-/// Reads until `buf` is full or the stream ends.
-fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match reader.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -85,6 +85,16 @@ fn pretty(value: &Value, indent: &str, depth: usize, out: &mut String) {
     out.push(close);
 }
 
+/// `postbin.targets.<target>` of a parsed package.json, if it is an object.
+pub fn target_entry_mut<'v>(
+    root: &'v mut Value,
+    target: &str,
+) -> Option<&'v mut serde_json::Map<String, Value>> {
+    let escaped = target.replace('~', "~0").replace('/', "~1");
+    root.pointer_mut(&format!("/postbin/targets/{escaped}"))?
+        .as_object_mut()
+}
+
 /// Re-serializes `value` in the style of `original`.
 pub fn like(original: &str, value: &Value) -> String {
     to_string(value, &Style::of(original))

@@ -89,7 +89,7 @@ impl super::Report for Report {
 
     fn exit_code(&self) -> i32 {
         if self.skipped.is_empty() {
-            0
+            crate::error::exit::OK
         } else {
             crate::error::exit::FAILURE
         }
@@ -240,11 +240,7 @@ fn record_integrity(package_dir: &Path, packed: &[Packed]) -> Result<(), Error> 
     let mut root: Value = serde_json::from_str(&text)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     for p in packed {
-        let pointer = format!(
-            "/postbin/targets/{}",
-            p.target.replace('~', "~0").replace('/', "~1")
-        );
-        if let Some(entry) = root.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+        if let Some(entry) = crate::json_edit::target_entry_mut(&mut root, &p.target) {
             entry.insert("integrity".into(), Value::String(p.integrity.to_string()));
         }
     }

@@ -477,13 +477,7 @@ fn write_hashes(package_dir: &Path, report: &Report) -> Result<(), Error> {
             Some((_, chunks)) => Some(write_chunks(package_dir, target, chunks)?),
             None => None,
         };
-        if let Some(entry) = root
-            .pointer_mut(&format!(
-                "/postbin/targets/{}",
-                target.replace('~', "~0").replace('/', "~1")
-            ))
-            .and_then(Value::as_object_mut)
-        {
+        if let Some(entry) = crate::json_edit::target_entry_mut(&mut root, target) {
             let same = entry
                 .get("sha256")
                 .and_then(Value::as_str)

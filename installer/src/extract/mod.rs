@@ -449,7 +449,8 @@ fn create_link(
 }
 
 /// Reads until `buf` is full or the stream ends; returns the bytes read.
-fn fill(content: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full or the stream ends; how much was read.
+pub(crate) fn fill(content: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match content.read(&mut buf[filled..]) {

@@ -130,16 +130,7 @@ pub fn download_and_unpack(
         let listing = decoder.join().expect("the decoder thread does not panic");
         (done, listing)
     });
-    let done = match done {
-        Ok(done) => done,
-        Err(e) => {
-            if e.is_filesystem() {
-                partial.discard();
-            }
-            return Err(e.into());
-        }
-    };
-    let temp = partial.verified()?;
+    let (done, temp) = super::tree::verified_download(done, partial)?;
     Ok((done, listing?, temp))
 }
 

@@ -229,27 +229,35 @@ fn download_and_unpack(
         resume: true,
         ..fetch::Want::new(Expect::Sha256(*sha))
     };
-    let done = match fetch::download(
+    let result = fetch::download(
         client,
         &plan.sources,
         &want,
         partial.file_mut(),
         &plan.asset_name,
-    ) {
-        Ok(done) => done,
+    );
+    let (done, temp) = verified_download(result, partial)?;
+    let raw_name = &plan.bins[0].archive_path;
+    let listing = extract::unpack(plan.format, temp.path(), files, limits, raw_name)?;
+    Ok((done, listing, temp))
+}
+
+/// The verified download as a temp file like any other (removed unless
+/// published); on failure the partial is kept for the next run, unless the
+/// disk is full, when keeping its bytes would only keep it full.
+pub(super) fn verified_download(
+    result: Result<fetch::Downloaded, fetch::Error>,
+    partial: fetch::Partial,
+) -> Result<(fetch::Downloaded, tempfile::NamedTempFile), Error> {
+    match result {
+        Ok(done) => Ok((done, partial.verified()?)),
         Err(e) => {
             if e.is_filesystem() {
                 partial.discard();
             }
-            return Err(e.into());
+            Err(e.into())
         }
-    };
-    // Verified: from here on it is a temp file like any other (removed
-    // unless published).
-    let temp = partial.verified()?;
-    let raw_name = &plan.bins[0].archive_path;
-    let listing = extract::unpack(plan.format, temp.path(), files, limits, raw_name)?;
-    Ok((done, listing, temp))
+    }
 }
 
 fn create_dir(dir: &Path) -> Result<(), Error> {
