@@ -60,7 +60,9 @@ impl Chunks {
     }
 
     /// Parses `to_text`'s output; `None` for anything else, or digests that
-    /// do not add up to the size.
+    /// do not add up to the size. The chunk size must be the one postbin
+    /// writes: a reader allocates one chunk, and a pinned file asking for a
+    /// terabyte would abort every install (`check` refuses it too).
     pub fn parse(text: &str) -> Option<Chunks> {
         let mut lines = text.lines();
         let head: Vec<&str> = lines.next()?.split(' ').collect();
@@ -70,7 +72,7 @@ impl Chunks {
         if magic != "postbin-chunks" || version != "1" {
             return None;
         }
-        let chunk_size: u64 = chunk_size.parse().ok().filter(|&c| c > 0)?;
+        let chunk_size: u64 = chunk_size.parse().ok().filter(|&c| c == CHUNK_SIZE)?;
         let total: u64 = total.parse().ok()?;
         let digests = lines.map(Sha256Hash::parse).collect::<Option<Vec<_>>>()?;
         (digests.len() as u64 == total.div_ceil(chunk_size)).then_some(Chunks {
@@ -138,6 +140,15 @@ mod tests {
         short.truncate(short.trim_end().rfind('\n').unwrap() + 1);
         assert_eq!(Chunks::parse(&short), None, "a digest missing");
         assert_eq!(Chunks::parse("postbin-chunks 2 1 0\n"), None);
+        let absurd = format!(
+            "postbin-chunks 1 1099511627776 5\n{}\n",
+            hash_bytes(b"x").hex()
+        );
+        assert_eq!(
+            Chunks::parse(&absurd),
+            None,
+            "a chunk size postbin never writes"
+        );
         let empty = Chunks::of_reader(&mut &b""[..]).unwrap();
         assert_eq!(Chunks::parse(&empty.to_text()), Some(empty));
     }

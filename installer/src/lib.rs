@@ -36,5 +36,6 @@ pub mod platform;
 pub(crate) mod probe;
 pub(crate) mod progress;
 pub(crate) mod release;
+pub(crate) mod safe_fs;
 pub(crate) mod settings;
 pub mod template;

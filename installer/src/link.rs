@@ -13,6 +13,7 @@ use crate::cache::Tree;
 use crate::error::io_err;
 use crate::hash::{self, Sha256Hash};
 use crate::plan::Plan;
+use crate::safe_fs;
 use serde_json::{Value, json};
 use std::fmt;
 use std::fs;
@@ -176,9 +177,13 @@ pub fn replace_with_copy(src: &Path, dest: &Path) -> Result<(), Error> {
     replace_with_checked_copy(src, dest, None)
 }
 
-/// `replace_with_copy`, and with `check` = (size, SHA-256) the source is
-/// hashed on a second thread while the kernel copies it (copy_file_range,
-/// a reflink on btrfs/XFS); the copy is kept only if the source matched.
+/// `replace_with_copy`, and with `check` = (size, SHA-256) the copy is
+/// kept only if it matches. The copy itself is hashed (through the handle
+/// it was written with), not the source: what is checked is exactly what
+/// is placed, whatever replaces the cached file meanwhile. The source is
+/// opened without following a link (`safe_fs`). The kernel copies
+/// (copy_file_range, a reflink on btrfs/XFS); the hash then reads pages
+/// the copy just brought into memory.
 fn replace_with_checked_copy(
     src: &Path,
     dest: &Path,
@@ -189,27 +194,30 @@ fn replace_with_checked_copy(
         .prefix(".postbin-")
         .tempfile_in(dir)
         .map_err(io_err("create a temp file in", dir))?;
-    let mut source = fs::File::open(src).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => Error::GoneFromCache {
-            path: src.to_path_buf(),
-        },
-        _ => io_err("open", src)(e),
+    let mut source = safe_fs::open(src, safe_fs::Access::Read).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            Error::GoneFromCache {
+                path: src.to_path_buf(),
+            }
+        } else if safe_fs::is_refused(&e) {
+            Error::CorruptCache {
+                path: src.to_path_buf(),
+            }
+        } else {
+            io_err("open", src)(e)
+        }
     })?;
-    let (copied, hashed) = std::thread::scope(|scope| {
-        let hashing = check.map(|_| scope.spawn(|| hash::hash_file(src)));
-        // Into the open temp file, not `fs::copy(src, temp path)`: that
-        // reopens it with O_TRUNC, and ext4 then flushes the whole file to
-        // disk on close (its replace-via-truncate heuristic): 100 ms for
-        // 100 MiB. io::copy between files is copy_file_range on Linux.
-        let copied = io::copy(&mut source, temp.as_file_mut());
-        (copied, hashing.map(|h| h.join()))
-    });
-    let copied = copied.map_err(io_err("copy into", temp.path()))?;
+    // Into the open temp file, not `fs::copy(src, temp path)`: that
+    // reopens it with O_TRUNC, and ext4 then flushes the whole file to
+    // disk on close (its replace-via-truncate heuristic): 100 ms for
+    // 100 MiB. io::copy between files is copy_file_range on Linux.
+    let copied =
+        io::copy(&mut source, temp.as_file_mut()).map_err(io_err("copy into", temp.path()))?;
     if let Some((size, sha)) = check {
-        let (actual, len) = hashed
-            .expect("spawned when checking")
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            .map_err(io_err("read", src))?;
+        let copy = temp.as_file_mut();
+        let (actual, len) = io::Seek::rewind(copy)
+            .and_then(|()| hash::hash_reader(copy))
+            .map_err(io_err("read", temp.path()))?;
         if actual != sha || len != size || copied != size {
             return Err(Error::CorruptCache {
                 path: src.to_path_buf(),

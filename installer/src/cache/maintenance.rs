@@ -80,7 +80,15 @@ impl Cache {
     /// and how many were kept as in use (partial downloads not counted). Each removal is tried once: an entry
     /// still open (Windows) waits for a later sweep.
     pub fn sweep_temp(&self, age: Duration) -> (usize, usize) {
-        let Ok(entries) = fs::read_dir(self.tmp_dir()) else {
+        // Never through a link: `tmp/` was checked when the cache was
+        // opened (`safe_fs::own_dir`); checked again here, at the one place
+        // that deletes whatever it lists. Entries are removed by name
+        // (`remove_dir_all` does not follow links).
+        let tmp = self.tmp_dir();
+        if !fs::symlink_metadata(&tmp).is_ok_and(|m| m.file_type().is_dir()) {
+            return (0, 0);
+        }
+        let Ok(entries) = fs::read_dir(&tmp) else {
             return (0, 0);
         };
         let now = SystemTime::now();
@@ -191,9 +199,7 @@ impl Cache {
     /// against listing.json. Reads only; `remove_entry` repairs.
     pub fn check_entry(&self, sha: &Sha256Hash) -> Check {
         let archive = self.own_archive_path(sha);
-        let archive_ok = archive
-            .is_file()
-            .then(|| hash::hash_file(&archive).is_ok_and(|(h, _)| h == *sha));
+        let archive_ok = archive.is_file().then(|| self.archive_intact(sha));
         let dir = self.tree_dir(sha);
         if !dir.exists() {
             return Check {
@@ -316,10 +322,12 @@ impl Cache {
         Ok((sha, Imported::Added { size }))
     }
 
-    /// True if this cache's archive exists and hashes to its name.
+    /// True if this cache's archive is a regular file of its own (not a
+    /// link, `safe_fs`) that hashes to its name.
     fn archive_intact(&self, sha: &Sha256Hash) -> bool {
-        let path = self.own_archive_path(sha);
-        path.is_file() && hash::hash_file(&path).is_ok_and(|(h, _)| h == *sha)
+        safe_fs::open(&self.own_archive_path(sha), Access::Read)
+            .and_then(hash::hash_reader)
+            .is_ok_and(|(h, _)| h == *sha)
     }
 }
 

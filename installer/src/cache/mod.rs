@@ -38,6 +38,7 @@ use crate::error::io_err;
 use crate::extract::{FileRecord, Listing};
 use crate::fs_retry;
 use crate::hash::{self, HashingWriter, Sha256Hash};
+use crate::safe_fs::{self, Access};
 use serde_json::{Map, Value, json};
 use std::fmt;
 use std::fs::{self, File};
@@ -81,6 +82,12 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            Error::Io { op, path, source } if safe_fs::is_unsafe(source) => write!(
+                f,
+                "refusing to {op} the postbin cache at {}: {source}; remove it, or set \
+                 POSTBIN_CACHE_DIR to a directory of your own",
+                path.display()
+            ),
             Error::Io { op, path, source } if fs_retry::is_busy(source) => write!(
                 f,
                 "cannot {op} {} in the postbin cache: another program keeps it open (a virus \
@@ -162,12 +169,17 @@ pub struct EntryMeta {
 }
 
 impl Cache {
-    /// Opens (creating) the cache under `dir`.
+    /// Opens (creating) the cache under `dir`, its own directories checked
+    /// or replaced under the rule of `safe_fs` first: whatever a carried or
+    /// poisoned cache holds there, nothing outside it is touched.
     pub fn open(dir: &Path) -> Result<Cache, Error> {
+        safe_fs::usable_root(dir).map_err(io_err("use", dir))?;
+        fs::create_dir_all(dir).map_err(io_err("create", dir))?;
         let root = dir.join(LAYOUT);
+        safe_fs::own_dir(&root).map_err(io_err("use", &root))?;
         for sub in SUBDIRS {
             let p = root.join(sub);
-            fs::create_dir_all(&p).map_err(io_err("create", &p))?;
+            safe_fs::own_dir(&p).map_err(io_err("use", &p))?;
         }
         Ok(Cache {
             root,
@@ -381,7 +393,7 @@ impl Cache {
     /// the entry has no lock file (a cache prefilled elsewhere, read-only),
     /// where nothing of ours could remove the entry either.
     pub fn read_hold(&self, sha: &Sha256Hash) -> Option<File> {
-        let file = File::open(self.lock_path(sha)).ok()?;
+        let file = safe_fs::open(&self.lock_path(sha), Access::Read).ok()?;
         file.lock_shared().ok()?;
         Some(file)
     }
@@ -520,7 +532,7 @@ impl Cache {
     /// What an archive is, if recorded.
     pub fn meta(&self, sha: &Sha256Hash) -> Option<EntryMeta> {
         let value: Value =
-            serde_json::from_str(&fs::read_to_string(self.meta_path(sha)).ok()?).ok()?;
+            serde_json::from_str(&safe_fs::read_to_string(&self.meta_path(sha)).ok()?).ok()?;
         let field = |k: &str| value.get(k)?.as_str().map(str::to_string);
         Some(EntryMeta {
             package: field("package")?,
@@ -559,27 +571,48 @@ impl Cache {
         true
     }
 
-    /// Re-hashes a cached archive; a corrupt one is deleted. True if valid.
-    pub fn verify_archive(&self, sha: &Sha256Hash) -> bool {
+    /// The cached archive, opened once and re-hashed through that same
+    /// handle, rewound: what the caller reads is what was checked, whatever
+    /// happens at the path meanwhile. A corrupt archive (or something that
+    /// is no regular file of ours) is deleted.
+    pub fn checked_archive(&self, sha: &Sha256Hash) -> Option<File> {
         let path = self.archive_path(sha);
-        match hash::hash_file(&path) {
-            Ok((actual, _)) if actual == *sha => true,
+        let mut file = match safe_fs::open(&path, Access::Read) {
+            Ok(file) => file,
+            Err(e) => {
+                if safe_fs::is_refused(&e) && path.starts_with(&self.root) {
+                    crate::warn!(
+                        "cached archive {} is {e}; downloading it again",
+                        sha.short()
+                    );
+                    let _ = safe_fs::remove_name(&path);
+                }
+                return None;
+            }
+        };
+        match hash::hash_reader(&mut file) {
+            Ok((actual, _)) if actual == *sha => {
+                io::Seek::rewind(&mut file).ok()?;
+                Some(file)
+            }
             Ok(_) => {
                 crate::warn!(
                     "cached archive {} is corrupt; downloading it again",
                     sha.short()
                 );
-                let _ = fs_retry::remove_file(&path);
-                false
+                if path.starts_with(&self.root) {
+                    let _ = fs_retry::remove_file(&path);
+                }
+                None
             }
-            Err(_) => false,
+            Err(_) => None,
         }
     }
 
     /// Marks a tree as used now (for `cache list` and `prune`).
     pub fn touch(&self, sha: &Sha256Hash) {
         let listing = self.tree_dir(sha).join("listing.json");
-        if let Ok(f) = File::options().append(true).open(listing) {
+        if let Ok(f) = safe_fs::open(&listing, Access::Append) {
             let _ = f.set_modified(SystemTime::now());
         }
     }
@@ -591,12 +624,14 @@ impl Tree {
         let Some(record) = self.listing.get(rel) else {
             return Ok(false);
         };
-        let path = self.path_of(rel);
-        let meta = fs::metadata(&path)?;
-        if meta.len() != record.size {
+        let mut file = match safe_fs::open(&self.path_of(rel), Access::Read) {
+            Err(e) if safe_fs::is_refused(&e) => return Ok(false),
+            other => other?,
+        };
+        if file.metadata()?.len() != record.size {
             return Ok(false);
         }
-        Ok(hash::hash_file(&path)?.0 == record.sha256)
+        Ok(hash::hash_reader(&mut file)?.0 == record.sha256)
     }
 
     pub fn path_of(&self, rel: &str) -> PathBuf {
@@ -606,8 +641,8 @@ impl Tree {
 
 /// The tree in `dir` if its listing parses and `key` sealed it for `sha`.
 fn read_tree(dir: &Path, sha: &Sha256Hash, key: &seal::Key) -> Option<Tree> {
-    let text = fs::read_to_string(dir.join("listing.json")).ok()?;
-    let sealed = fs::read_to_string(dir.join(seal::SEAL_FILE)).ok()?;
+    let text = safe_fs::read_to_string(&dir.join("listing.json")).ok()?;
+    let sealed = safe_fs::read_to_string(&dir.join(seal::SEAL_FILE)).ok()?;
     if !key.verifies(&sha.hex(), text.as_bytes(), &sealed) {
         return None;
     }
@@ -619,18 +654,13 @@ fn read_tree(dir: &Path, sha: &Sha256Hash, key: &seal::Key) -> Option<Tree> {
     })
 }
 
-/// Opens (creating) a lock file. Retried: on Windows a lock file that
-/// `cache clean` deleted while others still had it open cannot be opened
-/// again (access denied) until the last of them closes it, a moment later.
+/// Opens (creating) a lock file, never through a link (`safe_fs`).
+/// Retried: on Windows a lock file that `cache clean` deleted while others
+/// still had it open cannot be opened again (access denied) until the last
+/// of them closes it, a moment later.
 fn open_lock_file(path: &Path) -> Result<File, Error> {
-    fs_retry::retry(|| {
-        fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-    })
-    .map_err(io_err("open lock", path))
+    fs_retry::retry(|| safe_fs::open_replacing(path, Access::ReadWriteCreate))
+        .map_err(io_err("open lock", path))
 }
 
 /// Whether `file` is still the file at `path` (not unlinked or replaced).

@@ -122,16 +122,28 @@ pub fn unpack(
     limits: Limits,
     raw_name: &str,
 ) -> Result<Listing, Error> {
-    if format == Format::Zip {
-        let mut unpacker = Unpacker::new(dest, limits, HostRules::current())?;
-        zip_format::unpack(archive, &mut unpacker)?;
-        return unpacker.finish();
-    }
     let file = File::open(archive).map_err(|source| Error::Io {
         op: "open",
         path: archive.to_path_buf(),
         source,
     })?;
+    unpack_file(format, file, dest, limits, raw_name)
+}
+
+/// `unpack` from a file already open: the one whose bytes were just
+/// verified, so nothing swapped in at its path meanwhile is read.
+pub fn unpack_file(
+    format: Format,
+    file: File,
+    dest: &Path,
+    limits: Limits,
+    raw_name: &str,
+) -> Result<Listing, Error> {
+    if format == Format::Zip {
+        let mut unpacker = Unpacker::new(dest, limits, HostRules::current())?;
+        zip_format::unpack(file, &mut unpacker)?;
+        return unpacker.finish();
+    }
     unpack_stream(format, &mut { file }, dest, limits, raw_name)
 }
 

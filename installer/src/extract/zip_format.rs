@@ -5,18 +5,12 @@ use super::{Error, Unpacker};
 use crate::plan::Format;
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
 
-pub(super) fn unpack(archive: &Path, unpacker: &mut Unpacker<'_>) -> Result<(), Error> {
+pub(super) fn unpack(file: File, unpacker: &mut Unpacker<'_>) -> Result<(), Error> {
     let corrupt = |e: zip::result::ZipError| Error::Corrupt {
         format: Format::Zip,
         detail: e.to_string(),
     };
-    let file = File::open(archive).map_err(|source| Error::Io {
-        op: "open",
-        path: archive.to_path_buf(),
-        source,
-    })?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(corrupt)?;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(corrupt)?;

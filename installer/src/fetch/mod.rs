@@ -420,20 +420,9 @@ pub const PARTIAL_SUFFIX: &str = ".partial";
 impl Partial {
     pub fn open(tmp: &Path, sha: &Sha256Hash) -> Result<Partial, Error> {
         let path = tmp.join(format!("{}{PARTIAL_SUFFIX}", sha.hex()));
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(windows)]
-        {
-            // As tempfile opens its files: renaming it into the cache while
-            // it is open needs FILE_SHARE_DELETE.
-            use std::os::windows::fs::OpenOptionsExt;
-            use windows_sys::Win32::Storage::FileSystem::{
-                FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
-            };
-            options.share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
-        }
-        let file = options
-            .open(&path)
+        // Never through a link, a FIFO or a hard link to a file outside the
+        // cache: such a name is replaced by a file of our own (`safe_fs`).
+        let file = crate::safe_fs::open_replacing(&path, crate::safe_fs::Access::ReadWriteCreate)
             .map_err(|source| Error::Write { source })?;
         Ok(Partial {
             file: Some(file),

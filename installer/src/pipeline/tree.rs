@@ -135,15 +135,14 @@ fn unpack_cached_archive(
     files: &Path,
     limits: Limits,
 ) -> Result<Option<extract::Listing>, Error> {
-    let archive = cache.archive_path(sha);
-    if !(archive.is_file() && cache.verify_archive(sha)) {
+    let Some(archive) = cache.checked_archive(sha) else {
         return Ok(None);
-    }
+    };
     crate::debug!("unpacking cached archive {}", sha.short());
     let raw_name = &plan.bins[0].archive_path;
-    Ok(Some(extract::unpack(
+    Ok(Some(extract::unpack_file(
         plan.format,
-        &archive,
+        archive,
         files,
         limits,
         raw_name,

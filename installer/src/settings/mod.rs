@@ -563,11 +563,13 @@ fn is_false(value: &str) -> bool {
 /// `<OS cache dir>/postbin`: `$XDG_CACHE_HOME` or `~/.cache` on Linux,
 /// `~/Library/Caches` on macOS, and on Windows the Local AppData known
 /// folder (`%LOCALAPPDATA%`, where npm keeps its own cache too: machine-local,
-/// not copied around with a roaming profile).
+/// not copied around with a roaming profile). With no home directory, a
+/// private directory of this user's in the temp dir (`safe_fs`): a shared
+/// `/tmp/postbin-cache` could be made first by another user.
 pub fn default_cache_dir() -> PathBuf {
     directories::BaseDirs::new()
         .map(|d| d.cache_dir().join("postbin"))
-        .unwrap_or_else(|| std::env::temp_dir().join("postbin-cache"))
+        .unwrap_or_else(|| crate::safe_fs::private_fallback_dir(&std::env::temp_dir()))
 }
 
 #[cfg(test)]

@@ -123,9 +123,41 @@ pub fn nerf_dart(url: &Url) -> String {
     )
 }
 
-/// `//host[:port]/path` of a request URL, to compare with a nerf dart.
+/// `//host[:port]/path` of a request URL, to compare with a nerf dart: its
+/// path as a normalising server reads it (`without_dot_segments`), so a
+/// redirect to `/team-a/../team-b/...` is judged as team-b's, as npm does.
 fn path_dart(url: &Url) -> String {
-    format!("//{}{}", host_port(url), url.path_only())
+    format!(
+        "//{}{}",
+        host_port(url),
+        without_dot_segments(url.path_only())
+    )
+}
+
+/// RFC 3986 §5.2.4 "remove dot segments", reading `%2e` as a dot and `\`
+/// as a slash as WHATWG URL parsers (npm's) and many servers do.
+fn without_dot_segments(path: &str) -> String {
+    let unified = path.replace('\\', "/");
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = unified.split('/').skip(1).collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match segment.to_ascii_lowercase().replace("%2e", ".").as_str() {
+            "." => {
+                if last {
+                    out.push("");
+                }
+            }
+            ".." => {
+                out.pop();
+                if last {
+                    out.push("");
+                }
+            }
+            _ => out.push(segment),
+        }
+    }
+    format!("/{}", out.join("/"))
 }
 
 fn host_port(url: &Url) -> String {
@@ -278,6 +310,31 @@ mod tests {
         );
         assert!(!c.applies_to(&u("https://cdn.corp/api/npm/x")));
         assert!(!c.applies_to(&u("https://r.corp.evil/api/npm/x")));
+        // Dot segments, as a normalising server resolves them.
+        for other in [
+            "https://r.corp/api/npm/../../other/x",
+            "https://r.corp/api/npm/%2e%2e/%2E%2e/other/x",
+            "https://r.corp/api/npm/..\\..\\other/x",
+            "https://r.corp/api/npm/./../x",
+        ] {
+            assert!(!c.applies_to(&u(other)), "{other}");
+        }
+        assert!(c.applies_to(&u("https://r.corp/api/npm/a/../b/./c")));
+    }
+
+    #[test]
+    fn dot_segments_are_removed_as_rfc_3986_says() {
+        for (path, want) in [
+            ("/a/b/c/./../../g", "/a/g"),
+            ("/team-a/../team-b/x", "/team-b/x"),
+            ("/../x", "/x"),
+            ("/a/..", "/"),
+            ("/a/.", "/a/"),
+            ("/a/b/", "/a/b/"),
+            ("/", "/"),
+        ] {
+            assert_eq!(without_dot_segments(path), want, "{path}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod cache_cmds;
 mod cache_concurrency;
 mod cache_crash;
 mod cache_hostile;
+mod cache_poisoned;
 mod cache_support;
 mod cache_trust;
 mod download_limits;
