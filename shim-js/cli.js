@@ -24,7 +24,7 @@ if (require.main === module) {
 }
 
 const { installerPath, envPrefixOf, UnsupportedPlatformError, InstallerMissingError } = require("./platform");
-const { spawnSyncRetrying, oneLine, describeExecError } = require("./launcher");
+const { spawnSyncRetrying, oneLine, describeExecError, exitKilledBy } = require("./launcher");
 
 // Commands that work on one tool package (`--package DIR`, default: cwd).
 const PACKAGE_COMMANDS = new Set(["install", "which", "init", "pin", "check", "plan", "doctor"]);
@@ -94,7 +94,7 @@ function main(args = process.argv.slice(2)) {
     return 1;
   }
   if (result.signal) {
-    process.kill(process.pid, result.signal);
+    exitKilledBy(result.signal); // exits now, or dies of the signal, or exits shortly
     return 1;
   }
   // The installer prints its own message on failure; its code is documented.

@@ -13,6 +13,7 @@
 
 const { spawn, spawnSync } = require("child_process");
 const fs = require("fs");
+const os = require("os");
 const path = require("path");
 const { installerPath, UnsupportedPlatformError, InstallerMissingError } = require("./platform");
 
@@ -240,7 +241,7 @@ function runInstaller(bin, args, options, context) {
  */
 function resolveExecutable(options) {
   const { packageDir, command, envPrefix, env = process.env, installer } = options;
-  const override = env[`${envPrefix}_BINARY_PATH`];
+  const override = binaryOverride(env, envPrefix, command);
   if (override) return override;
   const placed = nativePath(packageDir, command);
   const { platform, arch } = options;
@@ -304,6 +305,59 @@ function resolveExecutable(options) {
   return match;
 }
 
+/**
+ * `<PREFIX>_BINARY_PATH`, or undefined when unset or blank (as for the
+ * installer). A relative path is refused, as the installer refuses it (exit
+ * 3, its code for a setting that cannot be used): it would name another
+ * file in each directory the tool is run from, or be looked up on PATH.
+ */
+function binaryOverride(env, envPrefix, command) {
+  const name = `${envPrefix}_BINARY_PATH`;
+  const value = env[name];
+  if (!value || !value.trim()) return undefined;
+  // On Windows, `\hello` and `C:hello` depend on the current drive or
+  // directory: Rust does not call them absolute, nor does this.
+  const absolute = path.isAbsolute(value) && !(process.platform === "win32" && /^[\\/](?![\\/])/.test(value));
+  if (!absolute) {
+    throw new LauncherError(
+      `${name} is ${value}, a relative path, which means something else in every directory; ` +
+        `set it to the absolute path of a ${command} executable, or unset it`,
+      3
+    );
+  }
+  return value;
+}
+
+// Signals that kill Node just as they killed the tool, so re-raising one
+// makes the caller see the signal itself: their default action ends the
+// process and Node leaves them so. Not SIGPIPE (Node ignores it: the
+// launcher would exit 0, failure reported as success), nor SIGUSR1 (starts
+// Node's inspector); a tool cannot die of the signals ignored by default.
+const RERAISED_SIGNALS = new Set([
+  "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+  "SIGUSR2", "SIGSEGV", "SIGALRM", "SIGTERM", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGSYS",
+]);
+
+/**
+ * Ends this process as a child that was killed by `signal` ended, the way a
+ * shell reports it: exit 128 + the signal's number, after dying of the same
+ * signal where Node would (the caller's own handlers for it must be removed
+ * first). Windows has no such signals: exit 1.
+ */
+function exitKilledBy(signal) {
+  const number = os.constants.signals[signal];
+  if (process.platform === "win32" || !number) process.exit(1);
+  const status = 128 + number;
+  if (RERAISED_SIGNALS.has(signal)) {
+    process.kill(process.pid, signal);
+    // Still alive a moment later: the signal is blocked, or someone else
+    // handles it. The status says what happened anyway.
+    setTimeout(() => process.exit(status), 100);
+    return;
+  }
+  process.exit(status);
+}
+
 /** Runs the tool: stdio inherited, exit code and signals passed on. */
 function run(options = {}) {
   const { command = "the tool", envPrefix = "POSTBIN" } = options;
@@ -316,7 +370,7 @@ function run(options = {}) {
     throw e; // a bug: the process guard reports it
   }
   const env = options.env || process.env;
-  const override = Boolean(env[`${envPrefix}_BINARY_PATH`]);
+  const override = Boolean(binaryOverride(env, envPrefix, command));
   const context = { command, envPrefix, override };
   // Ctrl-C reaches the whole foreground process group, the child included;
   // the launcher only has to outlive it. Signals aimed at the launcher alone
@@ -345,12 +399,8 @@ function run(options = {}) {
   });
   child.on("exit", (code, signal) => {
     for (const [s, h] of handlers) process.removeListener(s, h);
-    if (signal) {
-      // Die the same way, so the caller sees the signal, not an exit code.
-      process.kill(process.pid, signal);
-      return;
-    }
-    process.exit(code === null ? 1 : code);
+    if (signal) exitKilledBy(signal);
+    else process.exit(code === null ? 1 : code);
   });
 }
 
@@ -363,6 +413,7 @@ module.exports = {
   foreignTarget,
   RUNNABLE_TARGETS,
   LauncherError,
+  exitKilledBy,
   describeExecError,
   oneLine,
   installProcessGuard,

@@ -145,3 +145,31 @@ test("an unexpected exception is one line without a stack trace", () => {
   assert.strictEqual(r.status, 1);
   assert.match(assertOneLine(r.stderr), /^postbin: unexpected error: wires crossed at nowhere; this is a postbin bug, please report it$/);
 });
+
+/** Runs cli.js with an installer that kills itself with `signal`. */
+function runCliKilledBy(signal) {
+  const dir = tempDir();
+  const installer = path.join(dir, "fake-postbin");
+  fs.writeFileSync(installer, `#!/bin/sh\nkill -${signal.replace(/^SIG/, "")} $$\n`, { mode: 0o755 });
+  return runCli(["install"], { env: { POSTBIN_INSTALLER_PATH: installer } });
+}
+
+test("an installer killed by SIGPIPE is exit 141, not 0", { skip: process.platform === "win32" }, () => {
+  const r = runCliKilledBy("SIGPIPE");
+  assert.strictEqual(r.signal, null);
+  assert.strictEqual(r.status, 128 + os.constants.signals.SIGPIPE);
+  assert.strictEqual(r.stderr, "");
+});
+
+test("an installer killed by SIGUSR1 is exit 128 + SIGUSR1, no debugger started", { skip: process.platform === "win32" }, () => {
+  const r = runCliKilledBy("SIGUSR1");
+  assert.strictEqual(r.signal, null);
+  assert.strictEqual(r.status, 128 + os.constants.signals.SIGUSR1);
+  assert.doesNotMatch(r.stderr, /Debugger listening/);
+});
+
+test("an installer killed by SIGTERM kills postbin by SIGTERM", { skip: process.platform === "win32" }, () => {
+  const r = runCliKilledBy("SIGTERM");
+  assert.strictEqual(r.status, null);
+  assert.strictEqual(r.signal, "SIGTERM");
+});

@@ -115,6 +115,46 @@ test("<PREFIX>_BINARY_PATH wins over everything", () => {
   assert.strictEqual(got, "/opt/hello");
 });
 
+test("a relative <PREFIX>_BINARY_PATH is refused, as the installer refuses it", () => {
+  const pkg = tempPackage();
+  for (const value of ["./hello", "hello", "bin/hello"]) {
+    assert.throws(
+      () => resolveExecutable({ packageDir: pkg, command: "hello", envPrefix: "HELLO", env: { HELLO_BINARY_PATH: value } }),
+      (e) => e.name === "LauncherError" && e.exitCode === 3 && /HELLO_BINARY_PATH/.test(e.message) && /absolute path/.test(e.message),
+      value
+    );
+  }
+});
+
+test("a blank <PREFIX>_BINARY_PATH counts as unset, as for the installer", () => {
+  const pkg = tempPackage();
+  writeExecutable(nativePath(pkg, "hello"), "echo native");
+  for (const value of ["", "  "]) {
+    assert.strictEqual(resolveExecutable({ packageDir: pkg, command: "hello", envPrefix: "HELLO", env: { HELLO_BINARY_PATH: value } }), nativePath(pkg, "hello"));
+    const r = runLauncher(pkg, [], { HELLO_BINARY_PATH: value });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.strictEqual(r.stdout, "native\n");
+  }
+});
+
+test("run: a relative <PREFIX>_BINARY_PATH runs nothing, one line saying to make it absolute, exit 3", () => {
+  const pkg = tempPackage();
+  // A `hello` in the current directory and on PATH that leaves a marker if run.
+  const cwd = tempCheckout();
+  const marker = path.join(cwd, "ran");
+  writeExecutable(path.join(cwd, "hello"), `touch '${marker}'`);
+  for (const value of ["./hello", "hello"]) {
+    const r = spawnSync(process.execPath, [launcherFile(pkg)], {
+      cwd,
+      encoding: "utf8",
+      env: cleanEnv({ HELLO_BINARY_PATH: value, PATH: `${cwd}${path.delimiter}${process.env.PATH}` }),
+    });
+    assert.strictEqual(r.status, 3, `${value}: ${r.stderr}`);
+    assert.match(assertOneLine(r.stderr), /^postbin: HELLO_BINARY_PATH is .*relative.*; set it to the absolute path of a hello executable, or unset it$/);
+    assert.ok(!fs.existsSync(marker), `${value}: the command ran`);
+  }
+});
+
 test("a missing executable is installed lazily, once", () => {
   const pkg = tempPackage();
   const log = path.join(pkg, "installer.log");
@@ -343,6 +383,52 @@ test("a signal that kills the tool kills the launcher the same way", () => {
   const r = runLauncher(pkg, []);
   assert.strictEqual(r.status, null);
   assert.strictEqual(r.signal, "SIGTERM");
+});
+
+/** A tool that kills itself with `signal` (`kill -PIPE $$`), run through the launcher. */
+function runToolKilledBy(signal, env = {}) {
+  const pkg = tempPackage();
+  writeExecutable(nativePath(pkg, "hello"), `kill -${signal.replace(/^SIG/, "")} $$`);
+  return runLauncher(pkg, [], env);
+}
+
+// A shell reports a command killed by signal N as exit 128 + N.
+const shellStatus = (signal) => 128 + os.constants.signals[signal];
+
+test("a tool killed by SIGPIPE makes the launcher exit 141, not 0", { skip: process.platform === "win32" }, () => {
+  const r = runToolKilledBy("SIGPIPE");
+  assert.strictEqual(r.signal, null, "Node ignores SIGPIPE: re-raising it would end in exit 0");
+  assert.strictEqual(r.status, shellStatus("SIGPIPE"));
+  assert.strictEqual(shellStatus("SIGPIPE"), 141);
+  assert.strictEqual(r.stderr, "");
+});
+
+test("a tool killed by SIGUSR1 makes the launcher exit 128 + SIGUSR1, no debugger started", { skip: process.platform === "win32" }, () => {
+  const r = runToolKilledBy("SIGUSR1");
+  assert.strictEqual(r.signal, null);
+  assert.strictEqual(r.status, shellStatus("SIGUSR1")); // 138 on Linux
+  assert.doesNotMatch(r.stderr, /Debugger listening|inspector/i);
+  assert.strictEqual(r.stderr, "");
+});
+
+test("signals that kill Node as they kill the tool are re-raised: SIGHUP, SIGINT, SIGKILL", { skip: process.platform === "win32" }, () => {
+  for (const signal of ["SIGHUP", "SIGINT", "SIGKILL"]) {
+    const r = runToolKilledBy(signal);
+    assert.strictEqual(r.signal, signal, `${signal}: exit ${r.status} ${r.stderr}`);
+    assert.strictEqual(r.status, null);
+  }
+});
+
+test("a re-raised signal that does not kill the launcher (someone else handles it) still exits 128 + N", { skip: process.platform === "win32" }, () => {
+  const pkg = tempPackage();
+  writeExecutable(nativePath(pkg, "hello"), "kill -TERM $$");
+  const r = runScript(
+    pkg,
+    `process.on("SIGTERM", () => {});
+require(${JSON.stringify(LAUNCHER)}).run({ packageDir: ${JSON.stringify(pkg)}, command: "hello", envPrefix: "HELLO" });`
+  );
+  assert.strictEqual(r.signal, null);
+  assert.strictEqual(r.status, shellStatus("SIGTERM"));
 });
 
 test("SIGTERM sent to the launcher reaches the tool", (t) => {
