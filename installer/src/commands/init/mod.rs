@@ -6,7 +6,9 @@
 //! Idempotent: a second run changes nothing. Key order, indentation and line
 //! endings of package.json are kept (`json_edit`).
 
+mod choose;
 mod from;
+mod section;
 mod workflow;
 
 use crate::error::Error;
@@ -45,6 +47,8 @@ pub struct Report {
     pub ignore_file: Option<PathBuf>,
     /// The workflow written by `--workflow github`.
     pub workflow: Option<PathBuf>,
+    /// `--dry-run`: nothing was written, so nothing is "already set up".
+    pub dry_run: bool,
 }
 
 impl fmt::Display for Report {
@@ -71,6 +75,12 @@ impl fmt::Display for Report {
         }
         if let Some(file) = &self.workflow {
             writeln!(f, "wrote {}", file.display())?;
+        }
+        if self.dry_run {
+            if self.from.is_none() {
+                writeln!(f, "dry run: nothing to read and nothing written")?;
+            }
+            return Ok(());
         }
         if self.launchers_written.is_empty()
             && !self.package_json_changed
@@ -104,6 +114,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         return Ok(Report {
             from,
             package_dir,
+            dry_run: true,
             ..Report::default()
         });
     }
@@ -128,6 +139,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         package_json_changed,
         ignore_file,
         workflow,
+        dry_run: false,
     })
 }
 
