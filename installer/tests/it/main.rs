@@ -33,6 +33,7 @@ mod offline_prefill;
 mod pin_sources;
 mod plan_json;
 mod publisher;
+mod real_releases;
 mod redaction;
 mod settings_errors;
 mod streaming;
