@@ -318,4 +318,47 @@ mod tests {
             assert_eq!(classify(name), Kind::Checksums, "{name}");
         }
     }
+
+    #[test]
+    fn a_target_name_is_never_a_path() {
+        for bad in ["../../x", "/", "a/b", "a\\b", "", ".", "..", "x y"] {
+            assert!(
+                checked_targets(vec![bad.into()], "test").is_err(),
+                "{bad:?} passed"
+            );
+        }
+        let good = vec![
+            "x86_64-unknown-linux-gnu".to_string(),
+            "armv7-unknown-linux-gnueabihf".into(),
+        ];
+        assert_eq!(checked_targets(good.clone(), "test").unwrap(), good);
+    }
+
+    #[test]
+    fn skip_reasons_say_what_is_missing() {
+        for (name, why) in [
+            (
+                "marvai_Windows_armv6.zip",
+                "no postbin installer runs on 32-bit ARM Windows",
+            ),
+            (
+                "tool_linux_mips64.tar.gz",
+                "a CPU architecture postbin has no installer for",
+            ),
+            (
+                "tool_netbsd_amd64.tar.gz",
+                "an operating system postbin has no installer for",
+            ),
+            ("tool-1.0.tar.gz", "its name says no operating system"),
+        ] {
+            assert_eq!(classify(name), Kind::Skip(why), "{name}");
+        }
+        for name in ["a.tar.gz.blake2b", "a.tar.gz.sha3-256", "a.zip.sha512"] {
+            assert_eq!(
+                classify(name),
+                Kind::Skip("checksum file (not SHA-256)"),
+                "{name}"
+            );
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod fuzz_regressions;
 mod hash_mirrors;
 mod host_select;
 mod init_from;
+mod init_real_shapes;
 mod install;
 mod moved_packages;
 mod native_tool;

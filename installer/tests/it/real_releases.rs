@@ -15,13 +15,13 @@ use crate::support::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-const CORPUS: &str = concat!(
+pub const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../tests/fixtures/real-releases"
 );
 
 /// How an input is given to `init`.
-enum Input {
+pub enum Input {
     /// `init --from <dir>/<file>`, into a package with this name, version
     /// and repository (as the publisher's package.json would say).
     From {
@@ -35,14 +35,14 @@ enum Input {
     NpmPackage(Option<&'static str>),
 }
 
-struct Case {
-    dir: &'static str,
-    input: Input,
+pub struct Case {
+    pub dir: &'static str,
+    pub input: Input,
     /// What must come of it: `ok`, or a part of the refusal's message.
-    expect: &'static str,
+    pub expect: &'static str,
 }
 
-const fn from(file: &'static str, name: &'static str, repository: &'static str) -> Input {
+pub const fn from(file: &'static str, name: &'static str, repository: &'static str) -> Input {
     Input::From {
         file,
         name,
@@ -227,15 +227,50 @@ fn every_real_input_is_set_up_or_refused_with_a_reason_and_check_agrees_with_pla
 }
 
 fn run_case(case: &Case) -> Outcome {
+    let (world, init) = set_up(case);
+    let env = corpus_env(&world);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pkg = path_str(&world.pkg());
+    let mut outcome = Outcome {
+        dir: case.dir,
+        init: summary(&init),
+        check: "-".into(),
+        plan: "-".into(),
+        install: "-".into(),
+    };
+    if init.code != Some(0) {
+        return outcome;
+    }
+    println!("{}: {}", case.dir, init.stdout);
+    let check = world.postbin_env(&["check", "--package", &pkg], &env);
+    outcome.check = summary(&check);
+    let plan = world.postbin_env(
+        &["plan", "--package", &pkg, "--json", "--targets", "all"],
+        &env,
+    );
+    outcome.plan = summary(&plan);
+    if plan.code == Some(0) {
+        outcome.install = install_host_target(&world, &plan.stdout, &env);
+    }
+    outcome
+}
+
+/// The fixture as the GitHub API and, through the mirror, as github.com.
+pub fn corpus_env(world: &World) -> [(&'static str, String); 2] {
+    [
+        ("POSTBIN_MIRROR", world.base_url()),
+        ("POSTBIN_GITHUB_API", world.base_url()),
+    ]
+}
+
+/// A world with the case's input and stand-ins in place, and what `init`
+/// made of it.
+pub fn set_up(case: &Case) -> (World, Run) {
     let world = World::new();
     let input_dir = world.base().join("input");
     copy_corpus_dir(&Path::new(CORPUS).join(case.dir), &input_dir);
-    let mirror = world.base_url();
-    let api = world.base_url();
-    let env = [
-        ("POSTBIN_MIRROR", mirror.as_str()),
-        ("POSTBIN_GITHUB_API", api.as_str()),
-    ];
+    let env = corpus_env(&world);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let pkg = path_str(&world.pkg());
     let init = match &case.input {
         Input::From {
@@ -268,32 +303,11 @@ fn run_case(case: &Case) -> Outcome {
             world.postbin_env(&["init", "--package", &pkg, "--from", &source], &env)
         }
     };
-    let mut outcome = Outcome {
-        dir: case.dir,
-        init: summary(&init),
-        check: "-".into(),
-        plan: "-".into(),
-        install: "-".into(),
-    };
-    if init.code != Some(0) {
-        return outcome;
-    }
-    println!("{}: {}", case.dir, init.stdout);
-    let check = world.postbin_env(&["check", "--package", &pkg], &env);
-    outcome.check = summary(&check);
-    let plan = world.postbin_env(
-        &["plan", "--package", &pkg, "--json", "--targets", "all"],
-        &env,
-    );
-    outcome.plan = summary(&plan);
-    if plan.code == Some(0) {
-        outcome.install = install_host_target(&world, &plan.stdout, &env);
-    }
-    outcome
+    (world, init)
 }
 
 /// `ok`, or the first line of what went wrong, with the exit code.
-fn summary(run: &Run) -> String {
+pub fn summary(run: &Run) -> String {
     if run.code == Some(0) {
         return "ok".into();
     }
@@ -341,13 +355,13 @@ fn install_host_target(world: &World, plan_json: &str, env: &[(&str, &str)]) -> 
     }
 }
 
-fn write_json(path: &Path, value: &Value) {
+pub fn write_json(path: &Path, value: &Value) {
     std::fs::write(path, serde_json::to_string_pretty(value).unwrap() + "\n").unwrap();
 }
 
 /// Copies a corpus directory, restoring the comma cargo-dist's snapshot
 /// censoring removed after `"CENSORED"` where another member follows.
-fn copy_corpus_dir(from: &Path, to: &Path) {
+pub fn copy_corpus_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
         let target = to.join(entry.file_name());
@@ -379,7 +393,7 @@ fn stand_in_dir(world: &World) -> PathBuf {
     world.base().join("stand-ins")
 }
 
-fn stand_in_bytes(world: &World, asset: &str) -> Option<Vec<u8>> {
+pub fn stand_in_bytes(world: &World, asset: &str) -> Option<Vec<u8>> {
     std::fs::read(stand_in_dir(world).join(asset)).ok()
 }
 
@@ -388,7 +402,7 @@ fn stand_in_bytes(world: &World, asset: &str) -> Option<Vec<u8>> {
 /// stand-in dir and where `init` looks for it (beside a local manifest, in
 /// goreleaser's dist/, at its URL on the fixture for a GitHub release or an
 /// npm package).
-fn stand_ins(world: &World, source: &Path, tool: &str) {
+pub fn stand_ins(world: &World, source: &Path, tool: &str) {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(source).unwrap()).unwrap();
     let dir = source.parent().unwrap();
     let mut made: Vec<(String, Vec<u8>, Option<String>)> = Vec::new();
