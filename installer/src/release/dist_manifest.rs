@@ -22,10 +22,11 @@ pub fn is_manifest(v: &Value) -> bool {
 pub fn read(
     v: &Value,
     package: &Value,
+    app: Option<&str>,
     base: Option<&str>,
     local_dir: Option<&Path>,
 ) -> Result<Release, Error> {
-    let release = app_release(v, package)?;
+    let release = app_release(v, package, app)?;
     let hosted = hosted_base(release);
     let base = hosted.as_deref().or(base).unwrap_or_default();
     let tag = v["announcement_tag"].as_str().map(str::to_string);
@@ -69,14 +70,29 @@ pub fn read(
     Ok(out)
 }
 
-/// `releases[i]` of the package's app: the only one; else the one named as
-/// the package (unscoped); else the one whose executables are the commands
-/// package.json declares.
-fn app_release<'v>(v: &'v Value, package: &Value) -> Result<&'v Value, Error> {
+/// `releases[i]` of the package's app: the one `--app` names; the only one;
+/// else the one named as the package (unscoped); else the one whose
+/// executables are the commands package.json declares.
+fn app_release<'v>(v: &'v Value, package: &Value, app: Option<&str>) -> Result<&'v Value, Error> {
     let releases = v["releases"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
+    let apps: Vec<&str> = releases
+        .iter()
+        .filter_map(|r| r["app_name"].as_str())
+        .collect();
+    if let Some(app) = app {
+        return releases
+            .iter()
+            .find(|r| r["app_name"] == app)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--app {app}: dist-manifest.json releases no such app; it releases: {}",
+                    apps.join(", ")
+                ))
+            });
+    }
     if releases.len() <= 1 {
         return Ok(&v["releases"][0]);
     }
@@ -99,13 +115,9 @@ fn app_release<'v>(v: &'v Value, package: &Value) -> Result<&'v Value, Error> {
             return Ok(only);
         }
     }
-    let apps: Vec<&str> = releases
-        .iter()
-        .filter_map(|r| r["app_name"].as_str())
-        .collect();
     Err(Error::Release(format!(
-        "dist-manifest.json releases {} apps ({}) and none is this package's: set package.json \
-         `name` to the app to publish, or declare its commands in `bin`",
+        "dist-manifest.json releases {} apps ({}) and none is this package's: give `--app NAME`, \
+         set package.json `name` to the app to publish, or declare its commands in `bin`",
         apps.len(),
         apps.join(", ")
     )))

@@ -14,15 +14,21 @@ const WHAT: &str = "give owner/repo@tag, a release page URL, a dist-manifest.jso
                     goreleaser's dist/ or dist/artifacts.json, a GitHub API release saved as JSON, \
                     or a directory of assets";
 
-pub fn read(client: &Client<'_>, source: &str, package: &Value) -> Result<Release, Error> {
+/// `app`: `--app NAME`, the app of a cargo-dist workspace to publish.
+pub fn read(
+    client: &Client<'_>,
+    source: &str,
+    package: &Value,
+    app: Option<&str>,
+) -> Result<Release, Error> {
     let path = Path::new(source);
     if path.exists() {
-        return local(client, path, package);
+        return local(client, path, package, app);
     }
     if let Some((repo_url, tag)) = source.split_once("/releases/tag/") {
         let mut parts = repo_url.rsplit('/');
         if let (Some(repo), Some(owner)) = (parts.next(), parts.next()) {
-            return from_github(client, owner, repo, tag.trim_end_matches('/'), package);
+            return from_github(client, owner, repo, tag.trim_end_matches('/'), package, app);
         }
     }
     if source.contains("://") {
@@ -30,7 +36,7 @@ pub fn read(client: &Client<'_>, source: &str, package: &Value) -> Result<Releas
         let v = json(&text, source)?;
         if dist_manifest::is_manifest(&v) {
             let base = source.rsplit_once('/').map(|(b, _)| b);
-            return dist_manifest::read(&v, package, base, None);
+            return dist_manifest::read(&v, package, app, base, None);
         }
         return Err(Error::Usage(format!(
             "{source} is no dist-manifest.json; {WHAT}"
@@ -41,7 +47,7 @@ pub fn read(client: &Client<'_>, source: &str, package: &Value) -> Result<Releas
         && !owner.is_empty()
         && !repo.contains('/')
     {
-        return from_github(client, owner, repo, tag, package);
+        return from_github(client, owner, repo, tag, package, app);
     }
     Err(Error::Usage(format!(
         "cannot read --from {source}: no such file or directory, and no release; {WHAT}"
@@ -54,6 +60,7 @@ fn from_github(
     repo: &str,
     tag: &str,
     package: &Value,
+    app: Option<&str>,
 ) -> Result<Release, Error> {
     let mut release = github::read(client, owner, repo, tag)?;
     // cargo-dist's manifest, when published with the release, says more.
@@ -65,7 +72,7 @@ fn from_github(
         let text = super::read_text(client, &manifest.url, None)?;
         let v = json(&text, &manifest.url)?;
         // Of a workspace's manifest, only the package's app's archives.
-        let app = dist_manifest::read(&v, package, None, None)?;
+        let app = dist_manifest::read(&v, package, app, None, None)?;
         release.assets.retain(|a| {
             app.assets.iter().any(|m| m.name == a.name)
                 || v["artifacts"][&a.name]["kind"] != "executable-zip"
@@ -76,11 +83,16 @@ fn from_github(
     Ok(release)
 }
 
-fn local(client: &Client<'_>, path: &Path, package: &Value) -> Result<Release, Error> {
+fn local(
+    client: &Client<'_>,
+    path: &Path,
+    package: &Value,
+    app: Option<&str>,
+) -> Result<Release, Error> {
     if path.is_dir() {
         for name in ["dist-manifest.json", "artifacts.json"] {
             if path.join(name).is_file() {
-                return local(client, &path.join(name), package);
+                return local(client, &path.join(name), package, app);
             }
         }
         let mut release = Release {
@@ -108,7 +120,7 @@ fn local(client: &Client<'_>, path: &Path, package: &Value) -> Result<Release, E
     let v = json(&text, &path.display().to_string())?;
     let dir = path.parent().unwrap_or(Path::new("."));
     if dist_manifest::is_manifest(&v) {
-        let mut release = dist_manifest::read(&v, package, None, Some(dir))?;
+        let mut release = dist_manifest::read(&v, package, app, None, Some(dir))?;
         if release.assets.iter().any(|a| a.url.starts_with('/')) {
             let base = published_base(package, release.tag.as_deref(), release.version.as_deref())?;
             for asset in &mut release.assets {

@@ -157,7 +157,7 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
     let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
     assert!(!text.contains("axolotlsay-js"), "{text}");
 
-    let (_, other) = set_up(&case(
+    let (world, other) = set_up(&case(
         "cargo-dist-0.30.0-workspace",
         from(
             "dist-manifest.json",
@@ -167,8 +167,18 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
     ));
     other.assert_exit(3).assert_stderr_has(&[
         "releases 2 apps (axolotlsay, axolotlsay-js)",
-        "set package.json `name` to the app to publish",
+        "give `--app NAME`",
     ]);
+    // `--app` names it whatever the package is called.
+    let pkg = path_str(&world.pkg());
+    let from = path_str(&world.base().join("input/dist-manifest.json"));
+    let args = ["init", "--package", &pkg, "--from", &from, "--app"];
+    run(&world, &[&args[..], &["axolotlsay-js"]].concat()).assert_ok();
+    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
+    assert!(text.contains("axolotlsay-js-"), "{text}");
+    run(&world, &[&args[..], &["nope"]].concat())
+        .assert_exit(2)
+        .assert_stderr_has(&["--app nope: dist-manifest.json releases no such app"]);
 }
 
 #[test]

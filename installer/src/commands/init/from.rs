@@ -137,7 +137,7 @@ pub fn run(package_dir: &Path, options: &Options) -> Result<Option<Report>, Erro
     settings.check()?;
     let client = Client::new(&settings);
     let release = match &options.from {
-        Some(source) => release::source::read(&client, source, &root)?,
+        Some(source) => release::source::read(&client, source, &root, options.app.as_deref())?,
         None => cargo_dist_npm::read(&root)?,
     };
     let mut report = Report {

@@ -28,6 +28,8 @@ pub struct Options {
     /// cargo-dist `dist-manifest.json`, goreleaser output, or a directory of
     /// assets, read to write the whole `postbin` section.
     pub from: Option<String>,
+    /// `--app NAME`: the app of a cargo-dist workspace's manifest to publish.
+    pub app: Option<String>,
     /// `--dry-run`: print what would be written, write nothing.
     pub dry_run: bool,
     /// `--workflow github`: write the release workflow.
