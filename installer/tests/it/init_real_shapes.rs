@@ -61,8 +61,31 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
         init.stdout
     );
     assert!(!init.stdout.contains("source tarball?"), "{}", init.stdout);
+    // `prepack` runs postbin from node_modules: before `npm install` it
+    // is not there, and init says so.
+    assert!(
+        init.stdout
+            .contains("next: run `npm install` before `npm pack`"),
+        "{}",
+        init.stdout
+    );
     let pkg = path_str(&world.pkg());
     run(&world, &["check", "--package", &pkg]).assert_ok();
+    let installed = world.pkg().join("node_modules/postbin");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::write(installed.join("package.json"), "{}").unwrap();
+    // Without its prepack script, init writes package.json again.
+    let mut v = package_json(&world);
+    v["scripts"].as_object_mut().unwrap().remove("prepack");
+    write_json(&world.pkg().join("package.json"), &v);
+    let again = run(&world, &["init", "--package", &pkg]);
+    again.assert_ok();
+    assert!(again.stdout.contains("prepack scripts"), "{}", again.stdout);
+    assert!(
+        !again.stdout.contains("next: run `npm install`"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]

@@ -67,6 +67,13 @@ impl fmt::Display for Report {
                 "updated {} (postinstall and prepack scripts, dependency on postbin)",
                 self.package_dir.join("package.json").display()
             )?;
+            if !postbin_installed(&self.package_dir) {
+                writeln!(
+                    f,
+                    "next: run `npm install` before `npm pack` or `npm publish`: the prepack \
+                     script runs `postbin check` from node_modules"
+                )?;
+            }
         }
         if let Some(file) = &self.ignore_file {
             writeln!(
@@ -267,6 +274,14 @@ fn exclude_postbin_dir(package_dir: &Path) -> Result<Option<PathBuf>, Error> {
     text.push_str(eol);
     fs::write(&file, text).map_err(|e| io_usage(&file, e))?;
     Ok(Some(file))
+}
+
+/// Whether the package (or a workspace above it) has postbin installed,
+/// so its `prepack` finds the command.
+fn postbin_installed(package_dir: &Path) -> bool {
+    package_dir
+        .ancestors()
+        .any(|dir| dir.join("node_modules/postbin/package.json").is_file())
 }
 
 fn object_entry<'a>(obj: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
