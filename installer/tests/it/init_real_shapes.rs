@@ -14,6 +14,7 @@ fn case(dir: &'static str, input: Input) -> Case {
         dir,
         input,
         expect: "",
+        restamp: false,
     }
 }
 

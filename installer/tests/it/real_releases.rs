@@ -40,6 +40,11 @@ pub struct Case {
     pub input: Input,
     /// What must come of it: `ok`, or a part of the refusal's message.
     pub expect: &'static str,
+    /// The hashes the metadata states of each archive are replaced, in the
+    /// test's copy, by the stand-in's (so the package installs and runs);
+    /// else they stay the real archives' and installs must refuse the
+    /// stand-ins.
+    pub restamp: bool,
 }
 
 pub const fn from(file: &'static str, name: &'static str, repository: &'static str) -> Input {
@@ -57,17 +62,20 @@ fn cases() -> Vec<Case> {
         dir,
         input: from("dist-manifest.json", name, repo),
         expect,
+        restamp: false,
     };
     let npm = |dir, expect| Case {
         dir,
         input: Input::NpmPackage(None),
         expect,
+        restamp: false,
     };
     const LEGACY: &str = "older than 0.14";
-    let goreleaser = |dir, name, expect| Case {
+    let goreleaser = |dir, name, restamp| Case {
         dir,
         input: from("dist/artifacts.json", name, "https://github.com/acme/tool"),
-        expect,
+        expect: "ok",
+        restamp,
     };
     vec![
         manifest(
@@ -163,20 +171,29 @@ fn cases() -> Vec<Case> {
             dir: "cargo-dist-npm-0.12.0",
             input: Input::NpmPackage(Some("cargo-dist-0.12.0-axolotlsay/dist-manifest.json")),
             expect: "ok",
+            restamp: false,
         },
         npm("cargo-dist-npm-0.30.0-musl", "ok"),
         npm("cargo-dist-npm-0.31.0", "ok"),
         npm("npm-aiken-lang-aiken-1.1.21", "ok"),
         npm("npm-axodotdev-oranda-0.6.5", "ok"),
-        goreleaser("goreleaser-armv", "armv", "ok"),
-        goreleaser("goreleaser-kissmux", "kissmux", "ok"),
-        goreleaser("goreleaser-marvai", "marvai", "ok"),
+        goreleaser("goreleaser-armv", "armv", false),
+        goreleaser("goreleaser-armv", "armv", true),
+        goreleaser("goreleaser-kissmux", "kissmux", true),
+        goreleaser("goreleaser-marvai", "marvai", true),
         // The API's digests are of the real archives: the stand-ins,
         // downloaded to list them, must be refused.
         Case {
             dir: "github-api-poof-0.5.0",
             input: from("release.json", "poof", "https://github.com/pirafrank/poof"),
             expect: "GitHub API digest says",
+            restamp: false,
+        },
+        Case {
+            dir: "github-api-poof-0.5.0",
+            input: from("release.json", "poof", "https://github.com/pirafrank/poof"),
+            expect: "ok",
+            restamp: true,
         },
     ]
 }
@@ -206,6 +223,11 @@ fn every_real_input_is_set_up_or_refused_with_a_reason_and_check_agrees_with_pla
                 "{}: expected {:?}, got {:?}",
                 case.dir, case.expect, outcome.init
             ));
+        }
+        let installed = outcome.install.ends_with("installed and ran")
+            || outcome.install.ends_with("(stand-in refused)");
+        if outcome.init == "ok" && !installed {
+            failures.push(format!("{}: install: {}", case.dir, outcome.install));
         }
         if outcome.check == "ok" && outcome.plan != "ok" {
             failures.push(format!(
@@ -284,13 +306,13 @@ pub fn set_up(case: &Case) -> (World, Run) {
                 &json!({"name": name, "version": version, "repository": repository}),
             );
             let source = input_dir.join(file);
-            stand_ins(&world, &source, name);
+            stand_ins(&world, &source, name, case.restamp);
             let source = path_str(&source);
             world.postbin_env(&["init", "--package", &pkg, "--from", &source], &env)
         }
         Input::NpmPackage(None) => {
             copy_corpus_dir(&input_dir, &world.pkg());
-            stand_ins(&world, &world.pkg().join("package.json"), "");
+            stand_ins(&world, &world.pkg().join("package.json"), "", false);
             world.postbin_env(&["init", "--package", &pkg], &env)
         }
         Input::NpmPackage(Some(file)) => {
@@ -298,7 +320,7 @@ pub fn set_up(case: &Case) -> (World, Run) {
             let (dir, file) = file.split_once('/').unwrap();
             let release = world.base().join("release");
             copy_corpus_dir(&Path::new(CORPUS).join(dir), &release);
-            stand_ins(&world, &release.join(file), "");
+            stand_ins(&world, &release.join(file), "", false);
             let source = path_str(&release.join(file));
             world.postbin_env(&["init", "--package", &pkg, "--from", &source], &env)
         }
@@ -402,10 +424,12 @@ pub fn stand_in_bytes(world: &World, asset: &str) -> Option<Vec<u8>> {
 /// stand-in dir and where `init` looks for it (beside a local manifest, in
 /// goreleaser's dist/, at its URL on the fixture for a GitHub release or an
 /// npm package).
-pub fn stand_ins(world: &World, source: &Path, tool: &str) {
+pub fn stand_ins(world: &World, source: &Path, tool: &str, restamp: bool) {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(source).unwrap()).unwrap();
     let dir = source.parent().unwrap();
     let mut made: Vec<(String, Vec<u8>, Option<String>)> = Vec::new();
+    // (the real archive's sha256 as the metadata states it, the stand-in's)
+    let mut hashes: Vec<(String, String)> = Vec::new();
     if v["artifacts"].is_object() {
         // cargo-dist: tarballs hold `<stem>/`, zips the files at the top.
         let base = v["releases"][0]["hosting"]["github"]["artifact_download_url"]
@@ -447,6 +471,10 @@ pub fn stand_ins(world: &World, source: &Path, tool: &str) {
                 .filter_map(|b| b.as_str().map(str::to_string))
                 .collect();
             let bytes = archive(name, &root, &exes);
+            if let Some(real) = a["extra"]["Checksum"].as_str() {
+                let real = real.trim_start_matches("sha256:").to_string();
+                hashes.push((real, sha256(&bytes)));
+            }
             let path = dir.parent().unwrap().join(a["path"].as_str().unwrap());
             std::fs::write(path, &bytes).unwrap();
             made.push((name.to_string(), bytes, None));
@@ -464,7 +492,14 @@ pub fn stand_ins(world: &World, source: &Path, tool: &str) {
                 tool.to_string()
             };
             let url = a["browser_download_url"].as_str().map(str::to_string);
-            made.push((name.to_string(), archive(name, "", &[exe]), url));
+            let bytes = archive(name, "", &[exe]);
+            if let Some(real) = a["digest"].as_str() {
+                hashes.push((
+                    real.trim_start_matches("sha256:").to_string(),
+                    sha256(&bytes),
+                ));
+            }
+            made.push((name.to_string(), bytes, url));
         }
     } else if let Some(platforms) = v["supportedPlatforms"].as_object() {
         // A cargo-dist npm package: `bins` under `<stem>/` unless a zip.
@@ -488,6 +523,17 @@ pub fn stand_ins(world: &World, source: &Path, tool: &str) {
             };
             let url = Some(format!("{base}/{name}"));
             made.push((name.to_string(), archive(name, &root, &exes), url));
+        }
+    }
+    if restamp {
+        for file in [source.to_path_buf(), dir.join("checksums.txt")] {
+            let Ok(mut text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            for (real, stand_in) in &hashes {
+                text = text.replace(real.as_str(), stand_in);
+            }
+            std::fs::write(&file, text).unwrap();
         }
     }
     std::fs::create_dir_all(stand_in_dir(world)).unwrap();
