@@ -15,7 +15,7 @@ postbin: installs a tool's native executable from its release archive, verified 
 Usage:
   postbin install [--package DIR] [--target TRIPLE] [--offline] [--cache-only]
   postbin which [--package DIR] [NAME]
-  postbin init [--package DIR] [--from SOURCE] [--dry-run] [--workflow github [--build]]
+  postbin init [--package DIR] [--from SOURCE [--app NAME]] [--dry-run] [--workflow github [--build]]
   postbin pin [--package DIR] [--checksums FILE|URL]... [--download]
   postbin check [--package DIR]
   postbin pack-targets [--package DIR] [--out DIR] [--targets all|T,T]
@@ -141,6 +141,7 @@ fn parse_init(p: &mut lexopt::Parser) -> Parsed<init::Options> {
         match arg {
             Long("package") | Short('p') => o.package = Some(p.value()?.into()),
             Long("from") => o.from = Some(p.value()?.string()?),
+            Long("app") => o.app = Some(p.value()?.string()?),
             Long("dry-run") => o.dry_run = true,
             Long("workflow") => o.workflow = Some(p.value()?.string()?),
             Long("build") => o.build = true,

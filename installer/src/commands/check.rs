@@ -2,7 +2,11 @@
 //! `prepack` by `init`). It fails, naming the fix, when a launcher is not
 //! the one `postbin init` writes (a native executable left by an install in
 //! the tool's own repository would be packed as the command), a target has
-//! no pinned hash, or a `.postbin/` directory would be packed.
+//! no pinned hash, or a `.postbin/` directory would be packed, and wherever
+//! an install would fail: every target is resolved by `plan::resolve`, the
+//! one validation `plan` and `install` run (templates, paths inside the
+//! archive, URLs, formats), so `check` never passes a package that an
+//! install refuses.
 
 use crate::error::{Error, exit};
 use crate::launcher::launcher_source;
@@ -78,7 +82,17 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             problems.push(format!("{rel} (bin.{command}) {problem}"));
         }
     }
+    let settings = crate::pipeline::settings_for(&manifest, crate::pipeline::Flags::default())?;
     for (target, entry) in &manifest.postbin.targets {
+        // What is wrong with the pin is said below, with its fix.
+        match plan::resolve(&manifest, &settings, target) {
+            Err(plan::Error::MissingHash { .. }) => {}
+            Err(plan::Error::Invalid { field, .. }) if field.ends_with(".sha256") => {}
+            Err(e) => problems.push(format!(
+                "postbin.targets.{target}: an install would fail: {e}"
+            )),
+            Ok(_) => {}
+        }
         let pinned = entry.sha256.as_deref();
         if pinned.and_then(crate::hash::Sha256Hash::parse).is_none() {
             let what = if pinned.is_some() {

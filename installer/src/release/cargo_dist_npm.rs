@@ -1,5 +1,6 @@
 //! A cargo-dist generated npm package: its package.json names the release
-//! (`artifactDownloadUrls`), each platform's archive and executables
+//! (`artifactDownloadUrl`, or `artifactDownloadUrls` in the versions that
+//! list several hosts), each platform's archive and executables
 //! (`supportedPlatforms`) and the oldest glibc of its `-gnu` builds
 //! (`glibcMinimum`). Migrating it removes only what postbin replaces.
 
@@ -7,23 +8,53 @@ use super::{Asset, Release};
 use serde_json::{Map, Value};
 use std::path::Path;
 
-/// What cargo-dist's installer needs and postbin replaces.
-const DEPENDENCIES: [&str; 5] = [
+/// What cargo-dist's installer needs and postbin replaces (`tar` unpacks
+/// its archives since cargo-dist 0.19; `binary-install` did before 0.14).
+const DEPENDENCIES: [&str; 7] = [
     "axios",
+    "binary-install",
     "axios-proxy-builder",
     "rimraf",
     "detect-libc",
     "console.table",
+    "tar",
 ];
-const KEYS: [&str; 3] = ["artifactDownloadUrls", "supportedPlatforms", "glibcMinimum"];
+/// Where the release is: one URL (`artifactDownloadUrl`, what most
+/// published packages carry) or a list tried in order.
+const URL_KEYS: [&str; 2] = ["artifactDownloadUrl", "artifactDownloadUrls"];
+const KEYS: [&str; 4] = [
+    "artifactDownloadUrl",
+    "artifactDownloadUrls",
+    "supportedPlatforms",
+    "glibcMinimum",
+];
 
 pub fn detect(package: &Value) -> bool {
-    package["supportedPlatforms"].is_object() && package.get("artifactDownloadUrls").is_some()
+    package["supportedPlatforms"].is_object() && URL_KEYS.iter().any(|k| package.get(k).is_some())
 }
 
-pub fn read(package: &Value) -> Release {
-    let urls = &package["artifactDownloadUrls"];
-    let base = urls[0].as_str().or(urls.as_str()).unwrap_or_default();
+/// An npm package of a cargo-dist from before `supportedPlatforms` (0.13
+/// and older): its platforms are code in `binary.js`, not data, so the
+/// release must be named with `--from`.
+pub fn detect_legacy(package: &Value) -> bool {
+    !detect(package)
+        && package["dependencies"]["binary-install"].is_string()
+        && package["scripts"]["postinstall"]
+            .as_str()
+            .is_some_and(|s| s.contains("install.js"))
+}
+
+/// The first URL the package names for its release.
+fn release_base(package: &Value) -> &str {
+    URL_KEYS
+        .iter()
+        .map(|k| &package[k])
+        .find_map(|v| v[0].as_str().or(v.as_str()))
+        .unwrap_or_default()
+}
+
+pub fn read(package: &Value) -> Result<Release, crate::error::Error> {
+    let base = release_base(package);
     let glibc = &package["glibcMinimum"];
     let mut out = Release {
         origin: "cargo-dist npm package".into(),
@@ -42,8 +73,14 @@ pub fn read(package: &Value) -> Release {
         let Some(name) = platform["artifactName"].as_str() else {
             continue;
         };
-        // cargo-dist's own keys for the static and dynamic musl builds.
+        // cargo-dist's keys for one musl build, static or dynamically linked.
         let target = key.trim_end_matches("-static").trim_end_matches("-dynamic");
+        let target = super::names::checked_targets(
+            vec![target.to_string()],
+            "package.json `supportedPlatforms`",
+        )?
+        .remove(0);
+        let target = target.as_str();
         if out.asset_mut(name).is_none() {
             out.assets.push(Asset {
                 name: name.to_string(),
@@ -80,7 +117,7 @@ pub fn read(package: &Value) -> Release {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Takes cargo-dist's installer out of the package: its keys, its
@@ -90,14 +127,15 @@ pub fn read(package: &Value) -> Release {
 /// Returns what was removed.
 pub fn migrate(dir: &Path, root: &mut Map<String, Value>, dry_run: bool) -> Vec<String> {
     let mut removed = Vec::new();
+    // `shift_remove`: the keys after a removed one keep their order.
     for key in KEYS {
-        if root.remove(key).is_some() {
+        if root.shift_remove(key).is_some() {
             removed.push(format!("package.json `{key}`"));
         }
     }
     if let Some(Value::Object(deps)) = root.get_mut("dependencies") {
         for dep in DEPENDENCIES {
-            if deps.remove(dep).is_some() {
+            if deps.shift_remove(dep).is_some() {
                 removed.push(format!("dependency {dep}"));
             }
         }
@@ -107,7 +145,7 @@ pub fn migrate(dir: &Path, root: &mut Map<String, Value>, dry_run: bool) -> Vec<
             .as_str()
             .is_some_and(|s| s.contains("install.js"))
     {
-        scripts.remove("postinstall");
+        scripts.shift_remove("postinstall");
         removed.push("script postinstall (node ./install.js)".into());
     }
     if let Some(Value::Object(bin)) = root.get_mut("bin") {
@@ -133,7 +171,7 @@ pub fn migrate(dir: &Path, root: &mut Map<String, Value>, dry_run: bool) -> Vec<
         // Only files cargo-dist wrote: they load its `binary.js` or are it.
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         if !(text.contains("require(\"./binary")
-            || text.contains("artifactDownloadUrls")
+            || text.contains("artifactDownloadUrl")
             || text.contains("class Package"))
         {
             continue;
@@ -145,8 +183,10 @@ pub fn migrate(dir: &Path, root: &mut Map<String, Value>, dry_run: bool) -> Vec<
     removed
 }
 
-/// `install.js`, `binary.js`, `binary-install.js`, `run-<bin>.js`.
+/// `install.js`, `binary.js`, `binary-install.js`, `run-<bin>.js`, and
+/// `run.js` (before 0.14).
 fn is_ours(name: &str) -> bool {
     name == "install.js"
+        || name == "run.js"
         || (name.ends_with(".js") && (name.starts_with("binary") || name.starts_with("run-")))
 }

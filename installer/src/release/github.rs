@@ -44,8 +44,31 @@ pub fn read(client: &Client<'_>, owner: &str, repo: &str, tag: &str) -> Result<R
         origin: format!("GitHub release {owner}/{repo}@{tag}"),
         version: Some(super::version_of_tag(tag)),
         assets,
-        glibc: None,
+        ..Release::default()
     })
+}
+
+/// Is this JSON the API's answer for one release (as `gh api
+/// repos/O/R/releases/tags/T` saves it)?
+pub fn is_release(v: &Value) -> bool {
+    v["tag_name"].is_string() && v["assets"].is_array()
+}
+
+/// A release saved from the API: its assets as listed (the first page the
+/// API embeds holds up to 100 assets, which a saved answer keeps).
+pub fn from_json(v: &Value, what: &str) -> Release {
+    let tag = v["tag_name"].as_str().unwrap_or_default();
+    Release {
+        origin: format!("GitHub release {tag} ({what})"),
+        version: Some(super::version_of_tag(tag)),
+        assets: v["assets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(asset)
+            .collect(),
+        ..Release::default()
+    }
 }
 
 fn asset(v: &Value) -> Option<Asset> {

@@ -3,6 +3,7 @@
 //! beside it names the version.
 
 use super::{Asset, Release};
+use crate::error::Error;
 use crate::hash::Sha256Hash;
 use serde_json::Value;
 use std::path::Path;
@@ -18,7 +19,12 @@ pub fn is_artifacts(v: &Value) -> bool {
 /// The archives (and uploadable binaries) listed; `project` is the
 /// directory goreleaser ran in (`path`s are relative to it), `base` where
 /// they are published.
-pub fn read(v: &Value, project: &Path, base: &str, version: Option<String>) -> Release {
+pub fn read(
+    v: &Value,
+    project: &Path,
+    base: &str,
+    version: Option<String>,
+) -> Result<Release, Error> {
     let mut out = Release {
         origin: "goreleaser artifacts.json".into(),
         version,
@@ -37,15 +43,24 @@ pub fn read(v: &Value, project: &Path, base: &str, version: Option<String>) -> R
             (a, _) => a.unwrap_or_default().to_string(),
         };
         let os_arch = format!("{}_{goarch}", e["goos"].as_str().unwrap_or_default());
+        let Some(targets) = super::names::targets(&os_arch) else {
+            let why = super::names::why_no_target(&os_arch);
+            out.skipped.push((name.to_string(), why.to_string()));
+            continue;
+        };
+        let targets = super::names::checked_targets(targets, &format!("artifacts.json {name}"))?;
+        // goreleaser writes `"WrappedIn": ""` for archives without a top
+        // directory: no root then, never `/`.
         let root = extra["WrappedIn"]
             .as_str()
-            .map(|w| format!("{w}/"))
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("{}/", w.trim_end_matches('/')))
             .unwrap_or_default();
         let mut asset = Asset {
             name: name.to_string(),
             url: super::join(base, name),
             local: Some(project.join(path)).filter(|p| p.is_file()),
-            targets: super::names::targets(&os_arch).unwrap_or_default(),
+            targets,
             ..Asset::default()
         };
         if e["type"] == "Archive" {
@@ -63,5 +78,5 @@ pub fn read(v: &Value, project: &Path, base: &str, version: Option<String>) -> R
         }
         out.assets.push(asset);
     }
-    out
+    Ok(out)
 }

@@ -44,9 +44,15 @@ pub struct Release {
     pub origin: String,
     /// The release's version (its tag without `v`), when known.
     pub version: Option<String>,
+    /// The release's tag, when the metadata names it (cargo-dist's
+    /// `announcement_tag`, goreleaser's `metadata.json`): local sources are
+    /// published under it, never under a guessed `v<version>`.
+    pub tag: Option<String>,
     pub assets: Vec<Asset>,
     /// cargo-dist's `glibcMinimum`, for its `-gnu` targets.
     pub glibc: Option<String>,
+    /// (asset, why it is not installable), where the metadata says so.
+    pub skipped: Vec<(String, String)>,
 }
 
 impl Release {
@@ -82,12 +88,37 @@ pub fn read_text(
     let location = local.map_or_else(|| location.to_string(), |p| p.display().to_string());
     match probe::read_text(client.settings(), &location, MAX_TEXT) {
         Ok((_, text)) => Ok(text),
-        Err(TextError::Fetch(e)) => Err(e.into()),
+        Err(TextError::Fetch(e)) => Err(not_found(e, &location)),
         Err(TextError::Local(e)) => Err(Error::Release(format!("cannot read {location}: {e}"))),
         Err(TextError::TooLarge) => Err(Error::Release(format!(
             "{location} is larger than 16 MiB: no checksums file or manifest is; check the path"
         ))),
         Err(TextError::Location(why)) => Err(Error::Release(format!("{location}: {why}"))),
+    }
+}
+
+/// A 404 while reading a release names the file the release lacks, where
+/// it was looked for (and the mirror it was asked of, when one is set): the
+/// usual cause is a tag or a name the metadata does not match.
+fn not_found(e: crate::fetch::Error, location: &str) -> Error {
+    match e {
+        crate::fetch::Error::Net(crate::net::Error::Status {
+            status: 404,
+            url,
+            mirror,
+            ..
+        }) => {
+            let via = if mirror {
+                format!(" (asked of the mirror as {url}; it may lack it)")
+            } else {
+                String::new()
+            };
+            Error::Release(format!(
+                "the release has no {location}: it answered 404 Not Found{via}. Check the \
+                 release's tag and that the file was uploaded"
+            ))
+        }
+        other => other.into(),
     }
 }
 
@@ -124,7 +155,7 @@ pub fn unpack(
     let local = asset.local.as_deref();
     match probe::probe(client, &sources, local, &asset.name, format, raw_name, dir) {
         Ok(p) => Ok((p.sha256, p.size, p.listing)),
-        Err(ProbeError::Fetch(e)) => Err(e.into()),
+        Err(ProbeError::Fetch(e)) => Err(not_found(e, &asset.url)),
         Err(ProbeError::Io(e)) => Err(Error::Release(format!("cannot read {}: {e}", asset.name))),
         Err(ProbeError::Unpack { error, .. }) => Err((*error).into()),
         Err(ProbeError::NotAnExecutable { looks_like, .. }) => Err(Error::Release(format!(

@@ -48,7 +48,7 @@ const SKIPPED: &[(&str, &str)] = &[
     (".json .yaml .yml .toml .xml", "metadata"),
     ("-npm-package.tar.gz", "npm package"),
     (
-        ".sha512 .sha1 .md5 .b2 .sha512sum",
+        ".sha512 .sha1 .md5 .b2 .sha512sum .blake2b .blake2s .sha3-256 .sha3-512 .sha384",
         "checksum file (not SHA-256)",
     ),
     (".txt .md .html .pdf", "not an archive"),
@@ -104,7 +104,49 @@ pub fn classify(name: &str) -> Kind {
     match targets(stem) {
         Some(t) => Kind::Archive(format, t),
         None if format == Format::Raw => Kind::Skip("not an archive"),
-        None => Kind::Skip("names no platform (a source tarball?)"),
+        None => Kind::Skip(why_no_target(stem)),
+    }
+}
+
+/// Why a name (or goreleaser's `{os}_{arch}`) maps to no target postbin
+/// installs: what it names that no postbin installer runs on, or what it
+/// lacks.
+pub fn why_no_target(stem: &str) -> &'static str {
+    let lower = stem.to_ascii_lowercase();
+    let tokens: Vec<&str> = lower.split(['-', '_', '.', ' ']).collect();
+    let has = |words: &[&str]| tokens.iter().any(|t| words.contains(t));
+    let arm32 = has(&[
+        "arm", "armv6", "armv7", "armv7l", "armhf", "armel", "arm_6", "arm_7",
+    ]);
+    let os = has(&[
+        "linux", "darwin", "macos", "apple", "osx", "mac", "windows", "win", "win32", "win64",
+        "freebsd",
+    ]);
+    if has(&["windows", "win", "win32", "win64"]) && arm32 {
+        "no postbin installer runs on 32-bit ARM Windows"
+    } else if has(&["linux", "freebsd"])
+        && !has(&["x64", "x86_64", "amd64", "aarch64", "arm64"])
+        && !arm32
+    {
+        "a CPU architecture postbin has no installer for"
+    } else if has(&[
+        "netbsd",
+        "openbsd",
+        "dragonfly",
+        "solaris",
+        "illumos",
+        "aix",
+        "plan9",
+        "android",
+        "ios",
+        "js",
+        "wasip1",
+    ]) {
+        "an operating system postbin has no installer for"
+    } else if !os {
+        "its name says no operating system"
+    } else {
+        "a platform postbin has no installer for"
     }
 }
 
@@ -154,6 +196,30 @@ pub fn targets(stem: &str) -> Option<Vec<String>> {
         _ => return None,
     };
     Some(vec![triple])
+}
+
+/// Target names read from release metadata, each checked to be a name:
+/// they become keys of `postbin.targets` and parts of paths (the cache, the
+/// wrapper packages), so `../../x`, `/`, `\\`, `.`, `..` or an empty name is
+/// refused here, where they enter.
+pub fn checked_targets(
+    targets: Vec<String>,
+    what: &str,
+) -> Result<Vec<String>, crate::error::Error> {
+    for t in &targets {
+        let plain = !t.is_empty()
+            && t != "."
+            && t != ".."
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !plain {
+            return Err(crate::error::Error::Release(format!(
+                "{what} names the target `{t}`, which is no target name (letters, digits, `-`, `_` \
+                 and `.` only); the metadata is damaged or not a release's"
+            )));
+        }
+    }
+    Ok(targets)
 }
 
 #[cfg(test)]
@@ -250,6 +316,49 @@ mod tests {
             "hello_1.0_checksums.txt",
         ] {
             assert_eq!(classify(name), Kind::Checksums, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_target_name_is_never_a_path() {
+        for bad in ["../../x", "/", "a/b", "a\\b", "", ".", "..", "x y"] {
+            assert!(
+                checked_targets(vec![bad.into()], "test").is_err(),
+                "{bad:?} passed"
+            );
+        }
+        let good = vec![
+            "x86_64-unknown-linux-gnu".to_string(),
+            "armv7-unknown-linux-gnueabihf".into(),
+        ];
+        assert_eq!(checked_targets(good.clone(), "test").unwrap(), good);
+    }
+
+    #[test]
+    fn skip_reasons_say_what_is_missing() {
+        for (name, why) in [
+            (
+                "marvai_Windows_armv6.zip",
+                "no postbin installer runs on 32-bit ARM Windows",
+            ),
+            (
+                "tool_linux_mips64.tar.gz",
+                "a CPU architecture postbin has no installer for",
+            ),
+            (
+                "tool_netbsd_amd64.tar.gz",
+                "an operating system postbin has no installer for",
+            ),
+            ("tool-1.0.tar.gz", "its name says no operating system"),
+        ] {
+            assert_eq!(classify(name), Kind::Skip(why), "{name}");
+        }
+        for name in ["a.tar.gz.blake2b", "a.tar.gz.sha3-256", "a.zip.sha512"] {
+            assert_eq!(
+                classify(name),
+                Kind::Skip("checksum file (not SHA-256)"),
+                "{name}"
+            );
         }
     }
 }

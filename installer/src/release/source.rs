@@ -2,7 +2,7 @@
 //! (`owner/repo@tag` or its page URL), a dist-manifest.json (file or URL),
 //! goreleaser's `dist/artifacts.json` (or its `dist/`), or a directory of
 //! assets. Local sources are published where package.json's `repository`
-//! says, under the tag `v<version>`.
+//! says, under the tag the metadata names (else `v<version>`).
 
 use super::{Release, dist_manifest, github, goreleaser};
 use crate::error::Error;
@@ -11,17 +11,24 @@ use serde_json::Value;
 use std::path::Path;
 
 const WHAT: &str = "give owner/repo@tag, a release page URL, a dist-manifest.json (file or URL), \
-                    goreleaser's dist/ or dist/artifacts.json, or a directory of assets";
+                    goreleaser's dist/ or dist/artifacts.json, a GitHub API release saved as JSON, \
+                    or a directory of assets";
 
-pub fn read(client: &Client<'_>, source: &str, package: &Value) -> Result<Release, Error> {
+/// `app`: `--app NAME`, the app of a cargo-dist workspace to publish.
+pub fn read(
+    client: &Client<'_>,
+    source: &str,
+    package: &Value,
+    app: Option<&str>,
+) -> Result<Release, Error> {
     let path = Path::new(source);
     if path.exists() {
-        return local(client, path, package);
+        return local(client, path, package, app);
     }
     if let Some((repo_url, tag)) = source.split_once("/releases/tag/") {
         let mut parts = repo_url.rsplit('/');
         if let (Some(repo), Some(owner)) = (parts.next(), parts.next()) {
-            return from_github(client, owner, repo, tag.trim_end_matches('/'));
+            return from_github(client, owner, repo, tag.trim_end_matches('/'), package, app);
         }
     }
     if source.contains("://") {
@@ -29,7 +36,7 @@ pub fn read(client: &Client<'_>, source: &str, package: &Value) -> Result<Releas
         let v = json(&text, source)?;
         if dist_manifest::is_manifest(&v) {
             let base = source.rsplit_once('/').map(|(b, _)| b);
-            return Ok(dist_manifest::read(&v, base, None));
+            return dist_manifest::read(&v, package, app, base, None);
         }
         return Err(Error::Usage(format!(
             "{source} is no dist-manifest.json; {WHAT}"
@@ -40,14 +47,21 @@ pub fn read(client: &Client<'_>, source: &str, package: &Value) -> Result<Releas
         && !owner.is_empty()
         && !repo.contains('/')
     {
-        return from_github(client, owner, repo, tag);
+        return from_github(client, owner, repo, tag, package, app);
     }
     Err(Error::Usage(format!(
         "cannot read --from {source}: no such file or directory, and no release; {WHAT}"
     )))
 }
 
-fn from_github(client: &Client<'_>, owner: &str, repo: &str, tag: &str) -> Result<Release, Error> {
+fn from_github(
+    client: &Client<'_>,
+    owner: &str,
+    repo: &str,
+    tag: &str,
+    package: &Value,
+    app: Option<&str>,
+) -> Result<Release, Error> {
     let mut release = github::read(client, owner, repo, tag)?;
     // cargo-dist's manifest, when published with the release, says more.
     if let Some(manifest) = release
@@ -57,23 +71,35 @@ fn from_github(client: &Client<'_>, owner: &str, repo: &str, tag: &str) -> Resul
     {
         let text = super::read_text(client, &manifest.url, None)?;
         let v = json(&text, &manifest.url)?;
-        dist_manifest::merge(&mut release, &v);
+        // Of a workspace's manifest, only the package's app's archives.
+        let app = dist_manifest::read(&v, package, app, None, None)?;
+        release.assets.retain(|a| {
+            app.assets.iter().any(|m| m.name == a.name)
+                || v["artifacts"][&a.name]["kind"] != "executable-zip"
+        });
+        dist_manifest::merge(&mut release, &v)?;
+        release.glibc = app.glibc;
     }
     Ok(release)
 }
 
-fn local(client: &Client<'_>, path: &Path, package: &Value) -> Result<Release, Error> {
+fn local(
+    client: &Client<'_>,
+    path: &Path,
+    package: &Value,
+    app: Option<&str>,
+) -> Result<Release, Error> {
     if path.is_dir() {
         for name in ["dist-manifest.json", "artifacts.json"] {
             if path.join(name).is_file() {
-                return local(client, &path.join(name), package);
+                return local(client, &path.join(name), package, app);
             }
         }
         let mut release = Release {
             origin: format!("directory {}", path.display()),
             ..Release::default()
         };
-        let base = published_base(package, None)?;
+        let base = published_base(package, None, None)?;
         let entries = std::fs::read_dir(path)
             .map_err(|e| Error::Release(format!("cannot read {}: {e}", path.display())))?;
         for entry in entries.flatten() {
@@ -94,23 +120,38 @@ fn local(client: &Client<'_>, path: &Path, package: &Value) -> Result<Release, E
     let v = json(&text, &path.display().to_string())?;
     let dir = path.parent().unwrap_or(Path::new("."));
     if dist_manifest::is_manifest(&v) {
-        let mut release = dist_manifest::read(&v, None, Some(dir));
+        let mut release = dist_manifest::read(&v, package, app, None, Some(dir))?;
         if release.assets.iter().any(|a| a.url.starts_with('/')) {
-            let base = published_base(package, release.version.as_deref())?;
+            let base = published_base(package, release.tag.as_deref(), release.version.as_deref())?;
             for asset in &mut release.assets {
                 asset.url = super::join(&base, &asset.name);
             }
         }
         return Ok(release);
     }
+    if github::is_release(&v) {
+        return Ok(github::from_json(&v, &path.display().to_string()));
+    }
     if goreleaser::is_artifacts(&v) {
         let metadata = std::fs::read_to_string(dir.join("metadata.json")).unwrap_or_default();
-        let version = serde_json::from_str::<Value>(&metadata)
-            .ok()
-            .and_then(|m| m["version"].as_str().map(str::to_string));
-        let base = published_base(package, version.as_deref())?;
+        let metadata = serde_json::from_str::<Value>(&metadata).unwrap_or_default();
+        let text = |key: &str| metadata[key].as_str().map(str::to_string);
+        let (tag, version) = (text("tag"), text("version"));
+        let base = published_base(package, tag.as_deref(), version.as_deref())?;
         let project = dir.parent().unwrap_or(Path::new("."));
-        return Ok(goreleaser::read(&v, project, &base, version));
+        let mut release = goreleaser::read(&v, project, &base, version)?;
+        release.tag = tag;
+        // Its checksums file, when goreleaser wrote one beside the list.
+        let sums = dir.join("checksums.txt");
+        if sums.is_file() && release.asset_mut("checksums.txt").is_none() {
+            release.assets.push(super::Asset {
+                name: "checksums.txt".into(),
+                url: super::join(&base, "checksums.txt"),
+                local: Some(sums),
+                ..super::Asset::default()
+            });
+        }
+        return Ok(release);
     }
     Err(Error::Usage(format!(
         "{} is neither a dist-manifest.json nor goreleaser's artifacts.json; {WHAT}",
@@ -118,9 +159,13 @@ fn local(client: &Client<'_>, path: &Path, package: &Value) -> Result<Release, E
     )))
 }
 
-/// `https://github.com/OWNER/REPO/releases/download/v<version>`, from
-/// package.json's `repository`.
-fn published_base(package: &Value, version: Option<&str>) -> Result<String, Error> {
+/// `https://github.com/OWNER/REPO/releases/download/<tag>`, from package.json's
+/// `repository`: the tag the metadata names, else `v<version>`.
+fn published_base(
+    package: &Value,
+    tag: Option<&str>,
+    version: Option<&str>,
+) -> Result<String, Error> {
     let repository = &package["repository"];
     let url = repository
         .as_str()
@@ -134,9 +179,10 @@ fn published_base(package: &Value, version: Option<&str>) -> Result<String, Erro
     let path = path.split_once("github.com").map_or(path, |(_, p)| p);
     let path = path.trim_start_matches([':', '/']);
     let version = version.or(package["version"].as_str()).unwrap_or_default();
+    let tag = tag.map_or_else(|| format!("v{version}"), str::to_string);
     match path.split_once('/') {
         Some((owner, repo)) if !owner.is_empty() && !repo.is_empty() && !repo.contains('/') => Ok(
-            format!("https://github.com/{owner}/{repo}/releases/download/v{version}"),
+            format!("https://github.com/{owner}/{repo}/releases/download/{tag}"),
         ),
         _ => Err(Error::Release(
             "local assets need to know where they are published: set package.json `repository` to the GitHub repository, \

@@ -439,15 +439,65 @@ fn two_assets_for_one_target_are_named() {
         &Tar::new().file("hello", 0o755, SCRIPT).gz(),
     );
     release.asset(
-        &format!("hello-{MUSL}.zip"),
-        &Zip::new().file("hello", 0o755, SCRIPT).finish(),
+        &format!("hello-static-{MUSL}.tar.gz"),
+        &Tar::new().file("hello", 0o755, SCRIPT).gz(),
     );
     let (run, before) = bad(&world);
     run.assert_exit(exit::CONFIG).assert_stderr_has(&[
-        &format!("are for {MUSL}: hello-{MUSL}.tar.gz and hello-{MUSL}.zip"),
-        "Delete the one you do not want",
+        &format!("are for {MUSL}: hello-static-{MUSL}.tar.gz and hello-{MUSL}.tar.gz"),
+        "Put the assets to publish in a directory",
     ]);
     assert_not_written(&world, &before);
+}
+
+/// goreleaser v2's `formats: [tar.gz, zip]` publishes each archive twice:
+/// one is taken per target by the documented preference (zip on Windows,
+/// the tarball elsewhere), the other reported.
+#[test]
+fn one_archive_in_two_formats_takes_the_preferred_one() {
+    let world = World::new();
+    let release = Release::new(&world.root());
+    for (os, exe) in [("linux", "hello"), ("windows", "hello.exe")] {
+        release.asset(
+            &format!("hello_1.0.0_{os}_amd64.tar.gz"),
+            &Tar::new().file(exe, 0o755, SCRIPT).gz(),
+        );
+        release.asset(
+            &format!("hello_1.0.0_{os}_amd64.zip"),
+            &Zip::new().file(exe, 0o755, SCRIPT).finish(),
+        );
+    }
+    hello_package(&world);
+    let run = from_release(&world);
+    run.assert_ok();
+    for (skipped, kept) in [
+        (
+            "hello_1.0.0_linux_amd64.zip",
+            "hello_1.0.0_linux_amd64.tar.gz",
+        ),
+        (
+            "hello_1.0.0_windows_amd64.tar.gz",
+            "hello_1.0.0_windows_amd64.zip",
+        ),
+    ] {
+        assert!(
+            run.stdout
+                .contains(&format!("skipped {skipped}: the same archive as {kept}")),
+            "{}",
+            run.stdout
+        );
+    }
+    let v = read_package(&world);
+    let format = |target: &str| {
+        let own = &v["postbin"]["targets"][target]["format"];
+        own.as_str()
+            .or(v["postbin"]["format"].as_str())
+            .unwrap_or("tar.gz")
+            .to_string()
+    };
+    assert_eq!(format(WINDOWS), "zip");
+    assert_eq!(format(MUSL), "tar.gz");
+    installs_and_runs(&world);
 }
 
 #[test]

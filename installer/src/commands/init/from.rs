@@ -17,7 +17,6 @@ use crate::plan::Format;
 use crate::platform;
 use crate::release::{self, Asset, Release, cargo_dist_npm, names};
 use crate::settings::Settings;
-use crate::template;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -117,6 +116,15 @@ pub fn run(package_dir: &Path, options: &Options) -> Result<Option<Report>, Erro
         return Ok(None);
     };
     let cargo_dist = cargo_dist_npm::detect(&root);
+    let legacy = cargo_dist_npm::detect_legacy(&root);
+    if options.from.is_none() && legacy {
+        return Err(Error::Usage(format!(
+            "{} is an npm package of a cargo-dist older than 0.14: its platforms are code in \
+             binary.js, not data postbin can read. Name the release: `postbin init --from \
+             owner/repo@tag` (or its dist-manifest.json); cargo-dist's installer is then removed",
+            json_path.display()
+        )));
+    }
     if options.from.is_none() && !cargo_dist {
         return Ok(None);
     }
@@ -129,8 +137,8 @@ pub fn run(package_dir: &Path, options: &Options) -> Result<Option<Report>, Erro
     settings.check()?;
     let client = Client::new(&settings);
     let release = match &options.from {
-        Some(source) => release::source::read(&client, source, &root)?,
-        None => cargo_dist_npm::read(&root),
+        Some(source) => release::source::read(&client, source, &root, options.app.as_deref())?,
+        None => cargo_dist_npm::read(&root)?,
     };
     let mut report = Report {
         origin: release.origin.clone(),
@@ -139,21 +147,36 @@ pub fn run(package_dir: &Path, options: &Options) -> Result<Option<Report>, Erro
     let declared = declared_commands(&root, &name);
     let picks = pick_assets(&client, &release, &declared, &mut report)?;
     report.rows = picks.iter().map(Row::of).collect();
+    let unvouched: Vec<&str> = picks
+        .iter()
+        .filter(|p| p.hash_from.iter().all(|f| f == DOWNLOAD || f == LOCAL_COPY))
+        .map(|p| p.asset.name.as_str())
+        .collect();
+    if !unvouched.is_empty() {
+        report.notes.push(format!(
+            "trust on first use: nothing but the bytes themselves vouches for the sha256 of {}; \
+             the release publishes no checksum for them. Compare the pins with a build you trust \
+             before publishing",
+            unvouched.join(", ")
+        ));
+    }
     let pkg_version = root["version"].as_str().unwrap_or_default().to_string();
     let version = release
         .version
         .clone()
         .unwrap_or_else(|| pkg_version.clone());
     let own_version = (version != pkg_version).then_some(&version);
-    let section = section(&release, &picks, &version, own_version, &root);
+    let section = super::section::section(&release, &picks, &version, own_version, &root);
     let obj = root
         .as_object_mut()
         .ok_or_else(|| Error::Release(format!("{}: not a JSON object", json_path.display())))?;
-    if cargo_dist {
+    if cargo_dist || legacy {
         report.removed = cargo_dist_npm::migrate(package_dir, obj, options.dry_run);
         if package_dir.join("npm-shrinkwrap.json").is_file() {
             report.notes.push(
-                "npm-shrinkwrap.json still lists the removed dependencies: run `npm install` to refresh it".into(),
+                "npm-shrinkwrap.json still pins the removed dependencies, and npm installs what it \
+                 pins: run `npm install` to rewrite it before publishing"
+                    .into(),
             );
         }
     }
@@ -212,7 +235,7 @@ fn pick_assets<'a>(
     declared: &[String],
     report: &mut Report,
 ) -> Result<Vec<Pick<'a>>, Error> {
-    let chosen = choose(release, report)?;
+    let chosen = super::choose::choose(release, report)?;
     let sums = checksum_files(client, release, &chosen)?;
     chosen
         .into_iter()
@@ -245,100 +268,55 @@ fn put_section(obj: &mut Map<String, Value>, mut section: Map<String, Value>, co
     obj.insert("postbin".into(), Value::Object(section));
 }
 
-/// One asset per target: (target, asset index, format), sorted by target.
-/// Everything else is listed in the report with the reason.
-fn choose(release: &Release, report: &mut Report) -> Result<Vec<(String, usize, Format)>, Error> {
-    let mut by_target: BTreeMap<String, Vec<(usize, Format)>> = BTreeMap::new();
-    for (i, asset) in release.assets.iter().enumerate() {
-        let (format, targets) = match names::classify(&asset.name) {
-            _ if !asset.targets.is_empty() => (
-                names::format(&asset.name).unwrap_or(Format::Raw),
-                asset.targets.clone(),
-            ),
-            names::Kind::Archive(format, targets) => (format, targets),
-            names::Kind::Checksums => continue,
-            names::Kind::Skip(why) => {
-                report.skipped.push((asset.name.clone(), why.to_string()));
-                continue;
-            }
-        };
-        for target in targets {
-            by_target.entry(target).or_default().push((i, format));
-        }
-    }
-    let mac = |arch: &str| by_target.contains_key(&format!("{arch}-apple-darwin"));
-    if mac("x86_64")
-        && mac("aarch64")
-        && let Some(universal) = by_target.remove("universal2-apple-darwin")
-    {
-        for (i, _) in universal {
-            report.skipped.push((
-                release.assets[i].name.clone(),
-                "universal macOS build; both Mac targets have their own".into(),
-            ));
-        }
-    }
-    if by_target.is_empty() {
-        let skipped: Vec<String> = report
-            .skipped
-            .iter()
-            .map(|(a, why)| format!("\n  {a}: {why}"))
-            .collect();
-        return Err(Error::Release(format!(
-            "{} has no asset postbin can install (an archive or executable whose name says its platform, \
-             such as hello-x86_64-unknown-linux-musl.tar.gz or hello_linux_amd64.tar.gz){}",
-            release.origin,
-            skipped.concat()
-        )));
-    }
-    let mut chosen = Vec::new();
-    for (target, assets) in by_target {
-        if let [a, b, ..] = assets.as_slice() {
-            return Err(Error::Release(format!(
-                "two assets of {} are for {target}: {} and {}; postbin takes one per target. \
-                 Delete the one you do not want from the release, or put the assets to use in a \
-                 directory and run `postbin init --from DIR`",
-                release.origin, release.assets[a.0].name, release.assets[b.0].name
-            )));
-        }
-        chosen.push((target, assets[0].0, assets[0].1));
-    }
-    Ok(chosen)
-}
-
 /// The text of every checksums file that may hash a chosen asset: the
-/// release-wide ones, and `<asset>.sha256` for each chosen asset.
+/// release-wide ones, and `<asset>.sha256` (or `.sha256sum`) of each. One
+/// is needed when a chosen asset has no hash from the metadata and no local
+/// copy to hash where it lies; the others only cross-check what is already
+/// known, so one that cannot be fetched (offline, gone) is passed over.
 fn checksum_files(
     client: &Client<'_>,
     release: &Release,
     chosen: &[(String, usize, Format)],
 ) -> Result<Vec<(String, String)>, Error> {
+    let chosen: Vec<&Asset> = chosen.iter().map(|(_, i, _)| &release.assets[*i]).collect();
+    let unknown = |a: &&&Asset| a.hashes.is_empty() && a.local.is_none();
     let mut out = Vec::new();
-    for asset in &release.assets {
-        if names::classify(&asset.name) != names::Kind::Checksums {
+    for file in &release.assets {
+        if names::classify(&file.name) != names::Kind::Checksums {
             continue;
         }
-        if let Some(of) = asset.name.strip_suffix(".sha256")
-            && !chosen.iter().any(|(_, i, _)| release.assets[*i].name == of)
-        {
-            continue;
+        let of = file
+            .name
+            .strip_suffix(".sha256")
+            .or_else(|| file.name.strip_suffix(".sha256sum"));
+        let needed = match of {
+            Some(of) if !chosen.iter().any(|a| a.name == of) => continue,
+            Some(of) => chosen.iter().filter(unknown).any(|a| a.name == of),
+            None => chosen.iter().any(|a| unknown(&a)),
+        };
+        match release::read_text(client, &file.url, file.local.as_deref()) {
+            Ok(text) => out.push((file.name.clone(), text)),
+            Err(e) if needed => return Err(e),
+            Err(_) => {}
         }
-        let text = release::read_text(client, &asset.url, asset.local.as_deref())?;
-        out.push((asset.name.clone(), text));
     }
     Ok(out)
 }
 
+/// Where a hash came from when it is the bytes' own (trust on first use).
+const DOWNLOAD: &str = "download";
+const LOCAL_COPY: &str = "local copy";
+
 /// One target's asset, settled: its hash (every source agreeing), its
 /// commands' paths, its size when counted here.
-struct Pick<'a> {
-    target: String,
-    asset: &'a Asset,
-    format: Format,
-    bins: BTreeMap<String, String>,
-    sha256: Sha256Hash,
-    size: Option<u64>,
-    hash_from: Vec<String>,
+pub(super) struct Pick<'a> {
+    pub target: String,
+    pub asset: &'a Asset,
+    pub format: Format,
+    pub bins: BTreeMap<String, String>,
+    pub sha256: Sha256Hash,
+    pub size: Option<u64>,
+    pub hash_from: Vec<String>,
 }
 
 fn settle<'a>(
@@ -365,7 +343,12 @@ fn settle<'a>(
         })?;
         let raw_name = bins.values().next().cloned().unwrap_or_default();
         let (sha, bytes, listing) = release::unpack(client, asset, format, &raw_name, dir.path())?;
-        claims.push((sha, "download".into()));
+        let from = if asset.local.is_some() {
+            LOCAL_COPY
+        } else {
+            DOWNLOAD
+        };
+        claims.push((sha, from.into()));
         size = Some(bytes);
         if bins.is_empty() {
             bins = find_bins(asset, &target, declared, &listing)?;
@@ -391,7 +374,10 @@ fn settle<'a>(
 fn claims_in(asset: &Asset, sums: &[(String, String)]) -> Vec<(Sha256Hash, String)> {
     let mut claims = Vec::new();
     for (file, text) in sums {
-        let own = file.strip_suffix(".sha256") == Some(asset.name.as_str());
+        let own = file
+            .strip_suffix(".sha256")
+            .or_else(|| file.strip_suffix(".sha256sum"))
+            == Some(asset.name.as_str());
         let found = checksums::find(text, &asset.name).or_else(|| {
             own.then(|| text.split_whitespace().next().and_then(Sha256Hash::parse))
                 .flatten()
@@ -536,235 +522,6 @@ fn find_bins(
         )));
     }
     Ok(found)
-}
-
-/// The section: one url template (and format, and bin map) for most
-/// targets, overrides where a target breaks it.
-fn section(
-    release: &Release,
-    picks: &[Pick<'_>],
-    version: &str,
-    own_version: Option<&String>,
-    root: &Value,
-) -> Map<String, Value> {
-    let r = Renderer {
-        version,
-        name: unscoped(root["name"].as_str().unwrap_or_default()).to_string(),
-    };
-    let urls: Vec<String> = picks.iter().map(|p| url_template(p, version)).collect();
-    let bin_maps: Vec<BTreeMap<String, String>> = picks
-        .iter()
-        .map(|p| {
-            p.bins
-                .iter()
-                .map(|(c, path)| (c.clone(), path_template(path, p, version)))
-                .collect()
-        })
-        .collect();
-    let shared = Shared {
-        url: most(picks, &urls, |t, p| r.renders(t, p, "", &p.asset.url)),
-        format: most(
-            picks,
-            &picks.iter().map(|p| p.format).collect::<Vec<_>>(),
-            |f, p| *f == p.format,
-        ),
-        bin: shared_bin(&r, picks, &bin_maps),
-    };
-    let mut section = Map::new();
-    section.insert("url".into(), Value::String(shared.url.clone()));
-    if shared.format != Format::TarGz {
-        section.insert("format".into(), shared.format.as_str().into());
-    }
-    if let Some(v) = own_version {
-        section.insert("version".into(), v.clone().into());
-    }
-    if !shared.bin.is_empty() {
-        section.insert("bin".into(), string_map(&shared.bin));
-    }
-    let mut targets = Map::new();
-    for (i, p) in picks.iter().enumerate() {
-        let entry = target_entry(&r, &shared, p, &urls[i], &bin_maps[i], release);
-        targets.insert(p.target.clone(), Value::Object(entry));
-    }
-    section.insert("targets".into(), Value::Object(targets));
-    section
-}
-
-/// What the section states once for most targets.
-struct Shared {
-    url: String,
-    format: Format,
-    bin: BTreeMap<String, String>,
-}
-
-/// Renders templates for a pick exactly as install will.
-struct Renderer<'a> {
-    version: &'a str,
-    /// The unscoped package name (`{name}` in a url).
-    name: String,
-}
-
-impl Renderer<'_> {
-    /// Whether `template` renders to `want` for `p` (`command` is `{name}`
-    /// in a bin path; empty in a url).
-    fn renders(&self, template: &str, p: &Pick<'_>, command: &str, want: &str) -> bool {
-        let (os, arch) = platform::go_os_arch(&p.target);
-        let exe = if platform::is_windows(&p.target) {
-            ".exe"
-        } else {
-            ""
-        };
-        let name = if command.is_empty() {
-            &self.name
-        } else {
-            command
-        };
-        let vars = [
-            ("version", self.version),
-            ("target", p.target.as_str()),
-            ("format", p.format.as_str()),
-            ("exe", exe),
-            ("name", name),
-            ("os", os),
-            ("arch", arch),
-        ];
-        template::render(template, &vars).is_ok_and(|r| r == want)
-    }
-
-    /// Whether `map` (command → path template; absent: `{name}{exe}`) finds
-    /// every executable of `p`.
-    fn bins_fit(&self, map: &BTreeMap<String, String>, p: &Pick<'_>) -> bool {
-        p.format == Format::Raw
-            || p.bins.iter().all(|(c, path)| {
-                let t = map.get(c).map_or("{name}{exe}", String::as_str);
-                self.renders(t, p, c, path)
-            })
-    }
-}
-
-/// The bin map most targets share; none (each command at the top,
-/// `{name}{exe}`) when that fits at least as many.
-fn shared_bin(
-    r: &Renderer<'_>,
-    picks: &[Pick<'_>],
-    bin_maps: &[BTreeMap<String, String>],
-) -> BTreeMap<String, String> {
-    let bin = most(picks, bin_maps, |m, p| r.bins_fit(m, p));
-    let default_fits = picks
-        .iter()
-        .filter(|p| r.bins_fit(&BTreeMap::new(), p))
-        .count();
-    let bin_fits = picks.iter().filter(|p| r.bins_fit(&bin, p)).count();
-    if default_fits >= bin_fits {
-        BTreeMap::new()
-    } else {
-        bin
-    }
-}
-
-/// One target's entry: only what differs from the shared fields, then its
-/// pins.
-fn target_entry(
-    r: &Renderer<'_>,
-    shared: &Shared,
-    p: &Pick<'_>,
-    url: &str,
-    bin_map: &BTreeMap<String, String>,
-    release: &Release,
-) -> Map<String, Value> {
-    let mut entry = Map::new();
-    if !r.renders(&shared.url, p, "", &p.asset.url) {
-        entry.insert("url".into(), url.into());
-    }
-    if p.format != shared.format {
-        entry.insert("format".into(), p.format.as_str().into());
-    }
-    if !r.bins_fit(&shared.bin, p) {
-        entry.insert("bin".into(), string_map(bin_map));
-    }
-    entry.insert("sha256".into(), p.sha256.hex().into());
-    if let Some(size) = p.size {
-        entry.insert("size".into(), size.into());
-    }
-    if let Some(glibc) = &release.glibc
-        && platform::is_gnu_linux(&p.target)
-    {
-        entry.insert("glibc".into(), glibc.clone().into());
-    }
-    entry
-}
-
-/// The candidate (one per pick) that fits the most picks; the first on ties.
-fn most<T: Clone>(picks: &[Pick<'_>], candidates: &[T], fits: impl Fn(&T, &Pick<'_>) -> bool) -> T {
-    let score = |c: &T| picks.iter().filter(|p| fits(c, p)).count();
-    let mut best = &candidates[0];
-    for c in candidates {
-        if score(c) > score(best) {
-            best = c;
-        }
-    }
-    best.clone()
-}
-
-fn string_map(map: &BTreeMap<String, String>) -> Value {
-    Value::Object(
-        map.iter()
-            .map(|(k, v)| (k.clone(), v.clone().into()))
-            .collect(),
-    )
-}
-
-/// A pick's URL as a template: its target (or goreleaser's `{os}_{arch}`),
-/// version and format made variables.
-fn url_template(p: &Pick<'_>, version: &str) -> String {
-    let url = &p.asset.url;
-    let (dir, file) = url.rsplit_once('/').unwrap_or(("", url));
-    let mut file = escape(file);
-    if p.format != Format::Raw
-        && let Some(stem) = file.strip_suffix(&format!(".{}", p.format.as_str()))
-    {
-        file = format!("{stem}.{{format}}");
-    }
-    let (os, arch) = platform::go_os_arch(&p.target);
-    if file.contains(p.target.as_str()) {
-        file = file.replace(p.target.as_str(), "{target}");
-    } else {
-        file = file.replace(&format!("{os}_{arch}"), "{os}_{arch}");
-    }
-    if p.format == Format::Raw && platform::is_windows(&p.target) && file.ends_with(".exe") {
-        file = format!("{}{{exe}}", &file[..file.len() - 4]);
-    }
-    // The version is looked for in the path only, never in the host.
-    let path_at = dir.find("://").map_or(0, |i| {
-        dir[i + 3..].find('/').map_or(dir.len(), |j| i + 3 + j)
-    });
-    let (host, path) = dir.split_at(path_at);
-    format!(
-        "{}{}/{}",
-        escape(host),
-        versioned(&escape(path), version),
-        versioned(&file, version)
-    )
-}
-
-/// A path inside the archive as a template.
-fn path_template(path: &str, p: &Pick<'_>, version: &str) -> String {
-    let mut t = escape(path).replace(p.target.as_str(), "{target}");
-    if platform::is_windows(&p.target) && t.ends_with(".exe") {
-        t = format!("{}{{exe}}", &t[..t.len() - 4]);
-    }
-    versioned(&t, version)
-}
-
-fn versioned(text: &str, version: &str) -> String {
-    if version.is_empty() {
-        return text.to_string();
-    }
-    text.replace(version, "{version}")
-}
-
-fn escape(text: &str) -> String {
-    text.replace('{', "{{").replace('}', "}}")
 }
 
 #[cfg(test)]

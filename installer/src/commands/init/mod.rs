@@ -6,7 +6,9 @@
 //! Idempotent: a second run changes nothing. Key order, indentation and line
 //! endings of package.json are kept (`json_edit`).
 
+mod choose;
 mod from;
+mod section;
 mod workflow;
 
 use crate::error::Error;
@@ -26,6 +28,8 @@ pub struct Options {
     /// cargo-dist `dist-manifest.json`, goreleaser output, or a directory of
     /// assets, read to write the whole `postbin` section.
     pub from: Option<String>,
+    /// `--app NAME`: the app of a cargo-dist workspace's manifest to publish.
+    pub app: Option<String>,
     /// `--dry-run`: print what would be written, write nothing.
     pub dry_run: bool,
     /// `--workflow github`: write the release workflow.
@@ -45,6 +49,8 @@ pub struct Report {
     pub ignore_file: Option<PathBuf>,
     /// The workflow written by `--workflow github`.
     pub workflow: Option<PathBuf>,
+    /// `--dry-run`: nothing was written, so nothing is "already set up".
+    pub dry_run: bool,
 }
 
 impl fmt::Display for Report {
@@ -61,6 +67,13 @@ impl fmt::Display for Report {
                 "updated {} (postinstall and prepack scripts, dependency on postbin)",
                 self.package_dir.join("package.json").display()
             )?;
+            if !postbin_installed(&self.package_dir) {
+                writeln!(
+                    f,
+                    "next: run `npm install` before `npm pack` or `npm publish`: the prepack \
+                     script runs `postbin check` from node_modules"
+                )?;
+            }
         }
         if let Some(file) = &self.ignore_file {
             writeln!(
@@ -71,6 +84,12 @@ impl fmt::Display for Report {
         }
         if let Some(file) = &self.workflow {
             writeln!(f, "wrote {}", file.display())?;
+        }
+        if self.dry_run {
+            if self.from.is_none() {
+                writeln!(f, "dry run: nothing to read and nothing written")?;
+            }
+            return Ok(());
         }
         if self.launchers_written.is_empty()
             && !self.package_json_changed
@@ -104,6 +123,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         return Ok(Report {
             from,
             package_dir,
+            dry_run: true,
             ..Report::default()
         });
     }
@@ -128,6 +148,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         package_json_changed,
         ignore_file,
         workflow,
+        dry_run: false,
     })
 }
 
@@ -253,6 +274,14 @@ fn exclude_postbin_dir(package_dir: &Path) -> Result<Option<PathBuf>, Error> {
     text.push_str(eol);
     fs::write(&file, text).map_err(|e| io_usage(&file, e))?;
     Ok(Some(file))
+}
+
+/// Whether the package (or a workspace above it) has postbin installed,
+/// so its `prepack` finds the command.
+fn postbin_installed(package_dir: &Path) -> bool {
+    package_dir
+        .ancestors()
+        .any(|dir| dir.join("node_modules/postbin/package.json").is_file())
 }
 
 fn object_entry<'a>(obj: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {

@@ -69,7 +69,7 @@ const BUILD: &str = "  build:
             *) rustup target add \"$TARGET\" ;;
           esac
           if [ \"$ZIG\" = true ]; then cargo zigbuild --release --target \"$TARGET\"; else cargo build --release --target \"$TARGET\"; fi
-          v=${TAG#v}
+          v=$(@VERSION_OF_TAG@)
           dist=\"$GITHUB_WORKSPACE/dist\"
           mkdir -p stage \"$dist\"
           for bin in $BINS; do
@@ -126,7 +126,7 @@ const PUBLISH: &str = "  publish:
           registry-url: https://registry.npmjs.org
       - run: @INSTALL@
       - name: Version from the tag
-        run: npm version \"${TAG#v}\" --no-git-tag-version --allow-same-version
+        run: npm version \"$(@VERSION_OF_TAG@)\" --no-git-tag-version --allow-same-version
       - name: Pin from the release
         run: npx postbin init --from \"$GITHUB_REPOSITORY@$TAG\"
       - name: Check every archive, pin sizes and chunk digests (installs unpack while downloading)
@@ -247,8 +247,13 @@ pub fn render(
             .replace("@PKG@", &pkg)
             .replace("@INSTALL@", if lockfile { "npm ci" } else { "npm install" }),
     );
-    Ok(text)
+    Ok(text.replace("@VERSION_OF_TAG@", VERSION_OF_TAG))
 }
+
+/// The version a release tag names, in shell: `v1.2.3`, `hello-v1.2.3`
+/// (cargo-dist's tags for one app of a workspace), `hello@1.2.3` and
+/// `1.2.3` all give `1.2.3`.
+const VERSION_OF_TAG: &str = "printf '%s' \"$TAG\" | sed -E 's/^([^0-9]*[-_/@])?[vV]?//'";
 
 /// One JSON object per target: the runner, whether cargo-zigbuild builds it,
 /// the format, the asset name and the archive paths of the executables,
@@ -316,4 +321,29 @@ fn matrix_entries(manifest: &Manifest) -> Result<Vec<String>, Error> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VERSION_OF_TAG;
+
+    // The workflow's shell runs on the release runners; `sh` is the test's.
+    #[cfg(unix)]
+    #[test]
+    fn the_version_is_read_from_every_tag_shape() {
+        for (tag, version) in [
+            ("v1.2.3", "1.2.3"),
+            ("app-v1.2.3", "1.2.3"),
+            ("my-app-v0.4.0-rc.1", "0.4.0-rc.1"),
+            ("hello@2.0.0", "2.0.0"),
+            ("1.0", "1.0"),
+        ] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", VERSION_OF_TAG])
+                .env("TAG", tag)
+                .output()
+                .expect("sh runs");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), version, "{tag}");
+        }
+    }
 }
