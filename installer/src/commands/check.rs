@@ -144,6 +144,17 @@ fn chunks_problem(dir: &Path, chunks: &crate::manifest::ChunksPin, root: &Value)
     if crate::hash::Sha256Hash::parse(&chunks.sha256) != Some(crate::hash::hash_bytes(&bytes)) {
         return Some("does not match its pinned sha256 (installs would refuse it)".into());
     }
+    // The parse installs use: a file they cannot read (another chunk size,
+    // digests that do not cover the archive) fails here, not at every install.
+    let parsed = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(crate::chunks::Chunks::parse);
+    if parsed.is_none() {
+        return Some(format!(
+            "is not a chunk-digest file of postbin's ({} byte chunks, one digest each)",
+            crate::chunks::CHUNK_SIZE
+        ));
+    }
     let top = chunks.file.split('/').next().unwrap_or_default();
     let files = root.get("files").and_then(Value::as_array)?;
     let listed = files

@@ -32,7 +32,7 @@ enum Poison {
 }
 
 /// How long one run may take before the test calls it a hang.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
+const RUN_LIMIT: Duration = Duration::from_secs(20);
 
 /// (path under v1, with `{sha}` for the archive's hash; poison).
 const LAYOUTS: &[(&str, Poison)] = &[
@@ -135,7 +135,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Seen> {
     seen
 }
 
-fn poison(at: &Path, what: Poison, decoy: &Path) {
+fn poison(at: &Path, what: Poison, decoy: &Path, aged: bool) {
     if let Some(parent) = at.parent() {
         std::fs::create_dir_all(parent).unwrap();
     }
@@ -160,13 +160,33 @@ fn poison(at: &Path, what: Poison, decoy: &Path) {
         }
         Poison::File => std::fs::write(at, b"not a directory").unwrap(),
     }
-    // A temp entry that looks abandoned, so the sweeps consider it.
+    if !aged {
+        return;
+    }
+    // Looks abandoned, so the age-based sweeps consider it.
     let status = std::process::Command::new("touch")
         .args(["-h", "-d", "3 hours ago"])
         .arg(at)
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// The child's run, or one with no exit code if it was still running
+/// after `limit` (then killed), so one hang does not hide the other layouts.
+fn finish_within(mut child: std::process::Child, limit: Duration) -> Run {
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let mut run = collect(&mut child);
+            run.code = None;
+            run.stderr = format!("still running after {limit:?} (killed)");
+            return run;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    collect(&mut child)
 }
 
 fn symlink(target: &Path, at: &Path) {
@@ -177,21 +197,22 @@ fn symlink(target: &Path, at: &Path) {
 }
 
 /// Runs the layout; returns what went wrong, if anything.
-fn check_layout(rel: &str, what: Poison, seed: u64) -> Option<String> {
+fn check_layout(rel: &str, what: Poison, aged: bool, seed: u64) -> Option<String> {
     let world = World::new();
     let sha = publish_default(&world, &big_tar(64 << 10, seed));
     let decoy = world.base().join("home-decoy");
     make_decoy(&decoy);
     let v1 = world.cache().join("v1");
     let at = v1.join(rel.replace("{sha}", &sha));
-    poison(&at, what, &decoy);
+    poison(&at, what, &decoy, aged);
     // After poisoning: `touch -h` on a hard link dates the decoy's file too.
     let before = snapshot(&decoy);
     // Some layouts only matter once the entry exists (a poisoned tree next
     // to a good archive): the second install is then a hit on them.
     // Bounded: a FIFO once made an install wait forever.
-    eprintln!("layout v1/{rel} as {what:?}");
-    let run = |args: &[&str]| wait_bounded(&mut spawn_postbin(&world, args, &[]), RUN_LIMIT);
+    let age = if aged { ", 3 hours old" } else { "" };
+    eprintln!("layout v1/{rel} as {what:?}{age}");
+    let run = |args: &[&str]| finish_within(spawn_postbin(&world, args, &[]), RUN_LIMIT);
     let pkg = path_str(&world.pkg());
     let install = ["install", "--package", pkg.as_str(), "--target", TARGET];
     let runs = [
@@ -213,7 +234,7 @@ fn check_layout(rel: &str, what: Poison, seed: u64) -> Option<String> {
     }
     for (i, run) in runs.iter().enumerate() {
         if run.code.is_none() {
-            problems.push(format!("run {i} died by a signal: {}", run.stderr));
+            problems.push(format!("run {i} did not exit by itself: {}", run.stderr));
         }
     }
     let last = &runs[4];
@@ -222,7 +243,7 @@ fn check_layout(rel: &str, what: Poison, seed: u64) -> Option<String> {
     } else if !std::fs::read(world.placed("hello")).is_ok_and(|b| b == SCRIPT) {
         problems.push("the last install placed the wrong bytes".into());
     }
-    (!problems.is_empty()).then(|| format!("v1/{rel} as {what:?}: {}", problems.join("; ")))
+    (!problems.is_empty()).then(|| format!("v1/{rel} as {what:?}{age}: {}", problems.join("; ")))
 }
 
 #[cfg(unix)]
@@ -231,10 +252,15 @@ fn no_poisoned_layout_touches_anything_outside_the_cache() {
     if foreign_windows() {
         return;
     }
+    // Each layout fresh (a live install's entry) and aged (debris that the
+    // sweeps remove).
     let failures: Vec<String> = LAYOUTS
         .iter()
         .enumerate()
-        .filter_map(|(i, (rel, what))| check_layout(rel, *what, 100 + i as u64))
+        .flat_map(|(i, (rel, what))| {
+            [false, true].map(|aged| check_layout(rel, *what, aged, 100 + i as u64))
+        })
+        .flatten()
         .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

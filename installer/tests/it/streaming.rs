@@ -233,3 +233,36 @@ fn check_names_a_chunk_file_that_installs_would_refuse() {
         "{problem} does not match its pinned sha256 (installs would refuse it); run `npx postbin pin --download` to write it again, or remove `chunks`"
     )]);
 }
+
+/// A chunk file pinned correctly but with a chunk size postbin never writes
+/// (a terabyte: every install once aborted allocating one chunk).
+#[test]
+fn an_absurd_chunk_size_fails_check_and_install_cleanly() {
+    let (world, _, _) = pinned_with_chunks();
+    let pkg = path_str(&world.pkg());
+    let file = world.pkg().join(format!("postbin-chunks/{TARGET}"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let absurd = text.replacen(" 1048576 ", " 1099511627776 ", 1);
+    assert_ne!(absurd, text);
+    let absurd: String = {
+        // One digest for the one terabyte chunk, so only the size is wrong.
+        let mut lines = absurd.lines();
+        format!("{}\n{}\n", lines.next().unwrap(), lines.next().unwrap())
+    };
+    std::fs::write(&file, &absurd).unwrap();
+    let manifest_path = world.pkg().join("package.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["postbin"]["targets"][TARGET]["chunks"]["sha256"] = sha256(absurd.as_bytes()).into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+
+    world
+        .postbin(&["check", "--package", &pkg])
+        .assert_exit(1)
+        .assert_stderr_has(&["is not a chunk-digest file of postbin's (1048576 byte chunks"]);
+    world
+        .install()
+        .assert_exit(6)
+        .assert_stderr_has(&["are not a chunk digest file"]);
+    world.assert_nothing_installed();
+}
