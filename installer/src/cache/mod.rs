@@ -34,10 +34,10 @@ pub mod seal;
 
 pub use maintenance::{Check, Entry, Imported, Inventory, walk_files};
 
-use crate::error::io_err;
 use crate::extract::{FileRecord, Listing};
 use crate::fs_retry;
 use crate::hash::{self, HashingWriter, Sha256Hash};
+use crate::io_error::{from_io_variant, io_err};
 use crate::safe_fs::{self, Access};
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -65,6 +65,8 @@ pub enum Error {
     /// A file changed while `import` was copying it.
     Changed { path: PathBuf },
 }
+
+from_io_variant!(Error);
 
 impl Error {
     fn is_storage_full(&self) -> bool {
@@ -624,7 +626,7 @@ impl Tree {
         let Some(record) = self.listing.get(rel) else {
             return Ok(false);
         };
-        let mut file = match safe_fs::open(&self.path_of(rel), Access::Read) {
+        let mut file = match self.open_file(rel) {
             Err(e) if safe_fs::is_refused(&e) => return Ok(false),
             other => other?,
         };
@@ -632,6 +634,19 @@ impl Tree {
             return Ok(false);
         }
         Ok(hash::hash_reader(&mut file)?.0 == record.sha256)
+    }
+
+    /// Opens one of the tree's files for reading. A link the archive held
+    /// is followed as it was unpacked (inside the tree: `extract` allows no
+    /// other), but never out of the tree, whatever was put there since: the
+    /// path is resolved, must stay under `files/`, and is opened under the
+    /// rule of `safe_fs`.
+    pub fn open_file(&self, rel: &str) -> io::Result<File> {
+        let real = fs::canonicalize(self.path_of(rel))?;
+        if !real.starts_with(fs::canonicalize(&self.files)?) {
+            return Err(safe_fs::refused("a link out of the cache"));
+        }
+        safe_fs::open(&real, Access::Read)
     }
 
     pub fn path_of(&self, rel: &str) -> PathBuf {

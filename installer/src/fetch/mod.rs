@@ -21,10 +21,6 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The cap on a download whose size is not pinned (2 GiB), unless
-/// `POSTBIN_MAX_DOWNLOAD_SIZE` says otherwise.
-pub const DEFAULT_MAX_DOWNLOAD_SIZE: u64 = 2 << 30;
-
 /// One failed try: where, and what went wrong (typed, cause included).
 #[derive(Debug)]
 pub struct Attempt {

@@ -3,6 +3,7 @@
 //! unpack, publish (`tree::ensure_tree`). `install` and `prefill` both run
 //! it; no command calls another.
 
+mod partial;
 mod stream;
 mod tree;
 

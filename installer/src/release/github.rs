@@ -3,8 +3,8 @@
 //! The token (`GITHUB_TOKEN`/`GH_TOKEN`) goes with the requests only over
 //! HTTPS to GitHub's hosts (`net::Client`); proxy and CA apply as for downloads.
 
+use super::Error;
 use super::{Asset, Release};
-use crate::error::Error;
 use crate::hash::Sha256Hash;
 use crate::net::{self, Client, url::Url};
 use serde_json::Value;

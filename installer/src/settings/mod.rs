@@ -223,9 +223,9 @@ impl Settings {
     /// The first setting whose value cannot be used, as a configuration
     /// error (exit 3). Every command that reads settings calls it before
     /// doing anything.
-    pub fn check(&self) -> Result<(), crate::error::Error> {
+    pub fn check(&self) -> Result<(), Invalid> {
         match self.invalid.first() {
-            Some(bad) => Err(crate::error::Error::Setting(bad.clone())),
+            Some(bad) => Err(bad.clone()),
             None => Ok(()),
         }
     }
@@ -368,12 +368,12 @@ impl Limits {
         let max_unpacked_size = number(
             ev::POSTBIN_MAX_UNPACKED_SIZE,
             parse_positive_size,
-            (4u64 << 30) as f64,
+            crate::limits::DEFAULT_MAX_UNPACKED_SIZE as f64,
         ) as u64;
         let max_download_size = number(
             ev::POSTBIN_MAX_DOWNLOAD_SIZE,
             parse_positive_size,
-            crate::fetch::DEFAULT_MAX_DOWNLOAD_SIZE as f64,
+            crate::limits::DEFAULT_MAX_DOWNLOAD_SIZE as f64,
         ) as u64;
         Limits {
             retries,
@@ -702,7 +702,6 @@ mod tests {
             assert_eq!(bad.name, name);
             assert_eq!(bad.origin, Origin::Env(name.into()));
             let err = s.check().unwrap_err();
-            assert_eq!(err.exit_code(), crate::error::exit::CONFIG);
             let text = err.to_string();
             assert!(
                 text.starts_with(&format!("{name} is `{value}`: ")),
