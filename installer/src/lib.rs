@@ -29,6 +29,7 @@ pub(crate) mod limits;
 pub mod link;
 pub mod manifest;
 pub(crate) mod mirror_tree;
+pub(crate) mod names;
 pub mod net;
 pub mod npm;
 pub(crate) mod npm_files;

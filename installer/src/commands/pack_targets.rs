@@ -168,7 +168,15 @@ fn pack(
     let mut write = |file: &Path| -> std::io::Result<Sha512Integrity> {
         use std::io::Seek;
         archive.rewind()?;
-        let mut temp = tempfile::NamedTempFile::new_in(out)?;
+        // Mode 0666 less the umask, as `npm pack` leaves its tarballs, not
+        // tempfile's private 0600: they are for publishing.
+        let mut builder = tempfile::Builder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let mut temp = builder.tempfile_in(out)?;
         let mut out = std::io::BufWriter::new(temp.as_file_mut());
         wrapper::write_tgz(
             &mut out,

@@ -79,6 +79,11 @@ pub enum Error {
         /// The key that set the credentials sent, and where.
         credential: Option<String>,
     },
+    /// The npm registry has no such wrapper package (HTTP 404).
+    NotOnRegistry {
+        url: Box<Url>,
+        registry: Box<Url>,
+    },
     /// Several attempts failed; the last one is the final word.
     Exhausted {
         attempts: Vec<Attempt>,
@@ -206,9 +211,20 @@ impl Error {
                 registry,
                 status,
                 credential: None,
+            } if registry.has_credentials() => format!(
+                "the npm registry {registry} refused the user and password in its URL (HTTP {status} for {url})"
+            ),
+            Error::RegistryRefused {
+                url,
+                registry,
+                status,
+                credential: None,
             } => format!(
                 "the npm registry {registry} wants credentials (HTTP {status} for {url}), and none are configured for it"
             ),
+            Error::NotOnRegistry { url, registry } => {
+                format!("the npm registry {registry} has no {url} (HTTP 404)")
+            }
             Error::LocalFile { path, .. } => format!("cannot read {}", path.display()),
             Error::Write { .. } => {
                 "cannot write the download to the cache (is the disk full?)".to_string()
@@ -239,6 +255,18 @@ impl Error {
             Error::NotInWrapper { .. } => {
                 "the publisher's wrapper package is not as `postbin pack-targets` writes it; \
                  tell the publisher"
+                    .to_string()
+            }
+            Error::RegistryRefused {
+                registry,
+                credential: None,
+                ..
+            } if registry.has_credentials() => "fix the user and password in the registry URL \
+                 (`registry=` in .npmrc), or remove them from it and log in with `npm login`"
+                .to_string(),
+            Error::NotOnRegistry { .. } => {
+                "the publisher's wrapper packages are not on this registry (they are published \
+                 with `postbin pack-targets`); ask the publisher, or mirror them there"
                     .to_string()
             }
             Error::RegistryRefused { registry, .. } => format!(

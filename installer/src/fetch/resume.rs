@@ -80,6 +80,7 @@ pub(super) fn request_rest(
 ) -> Result<net::Response, Error> {
     let whole = net::Request {
         credential: source.wrapped.as_ref().and_then(|w| w.credential.as_ref()),
+        to_registry: source.wrapped.is_some(),
         ..net::Request::get(&source.url, source.explicit)
     };
     let mut have = sink.written();

@@ -204,12 +204,7 @@ pub fn targets(stem: &str) -> Option<Vec<String>> {
 /// refused here, where they enter.
 pub fn checked_targets(targets: Vec<String>, what: &str) -> Result<Vec<String>, super::Error> {
     for t in &targets {
-        let plain = !t.is_empty()
-            && t != "."
-            && t != ".."
-            && t.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !plain {
+        if !crate::names::is_target_name(t) {
             return Err(super::Error::Release(format!(
                 "{what} names the target `{t}`, which is no target name (letters, digits, `-`, `_` \
                  and `.` only); the metadata is damaged or not a release's"
