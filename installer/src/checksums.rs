@@ -8,8 +8,9 @@
 //! (`extra.Digest`/`extra.Checksum`, same spelling).
 
 use crate::hash::Sha256Hash;
-use crate::net::{Client, Request, url::Url};
+use crate::net::{Client, Request};
 use crate::plan::Source;
+use crate::url::Url;
 use std::io::Read;
 
 /// Why no hash came from a checksums file: one detail (every source tried,

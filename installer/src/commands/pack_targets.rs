@@ -170,12 +170,15 @@ fn pack(
         archive.rewind()?;
         // Mode 0666 less the umask, as `npm pack` leaves its tarballs, not
         // tempfile's private 0600: they are for publishing.
-        let mut builder = tempfile::Builder::new();
         #[cfg(unix)]
-        {
+        let builder = {
             use std::os::unix::fs::PermissionsExt;
+            let mut builder = tempfile::Builder::new();
             builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
+            builder
+        };
+        #[cfg(not(unix))]
+        let builder = tempfile::Builder::new();
         let mut temp = builder.tempfile_in(out)?;
         let mut out = std::io::BufWriter::new(temp.as_file_mut());
         wrapper::write_tgz(

@@ -3,8 +3,9 @@
 //! classes the top-level error reads (`is_integrity_failure`, ...).
 
 use crate::hash::Sha256Hash;
-use crate::net::{self, url::Url};
+use crate::net;
 use crate::npm::integrity::Sha512Integrity;
+use crate::url::Url;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;

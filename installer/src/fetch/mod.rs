@@ -23,9 +23,10 @@ pub use retry::backoff;
 use retry::error_retry_after;
 
 use crate::hash::{HashingWriter, Sha256Hash};
-use crate::net::{self, Client, url::Url};
+use crate::net::{self, Client};
 use crate::plan::Source;
 use crate::progress::Progress;
+use crate::url::Url;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;

@@ -7,14 +7,13 @@
 mod crypto;
 pub mod proxy;
 pub mod tls;
-pub mod url;
 
 use crate::settings::Settings;
 use crate::settings::registry::Credential;
+use crate::url::{self, Url};
 use std::cell::RefCell;
 use std::fmt;
 use std::time::Duration;
-use url::Url;
 
 pub const MAX_REDIRECTS: u32 = 10;
 const USER_AGENT: &str = concat!("postbin/", env!("CARGO_PKG_VERSION"));

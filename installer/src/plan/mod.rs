@@ -4,13 +4,13 @@
 
 use crate::hash::Sha256Hash;
 use crate::manifest::{Manifest, TargetEntry, unscoped};
-use crate::net::url::{Url, redact};
 use crate::npm::integrity::Sha512Integrity;
 use crate::npm::wrapper;
 use crate::platform::{self, Candidates, Unrunnable};
 use crate::settings::Settings;
 use crate::settings::registry::Credential;
 use crate::template::{self, UnknownVariable};
+use crate::url::{Url, redact};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;

@@ -28,7 +28,7 @@ pub(super) fn locate(
         }
     };
     let origin_url = render(url_template, vars, &url_field)?;
-    let invalid = |e: crate::net::url::ParseError| Error::Invalid {
+    let invalid = |e: crate::url::ParseError| Error::Invalid {
         field: url_field.clone(),
         problem: e.to_string(),
     };
@@ -124,7 +124,7 @@ pub struct Content<'a> {
 
 #[derive(Debug)]
 pub enum MirrorError {
-    Parse(crate::net::url::ParseError),
+    Parse(crate::url::ParseError),
     /// No mirror can serve this file (each wants a `{sha256}` it lacks).
     Unusable(String),
 }

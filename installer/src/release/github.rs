@@ -6,7 +6,8 @@
 use super::Error;
 use super::{Asset, Release};
 use crate::hash::Sha256Hash;
-use crate::net::{self, Client, url::Url};
+use crate::net::{self, Client};
+use crate::url::Url;
 use serde_json::Value;
 
 const DEFAULT_API: &str = "https://api.github.com";

@@ -14,9 +14,10 @@ pub(crate) mod source;
 
 use crate::extract::Listing;
 use crate::hash::Sha256Hash;
-use crate::net::{Client, Request, url::Url};
+use crate::net::{Client, Request};
 use crate::plan::{self, Format};
 use crate::probe::{self, ProbeError, TextError};
+use crate::url::Url;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -254,7 +254,7 @@ fn mirrors(
     invalid.push(Invalid {
         name: origin_name(&mirrors.origin, "postbin-mirror"),
         origin: mirrors.origin.clone(),
-        value: crate::net::url::redact(first_bad),
+        value: crate::url::redact(first_bad),
         problem: "a mirror is a base URL: https://host[/prefix], http://host[/prefix] \
                   or file:///DIR, or one that names files by content with {sha256}, {file} \
                   or {name} (several: comma-separated)"
@@ -447,8 +447,8 @@ fn is_mirror_url(text: &str) -> bool {
         text.to_string()
     };
     let text = text.as_str();
-    match crate::net::url::Url::parse(text) {
-        Ok(url) if url.scheme == "file" => crate::net::url::file_url_to_path(text).is_some(),
+    match crate::url::Url::parse(text) {
+        Ok(url) if url.scheme == "file" => crate::url::file_url_to_path(text).is_some(),
         Ok(url) => matches!(url.scheme.as_str(), "https" | "http"),
         Err(_) => false,
     }
