@@ -143,9 +143,11 @@ pub enum ReadError {
 }
 
 /// Copies `member` out of the gzipped tarball `tgz` into `out`; at most
-/// `limit` bytes. Only for a tarball already checked against its pinned
-/// integrity: nothing unverified reaches the decoders. The reader types are
-/// the ones `extract` decodes with, so the code is shared, not compiled twice.
+/// `limit` bytes. On the install path, only for a tarball already checked
+/// against its pinned integrity: nothing unverified from the network reaches
+/// the decoders (`prefill` also reads `package/package.json` out of a local
+/// `.tgz` its user names). The reader types are the ones `extract` decodes
+/// with, so the code is shared, not compiled twice.
 pub fn read_member(
     tgz: &mut dyn Read,
     member: &str,

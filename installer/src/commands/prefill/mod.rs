@@ -12,26 +12,29 @@
 //!   as input to `postbin cache import DIR`. DIR also gets an index
 //!   (`postbin-prefill.json`) that `cache import` uses to label entries.
 
+mod report;
+mod scan;
+
 use super::package_dir;
 use crate::cache::Cache;
-use crate::error::{Error, exit, io_err, one_line};
+use crate::error::{Error, exit, io_err};
 use crate::fetch::{self, Expect};
 use crate::hash::{self, Sha256Hash};
 use crate::manifest::Manifest;
 use crate::mirror_tree::{self, PREFILL_INDEX, file_url, mirror_path};
 use crate::net::Client;
+use crate::npm::wrapper::{self, ReadError};
 use crate::pipeline::{self, Flags, HitCheck, Targets, ensure_tree};
 use crate::plan::{self, Integrity, Plan, Source};
 use crate::progress::{Status, human_size};
 use crate::settings::Settings;
 use crate::url::Url;
+use report::{Failure, Report, Tally};
+use scan::{MAX_MANIFEST, MAX_SCANNED, Scan};
 use serde_json::{Value, json};
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fmt;
+use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::Read;
-use std::path::{Component, Path, PathBuf};
-
+use std::path::{Path, PathBuf};
 #[derive(Debug, Default, PartialEq)]
 pub struct Options {
     /// Package directories or packed `.tgz` files.
@@ -59,13 +62,6 @@ pub enum Layout {
     Sha256,
 }
 
-/// How deep `--node-modules` follows nested `node_modules` directories.
-const MAX_NESTING: usize = 32;
-/// How many package directories one scan looks at, at most.
-const MAX_SCANNED: usize = 100_000;
-/// package.json files bigger than this are not package manifests we want.
-const MAX_MANIFEST: u64 = 4 << 20;
-
 /// What this run has handled already.
 #[derive(Default)]
 struct Seen {
@@ -75,114 +71,6 @@ struct Seen {
     paths: HashSet<PathBuf>,
     /// Where in the `--out` tree each archive was first written.
     written: HashMap<Sha256Hash, PathBuf>,
-}
-
-/// One thing that went wrong, for the list printed at the end.
-struct Failure {
-    what: String,
-    message: String,
-    code: i32,
-}
-
-impl Failure {
-    fn new(what: impl Into<String>, e: &Error) -> Failure {
-        Failure {
-            what: what.into(),
-            message: one_line(e),
-            code: e.exit_code(),
-        }
-    }
-}
-
-/// Totals for the summary line.
-#[derive(Default)]
-struct Tally {
-    written: usize,
-    bytes: u64,
-    already: usize,
-    packages: BTreeSet<(String, String)>,
-    not_offered: usize,
-}
-
-/// What `prefill` did: the summary (stdout), each failure (stderr), and
-/// the exit code: 0; 1 when nothing was found; when items failed, their
-/// common exit code (9 when every one was an offline miss...), else 1.
-pub struct Report {
-    tally: Tally,
-    out: Option<PathBuf>,
-    failures: Vec<Failure>,
-    found_any: bool,
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.found_any {
-            return Ok(());
-        }
-        let tally = &self.tally;
-        let plural = |n: usize, one, many| if n == 1 { one } else { many };
-        let archives = plural(tally.written, "archive", "archives");
-        let packages = plural(tally.packages.len(), "package", "packages");
-        let not_offered = match tally.not_offered {
-            0 => String::new(),
-            n => format!("; {n} not offered by the package"),
-        };
-        let (into, already) = match &self.out {
-            None => (String::new(), "already cached"),
-            Some(dir) => (format!(" into {}", dir.display()), "already there"),
-        };
-        writeln!(
-            f,
-            "prefilled {} {archives} ({}) for {} {packages}{into}; {} {already}{not_offered}",
-            tally.written,
-            human_size(tally.bytes),
-            tally.packages.len(),
-            tally.already
-        )
-    }
-}
-
-impl super::Report for Report {
-    fn problems(&self) -> Vec<String> {
-        if !self.found_any && self.failures.is_empty() {
-            return vec![
-                "postbin: nothing to prefill: found no package with a `postbin` section; \
-                 pass package directories, .tgz files or --node-modules DIR"
-                    .into(),
-            ];
-        }
-        if self.failures.is_empty() {
-            return vec![];
-        }
-        let mut lines: Vec<String> = self
-            .failures
-            .iter()
-            .map(|f| format!("postbin: failed: {}: {}", f.what, f.message))
-            .collect();
-        lines.push(format!(
-            "postbin: error: {} {} could not be prefilled (listed above)",
-            self.failures.len(),
-            if self.failures.len() == 1 {
-                "item"
-            } else {
-                "items"
-            }
-        ));
-        lines
-    }
-
-    fn exit_code(&self) -> i32 {
-        if !self.found_any && self.failures.is_empty() {
-            return exit::FAILURE;
-        }
-        // One kind of failure keeps its own exit code (9 for offline misses...).
-        let codes: BTreeSet<i32> = self.failures.iter().map(|f| f.code).collect();
-        match codes.len() {
-            0 => exit::OK,
-            1 => *codes.first().expect("one code"),
-            _ => exit::FAILURE,
-        }
-    }
 }
 
 pub fn run(options: &Options) -> Result<Report, Error> {
@@ -622,8 +510,9 @@ fn collect(options: &Options, failures: &mut Vec<Failure>) -> Vec<Manifest> {
     manifests
 }
 
-/// Reads `<top>/package.json` out of a packed npm tarball (npm puts
-/// everything under `package/`) without unpacking anything else.
+/// Reads `package/package.json` out of a packed npm tarball (npm puts
+/// everything under `package/`) with the wrapper packages' reader, without
+/// unpacking anything else.
 fn manifest_from_tgz(path: &Path) -> Result<Manifest, Failure> {
     let unreadable = |why: String| Failure {
         what: String::new(),
@@ -633,106 +522,20 @@ fn manifest_from_tgz(path: &Path) -> Result<Manifest, Failure> {
         ),
         code: exit::CONFIG,
     };
-    let file = fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-    let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
-    let mut archive = tar::Archive::new(gz);
-    let entries = archive.entries().map_err(|e| unreadable(e.to_string()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| unreadable(e.to_string()))?;
-        let is_manifest = {
-            let p = entry.path().map_err(|e| unreadable(e.to_string()))?;
-            let parts: Vec<_> = p.components().collect();
-            parts.len() == 2
-                && matches!(parts[0], Component::Normal(_))
-                && parts[1].as_os_str() == "package.json"
-        };
-        if !is_manifest || !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let mut text = String::new();
-        entry
-            .take(MAX_MANIFEST)
-            .read_to_string(&mut text)
-            .map_err(|e| unreadable(e.to_string()))?;
-        let shown = path.join("package").join("package.json");
-        return Manifest::parse(&text, &shown).map_err(|e| Failure::new("", &e.into()));
-    }
-    Err(unreadable("it holds no package/package.json".into()))
-}
-
-/// A walk of an installed tree: a package dir may hold `node_modules`, whose
-/// entries are packages, `@scope` dirs of packages, or pnpm's `.pnpm` store.
-/// Every directory is visited once by its canonical path, so symlink loops
-/// end; nesting and the number of directories are bounded.
-struct Scan<'a> {
-    seen: &'a mut HashSet<PathBuf>,
-    found: &'a mut Vec<PathBuf>,
-    budget: usize,
-}
-
-impl Scan<'_> {
-    fn package(&mut self, dir: &Path, depth: usize) {
-        if depth > MAX_NESTING || self.budget == 0 {
-            return;
-        }
-        let Ok(real) = fs::canonicalize(dir) else {
-            return;
-        };
-        if !self.seen.insert(real.clone()) {
-            return;
-        }
-        self.budget -= 1;
-        if has_postbin_section(&real) {
-            self.found.push(real.clone());
-        }
-        let nested = real.join("node_modules");
-        if nested.is_dir() {
-            self.node_modules(&nested, depth + 1);
-        }
-    }
-
-    fn node_modules(&mut self, dir: &Path, depth: usize) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        names.sort();
-        for path in names {
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            if !path.is_dir() {
-                continue;
-            }
-            if name == ".pnpm" {
-                // pnpm's store: .pnpm/<name>@<version>/node_modules/<name>
-                for store in mirror_tree::read_sorted(&path) {
-                    let inner = store.join("node_modules");
-                    if inner.is_dir() {
-                        self.node_modules(&inner, depth + 1);
-                    }
+    let mut file = fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut bytes = Vec::new();
+    wrapper::read_member(&mut file, "package/package.json", &mut bytes, MAX_MANIFEST).map_err(
+        |e| {
+            unreadable(match e {
+                ReadError::Missing => "it holds no package/package.json".into(),
+                ReadError::TooLarge => {
+                    format!("its package.json is over {}", human_size(MAX_MANIFEST))
                 }
-            } else if name.starts_with('.') {
-                // .bin, .cache, .package-lock.json's friends.
-            } else if name.starts_with('@') {
-                for scoped in mirror_tree::read_sorted(&path) {
-                    if scoped.is_dir() {
-                        self.package(&scoped, depth);
-                    }
-                }
-            } else {
-                self.package(&path, depth);
-            }
-        }
-    }
-}
-
-fn has_postbin_section(dir: &Path) -> bool {
-    let path = dir.join("package.json");
-    let small = fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_MANIFEST);
-    small
-        && fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .is_some_and(|v| v.get("postbin").is_some_and(Value::is_object))
+                ReadError::Io(e) => e.to_string(),
+            })
+        },
+    )?;
+    let text = String::from_utf8(bytes).map_err(|e| unreadable(e.to_string()))?;
+    let shown = path.join("package").join("package.json");
+    Manifest::parse(&text, &shown).map_err(|e| Failure::new("", &e.into()))
 }

@@ -1,0 +1,52 @@
+//! What a target triple's spelling says: whether it is a glibc Linux or a
+//! Windows build, and Go's names for its OS and arch.
+
+/// A `-gnu` Linux triple: one whose build is linked against glibc.
+pub fn is_gnu_linux(triple: &str) -> bool {
+    triple.contains("-linux-gnu")
+}
+
+pub fn is_windows(triple: &str) -> bool {
+    triple.contains("-windows")
+}
+
+/// Go's names for a triple's OS and arch (`linux`, `amd64`), for publishers
+/// whose assets are named the goreleaser way.
+pub fn go_os_arch(triple: &str) -> (&'static str, &'static str) {
+    let os = if triple.contains("-linux") {
+        "linux"
+    } else if triple.contains("-darwin") {
+        "darwin"
+    } else if triple.contains("-windows") {
+        "windows"
+    } else if triple.contains("-freebsd") {
+        "freebsd"
+    } else {
+        "unknown"
+    };
+    let arch = match triple.split('-').next().unwrap_or("") {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "i686" | "i586" => "386",
+        a if a.starts_with("armv7") || a == "arm" => "arm",
+        a if a.starts_with("riscv64") => "riscv64",
+        "powerpc64le" => "ppc64le",
+        "s390x" => "s390x",
+        "loongarch64" => "loong64",
+        "universal2" => "all",
+        _ => "unknown",
+    };
+    (os, arch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_names() {
+        assert_eq!(go_os_arch("x86_64-unknown-linux-musl"), ("linux", "amd64"));
+        assert_eq!(go_os_arch("aarch64-apple-darwin"), ("darwin", "arm64"));
+        assert_eq!(go_os_arch("x86_64-pc-windows-msvc"), ("windows", "amd64"));
+    }
+}
