@@ -2,8 +2,6 @@
 //! are written by hand so that names the `tar` crate's builder refuses
 //! (`..`, absolute paths) can be produced.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
 use std::io::{Cursor, Write};
 use tar::{EntryType, Header};
 use zip::write::SimpleFileOptions;

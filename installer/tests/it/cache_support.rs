@@ -3,8 +3,6 @@
 //! big incompressible archives, the "nothing incomplete is published"
 //! check, and mount guards for the disk-full and read-only cases.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
 use crate::archives::Tar;
 use crate::support::*;
 use std::path::{Path, PathBuf};

@@ -8,8 +8,6 @@
 //! (`scripts/test` installs them: apt packages `tinyproxy-bin` and `nginx`),
 //! unless `POSTBIN_TEST_REQUIRE_SERVERS=1` makes that a failure.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -163,11 +161,6 @@ impl Tinyproxy {
     /// The log once it mentions `needle` (or as it is after a short wait).
     pub fn log_with(&self, needle: &str) -> String {
         wait_for_log(&self.log_path(), needle)
-    }
-
-    /// The log as it is now.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 }
 

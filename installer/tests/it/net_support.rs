@@ -2,8 +2,6 @@
 //! mid-body, the fixture switched to HTTPS with its CA on disk, the package
 //! pointed at `localhost` instead of `127.0.0.1`, and small log queries.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
 use crate::archives::{Tar, flat_tar};
 use crate::support::*;
 use server_fixture::{Fixture, Host, Options, RequestRecord};

@@ -3,8 +3,6 @@
 //! environment, package.json writers, release publishing and assertions on
 //! what the cache and the package hold.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
 use serde_json::{Value, json};
 use server_fixture::{Fixture, Host, RequestRecord};
 use std::ffi::OsStr;
