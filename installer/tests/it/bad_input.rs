@@ -6,8 +6,6 @@ use crate::support::*;
 use serde_json::json;
 use server_fixture::Fault;
 
-const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
-
 #[test]
 fn hash_mismatch_exits_6_and_installs_nothing() {
     let world = World::new();
@@ -55,7 +53,7 @@ fn missing_pinned_hash_exits_3_and_names_postbin_pin() {
              republish. User: ask the publisher, or set HELLO_BINARY_PATH to an executable you trust."
         ));
     world.assert_nothing_installed();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -128,7 +126,7 @@ fn assert_config_error(section: serde_json::Value, field: &str) {
         .assert_exit(exit::CONFIG)
         .assert_stderr_has(&[&format!("`{field}`")]);
     world.assert_nothing_installed();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]

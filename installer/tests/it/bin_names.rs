@@ -29,7 +29,7 @@ fn refused(world: &World, field: &str) -> Run {
     let run = world.install();
     run.assert_exit(exit::CONFIG)
         .assert_stderr_has(&[&format!("`{field}`")]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     world.assert_nothing_installed();
     run
 }
@@ -135,7 +135,7 @@ fn a_launcher_path_outside_the_package_is_never_written() {
         run.assert_exit(exit::CONFIG)
             .assert_stderr_has(&["`bin.hello`", "inside the package"]);
         assert_eq!(std::fs::read(&victim).unwrap(), launcher, "{path}");
-        assert!(world.requests().is_empty(), "{:#?}", world.requests());
+        world.assert_no_requests();
         world.assert_nothing_installed();
     }
 }

@@ -192,7 +192,7 @@ fn verify_removes_a_flipped_tree_byte_and_a_truncated_archive_then_installs_repa
         world.install_pkg(pkg).assert_ok();
         assert_runs(&placed(pkg, "hello"));
     }
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -460,7 +460,7 @@ fn import_of_an_indexed_mirror_tree_stores_every_file_by_its_hash() {
         )
         .assert_ok();
     assert_runs(&placed(&pkg, "hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     // Unpacking recorded what the archive is.
     let listed = cache_cmd(&world, &["list"]);
     let line = listed

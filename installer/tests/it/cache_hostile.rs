@@ -101,7 +101,7 @@ fn a_read_only_cache_serves_its_entries_and_misses_go_to_a_temp_cache() {
     );
     run.assert_ok();
     assert_runs(&placed(&hit, "hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     // Nothing went through a temp cache, so there is nothing to warn about.
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 
@@ -212,11 +212,7 @@ fn a_truncated_tree_file_is_detected_on_the_next_hit_and_replaced() {
     let world = World::new();
     let sha = publish_default(&world, &big_tar(8 << 10, 6));
     world.install().assert_ok();
-    let cached = world
-        .cache()
-        .join("v1/trees")
-        .join(&sha)
-        .join("files/hello");
+    let cached = world.tree_path(&sha, "files/hello");
     truncate_half(&cached);
     let pkg = copy_package(&world, "pkg-2");
     world.fixture.clear_requests();
@@ -224,5 +220,5 @@ fn a_truncated_tree_file_is_detected_on_the_next_hit_and_replaced() {
     world.install_pkg(&pkg).assert_ok();
     assert_runs(&placed(&pkg, "hello"));
     assert_eq!(std::fs::read(&cached).unwrap(), SCRIPT);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }

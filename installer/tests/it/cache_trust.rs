@@ -169,7 +169,7 @@ fn cache_trust_a_tree_sealed_by_another_key_is_rebuilt() {
     // ...but their tree copied into our cache is not.
     let ours = world.cache();
     std::fs::create_dir_all(ours.join("v1/trees")).unwrap();
-    copy_dir(&tree_dir(&theirs, &sha), &tree_dir(&ours, &sha));
+    copy_tree(&tree_dir(&theirs, &sha), &tree_dir(&ours, &sha));
     let offline = [("POSTBIN_OFFLINE", "1")];
     let pkg = copy_package(&world, "pkg-ours");
     install_in(&world, &pkg, &offline).assert_exit(exit::OFFLINE_MISS);
@@ -181,7 +181,7 @@ fn cache_trust_a_tree_sealed_by_another_key_is_rebuilt() {
         ours.join("v1/archives").join(&sha),
     )
     .unwrap();
-    copy_dir(&tree_dir(&theirs, &sha), &tree_dir(&ours, &sha));
+    copy_tree(&tree_dir(&theirs, &sha), &tree_dir(&ours, &sha));
     install_in(&world, &pkg, &offline).assert_ok();
     assert_placed(&pkg, SCRIPT);
     assert_cache_consistent(&ours);
@@ -195,7 +195,7 @@ fn cache_trust_a_cache_carried_to_another_home_installs_offline_from_its_archive
     let seal = std::fs::read_to_string(tree_dir(&world.cache(), &sha).join("seal")).unwrap();
 
     let carried = world.base().join("carried");
-    copy_dir(&world.cache(), &carried);
+    copy_tree(&world.cache(), &carried);
     let elsewhere = other_home(&world, "home-elsewhere", &carried);
     let mut env = borrow(&elsewhere);
     env.push(("POSTBIN_OFFLINE", "1"));
@@ -373,19 +373,6 @@ fn cache_trust_a_current_package_still_sweeps_set_aside_executables() {
     world.install().assert_ok();
     assert!(!set_aside.exists(), "set-aside executable kept");
     assert_placed(&world.pkg(), SCRIPT);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(entry.file_name());
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
 }
 
 #[test]

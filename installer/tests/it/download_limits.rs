@@ -146,7 +146,7 @@ fn a_bad_size_in_package_json_is_a_config_error_naming_the_field() {
 }
 
 fn size_in_package(world: &World) -> Option<u64> {
-    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
+    let text = world.package_text();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     json["postbin"]["targets"][TARGET]["size"].as_u64()
 }

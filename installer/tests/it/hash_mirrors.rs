@@ -3,7 +3,6 @@
 //! whatever its path layout; `prefill --out --layout sha256` writes one.
 
 use crate::net_servers::Nginx;
-use crate::net_support::{ASSET, published};
 use crate::support::*;
 use serde_json::json;
 
@@ -84,7 +83,7 @@ fn a_file_template_finds_the_asset_by_its_name_in_a_flat_directory() {
         .install_env(&[("POSTBIN_MIRROR", &mirror)])
         .assert_ok();
     assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 /// A target with no pinned hash cannot be found by hash: with only `{sha256}`
@@ -104,7 +103,7 @@ fn an_unpinned_target_with_only_hash_mirrors_exits_3_saying_to_pin() {
          POSTBIN_MIRROR) names files by {{sha256}}, and {ASSET} has no pinned sha256; pin it \
          (`postbin pin`), or add a mirror that keeps the release's paths after them"
     ));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]

@@ -145,7 +145,7 @@ fn only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions() {
             "HELLO_BINARY_PATH",
         ]);
     world.assert_nothing_installed();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn a_bad_glibc_value_exits_3_naming_the_field() {
             .assert_exit(exit::CONFIG)
             .assert_stderr_has(&[&format!("`postbin.targets.{target}.glibc`"), hint]);
         world.assert_nothing_installed();
-        assert!(world.requests().is_empty(), "{:#?}", world.requests());
+        world.assert_no_requests();
     }
 }
 

@@ -18,11 +18,6 @@ fn case(dir: &'static str, input: Input) -> Case {
     }
 }
 
-fn package_json(world: &World) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-        .unwrap()
-}
-
 fn run(world: &World, args: &[&str]) -> Run {
     let env = corpus_env(world);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -40,11 +35,11 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
         ),
     ));
     init.assert_ok();
-    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
+    let text = world.package_text();
     assert!(!text.contains("\"/marvai"), "{text}");
     // The names of goreleaser's default template, under metadata.json's
     // tag (this snapshot build's `v0.0.0`, not a `v<version>` guessed).
-    let v = package_json(&world);
+    let v = world.package_json();
     let url = v["postbin"]["targets"]["x86_64-unknown-linux-musl"]["url"]
         .as_str()
         .or(v["postbin"]["url"].as_str())
@@ -76,7 +71,7 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
     std::fs::create_dir_all(&installed).unwrap();
     std::fs::write(installed.join("package.json"), "{}").unwrap();
     // Without its prepack script, init writes package.json again.
-    let mut v = package_json(&world);
+    let mut v = world.package_json();
     v["scripts"].as_object_mut().unwrap().remove("prepack");
     write_json(&world.pkg().join("package.json"), &v);
     let again = run(&world, &["init", "--package", &pkg]);
@@ -115,7 +110,7 @@ fn check_fails_where_an_install_would() {
 fn a_registry_cargo_dist_package_is_migrated_in_key_order() {
     let (world, init) = set_up(&case("npm-axodotdev-oranda-0.6.5", Input::NpmPackage(None)));
     init.assert_ok();
-    let v = package_json(&world);
+    let v = world.package_json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     let original: Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -160,7 +155,7 @@ fn glibc_minimum_of_a_cargo_dist_package_is_kept() {
         Input::NpmPackage(None),
     ));
     init.assert_ok();
-    let v = package_json(&world);
+    let v = world.package_json();
     assert_eq!(
         v["postbin"]["targets"]["x86_64-unknown-linux-gnu"]["glibc"],
         "2.31"
@@ -178,7 +173,7 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
         ),
     ));
     init.assert_ok();
-    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
+    let text = world.package_text();
     assert!(!text.contains("axolotlsay-js"), "{text}");
 
     let (world, other) = set_up(&case(
@@ -198,7 +193,7 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
     let from = path_str(&world.base().join("input/dist-manifest.json"));
     let args = ["init", "--package", &pkg, "--from", &from, "--app"];
     run(&world, &[&args[..], &["axolotlsay-js"]].concat()).assert_ok();
-    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
+    let text = world.package_text();
     assert!(text.contains("axolotlsay-js-"), "{text}");
     run(&world, &[&args[..], &["nope"]].concat())
         .assert_exit(2)
@@ -213,7 +208,7 @@ fn tags_and_hosts_are_read_from_the_manifest() {
         from("dist-manifest.json", "axolotlsay", ""),
     ));
     init.assert_ok();
-    let url = package_json(&world)["postbin"]["url"].clone();
+    let url = world.package_json()["postbin"]["url"].clone();
     assert_eq!(
         url,
         "https://github.com/axodotdev/axolotlsay/releases/download/v{version}/axolotlsay-{target}.{format}"
@@ -241,7 +236,7 @@ fn tags_and_hosts_are_read_from_the_manifest() {
     let pkg = path_str(&world.pkg());
     let from = path_str(&dir.join("dist-manifest.json"));
     run(&world, &["init", "--package", &pkg, "--from", &from]).assert_ok();
-    let url = package_json(&world)["postbin"]["url"].clone();
+    let url = world.package_json()["postbin"]["url"].clone();
     assert_eq!(
         url,
         "https://github.com/acme/hello/releases/download/{version}/hello-{target}.{format}"
@@ -287,7 +282,7 @@ fn a_hash_the_manifest_states_is_not_fetched_again() {
         init.stdout
     );
     assert_eq!(
-        package_json(&world)["postbin"]["targets"][TARGET]["sha256"],
+        world.package_json()["postbin"]["targets"][TARGET]["sha256"],
         sha256(&bytes)
     );
 }

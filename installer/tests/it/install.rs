@@ -6,16 +6,7 @@ use crate::support::*;
 use serde_json::json;
 use server_fixture::Host;
 
-const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
-
 /// A world with the flat tar.gz published and the package pointing at it.
-fn published() -> (World, String) {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
-    (world, sha)
-}
-
 #[test]
 fn cold_install_places_a_runnable_executable_and_which_prints_its_path() {
     let (world, sha) = published();
@@ -54,7 +45,7 @@ fn second_install_of_the_same_package_makes_no_request() {
     world.fixture.clear_requests();
 
     world.install().assert_ok();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_runs(&world.placed("hello"));
 }
 
@@ -64,11 +55,9 @@ fn fresh_package_with_a_warm_cache_makes_no_request() {
     world.install().assert_ok();
     world.fixture.clear_requests();
 
-    let other = world.base().join("pkg2");
-    std::fs::create_dir_all(&other).unwrap();
-    std::fs::copy(world.pkg().join("package.json"), other.join("package.json")).unwrap();
+    let other = copy_package(&world, "pkg2");
     world.install_pkg(&other).assert_ok();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_runs(&placed(&other, "hello"));
 }
 
@@ -172,11 +161,7 @@ fn corrupt(path: &std::path::Path) {
 fn corrupted_cache_tree_is_detected_and_unpacked_again() {
     let (world, sha) = published();
     world.install().assert_ok();
-    let cached = world
-        .cache()
-        .join("v1/trees")
-        .join(&sha)
-        .join("files/hello");
+    let cached = world.tree_path(&sha, "files/hello");
     corrupt(&cached);
     assert_ne!(std::fs::read(&cached).unwrap(), SCRIPT);
     std::fs::remove_dir_all(world.pkg().join(".postbin")).unwrap();
@@ -196,11 +181,7 @@ fn a_cached_executable_removed_before_the_copy_is_unpacked_again() {
     let (world, sha) = published();
     world.install().assert_ok();
     let requests = world.requests().len();
-    let cached = world
-        .cache()
-        .join("v1/trees")
-        .join(&sha)
-        .join("files/hello");
+    let cached = world.tree_path(&sha, "files/hello");
     std::fs::remove_file(&cached).unwrap();
     std::fs::remove_dir_all(world.pkg().join(".postbin")).unwrap();
 
@@ -250,7 +231,7 @@ fn tampered_placed_executable_is_replaced_from_the_cache() {
 
     world.install().assert_ok();
     assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 /// A published tree whose listing.json is unreadable (disk corruption, a
@@ -260,11 +241,7 @@ fn tampered_placed_executable_is_replaced_from_the_cache() {
 fn unreadable_cache_listing_is_rebuilt() {
     let (world, sha) = published();
     world.install().assert_ok();
-    let listing = world
-        .cache()
-        .join("v1/trees")
-        .join(&sha)
-        .join("listing.json");
+    let listing = world.tree_path(&sha, "listing.json");
     std::fs::write(&listing, b"{ truncated").unwrap();
     std::fs::remove_dir_all(world.pkg().join(".postbin")).unwrap();
 
@@ -287,7 +264,7 @@ fn binary_path_override_downloads_nothing() {
     let env = [("HELLO_BINARY_PATH", own.as_str())];
 
     world.install_env(&env).assert_ok();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_nothing_cached(&world.cache());
     assert_nothing_linked(&world.pkg());
     let which = world.postbin_env(&["which", "--package", &pkg], &env);

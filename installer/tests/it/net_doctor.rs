@@ -83,7 +83,7 @@ fn the_report_names_every_setting_with_its_origin_and_prints_no_secret() {
     }
     // Read only: the report created no cache.
     assert!(!world.cache().join("v1").exists());
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -135,7 +135,7 @@ fn an_unsupported_platform_is_reported_with_its_exit_code() {
 fn check_heads_every_source_and_exits_0_when_all_answer() {
     let (world, _) = published();
     let mirror = world.base().join("mirror");
-    crate::net_servers::copy_tree(&world.root(), &mirror);
+    copy_tree(&world.root(), &mirror);
     let mirrors = format!("{},file://{}", world.fixture.base_url(), path_str(&mirror));
 
     let run = doctor(&world, &["--check"], &[("POSTBIN_MIRROR", &mirrors)]);

@@ -5,7 +5,7 @@
 
 use crate::net_support::*;
 use crate::support::*;
-use server_fixture::{Fault, Host};
+use server_fixture::{Fault, Host, RequestRecord};
 
 fn path() -> String {
     World::asset_path(ASSET)
@@ -30,9 +30,9 @@ fn a_429_with_retry_after_is_waited_out_and_the_install_succeeds() {
     );
 }
 
-#[test]
-fn a_reset_mid_body_is_resumed_with_range() {
-    let (world, _) = published_with(&big_archive());
+/// Resets the body after 300 000 bytes once, installs with two retries and
+/// checks the executable runs; the two objects-host requests for ASSET.
+fn install_through_one_reset(world: &World) -> Vec<RequestRecord> {
     world.fixture.set_fault(
         &path(),
         Fault::ResetMidBody {
@@ -40,14 +40,20 @@ fn a_reset_mid_body_is_resumed_with_range() {
         },
         Some(1),
     );
-
     world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
     assert_runs(&world.placed("hello"));
-    let objects: Vec<_> = asset_requests(&world)
+    let objects: Vec<_> = asset_requests(world)
         .into_iter()
         .filter(|r| r.host == Host::Objects)
         .collect();
     assert_eq!(objects.len(), 2, "{objects:#?}");
+    objects
+}
+
+#[test]
+fn a_reset_mid_body_is_resumed_with_range() {
+    let (world, _) = published_with(&big_archive());
+    let objects = install_through_one_reset(&world);
     assert_eq!(objects[0].range, None);
     let range = objects[1]
         .range
@@ -66,21 +72,7 @@ fn a_reset_mid_body_is_resumed_with_range() {
 fn a_reset_on_a_server_without_ranges_restarts_from_zero() {
     let (world, _) = published_with(&big_archive());
     world.fixture.set_fault(&path(), Fault::NoRange, None);
-    world.fixture.set_fault(
-        &path(),
-        Fault::ResetMidBody {
-            after_bytes: 300_000,
-        },
-        Some(1),
-    );
-
-    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
-    assert_runs(&world.placed("hello"));
-    let objects: Vec<_> = asset_requests(&world)
-        .into_iter()
-        .filter(|r| r.host == Host::Objects)
-        .collect();
-    assert_eq!(objects.len(), 2, "{objects:#?}");
+    let objects = install_through_one_reset(&world);
     // It asked to resume, got the whole body with 200, and started over.
     assert!(objects[1].range.is_some(), "{objects:#?}");
     assert_eq!(objects[1].status, 200);

@@ -3,8 +3,7 @@
 //! variable, generic variable, `npm_config_*`, project then user `.npmrc`),
 //! and `${VAR}` expansion in `.npmrc`.
 
-use crate::net_servers::{copy_tree, free_port};
-use crate::net_support::*;
+use crate::net_servers::free_port;
 use crate::support::*;
 use server_fixture::Host;
 use std::path::{Path, PathBuf};
@@ -55,7 +54,7 @@ fn a_file_mirror_needs_no_server() {
         .install_env(&[("POSTBIN_MIRROR", &file_url(&mirror))])
         .assert_ok();
     assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -154,7 +153,7 @@ fn the_most_specific_mirror_setting_wins() {
             doctor.stdout
         );
     }
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -177,7 +176,7 @@ fn npmrc_values_expand_environment_variables() {
         ])
         .assert_ok();
     assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]

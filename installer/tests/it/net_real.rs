@@ -8,7 +8,7 @@
 //! `POSTBIN_TEST_PROXY_LOOPBACK=1` to send the fixture's traffic through the
 //! proxy.
 
-use crate::net_servers::{Nginx, Tinyproxy, copy_tree, free_port};
+use crate::net_servers::{Nginx, Tinyproxy, free_port};
 use crate::net_support::*;
 use crate::support::*;
 use server_fixture::{Fixture, Host};
@@ -120,7 +120,7 @@ fn proxy_credentials_work_and_are_never_printed() {
         ),
         "USER:PASSWORD",
     ]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 
     // Wrong credentials: refused, and the wrong password is not echoed.
     let run = install(&proxy.url(Some("pbuser:wr0ng-pw")));
@@ -146,7 +146,7 @@ fn a_proxy_that_is_down_exits_5_and_names_it_redacted() {
     run.assert_exit(exit::NETWORK)
         .assert_stderr_has(&[&format!("proxy http://***@127.0.0.1:{port}"), "NO_PROXY"]);
     assert_not_printed(&run, "s3cr3t-pw");
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     world.assert_nothing_installed();
 }
 
@@ -166,7 +166,7 @@ fn a_real_nginx_serves_a_mirror_tree() {
     let line = format!("GET {} 200", World::asset_path(ASSET));
     let log = nginx.access_log_with(&line);
     assert!(log.contains(&line), "{log}");
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]

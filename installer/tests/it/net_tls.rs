@@ -19,7 +19,7 @@ fn an_unknown_ca_fails_with_exit_5_and_says_which_setting_to_use() {
         .assert_exit(exit::NETWORK)
         .assert_stderr_has(&["TLS", "POSTBIN_CA_FILE", "NODE_EXTRA_CA_CERTS"]);
     // A certificate problem is not retried: it would fail the same way.
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     world.assert_nothing_installed();
 }
 

@@ -4,7 +4,6 @@
 //! path), with the credentials npm would send, to that registry only;
 //! integrity-checked before it is read; from npm's own cache when there.
 
-use crate::net_support::{ASSET, published};
 use crate::support::*;
 use postbin::npm::integrity::Sha512Integrity;
 use serde_json::Value;
@@ -35,9 +34,7 @@ fn pack_and_serve(world: &World) -> Packed {
         .postbin(&["pack-targets", "--package", &pkg, "--out", &path_str(&out)])
         .assert_ok();
     let tgz = out.join(format!("{}-1.0.0.tgz", wrapper()));
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-            .unwrap();
+    let json: Value = world.package_json();
     let integrity = json["postbin"]["targets"][TARGET]["integrity"]
         .as_str()
         .unwrap()
@@ -244,9 +241,7 @@ fn packing_twice_gives_the_same_tarball_and_pin_drops_a_stale_integrity() {
     world
         .postbin(&["pin", "--package", &pkg, "--download"])
         .assert_ok();
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-            .unwrap();
+    let json: Value = world.package_json();
     assert!(
         json["postbin"]["targets"][TARGET]
             .get("integrity")

@@ -41,13 +41,6 @@ fn offline_install(world: &World, pkg: &Path, env: &[(&str, &str)]) -> Run {
     world.postbin_env(&["install", "--package", &p, "--target", TARGET], &all)
 }
 
-fn published() -> (World, String) {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
-    (world, sha)
-}
-
 #[test]
 fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_network() {
     let (world, sha) = published();
@@ -76,7 +69,7 @@ fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_netw
         "{}",
         again.stdout
     );
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 
     for env in [("POSTBIN_OFFLINE", "1"), ("npm_config_offline", "true")] {
         let other = copy_package(&world, &format!("pkg-{}", env.0));
@@ -86,7 +79,7 @@ fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_netw
             .assert_ok();
         assert_runs(&placed(&other, "hello"));
     }
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -97,25 +90,17 @@ fn npmrc_offline_true_is_honoured_with_no_request() {
         .install()
         .assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&["postbin prefill", "POSTBIN_MIRROR", "cache import"]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     world.assert_nothing_installed();
 }
 
 #[test]
 fn offline_flag_miss_exits_9_with_zero_requests_on_either_host() {
     let (world, _) = published();
-    let pkg = path_str(&world.pkg());
     world
-        .postbin(&[
-            "install",
-            "--package",
-            &pkg,
-            "--target",
-            TARGET,
-            "--offline",
-        ])
+        .install_with(&["--offline"])
         .assert_exit(exit::OFFLINE_MISS);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     world.assert_nothing_installed();
 }
 
@@ -336,7 +321,7 @@ fn prefill_out_writes_the_mirror_layout_which_an_offline_install_uses() {
     let mirror = format!("file://{}", path_str(&out));
     offline_install(&world, &world.pkg(), &[("POSTBIN_MIRROR", &mirror)]).assert_ok();
     assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -363,7 +348,7 @@ fn prefill_out_copies_from_a_warm_cache_without_downloading() {
         sha256(&std::fs::read(out.join(RELEASE_DIR).join(ASSET)).unwrap()),
         sha
     );
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -398,7 +383,7 @@ fn cache_import_of_a_prefill_tree_serves_offline_installs() {
     let pkg = copy_package(&world, "airgapped-pkg");
     offline_install(&world, &pkg, &env).assert_ok();
     assert_runs(&placed(&pkg, "hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_cache_consistent(&target_cache);
 }
 
@@ -420,7 +405,7 @@ fn offline_prefill_from_a_file_mirror_fills_the_cache() {
     );
     run.assert_ok();
     assert!(world.cache().join("v1/trees").join(&sha).is_dir());
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -436,7 +421,7 @@ fn offline_prefill_without_a_mirror_fails_with_exit_9_and_no_request() {
         ])
         .assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&["failed: hello 1.0.0"]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_nothing_cached(&world.cache());
 }
 
@@ -450,7 +435,7 @@ fn offline_with_a_file_mirror_lacking_the_asset_exits_9_and_opens_no_socket() {
     // An offline miss, whether the cache or the local mirror lacks it.
     run.assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&[&path_str(&empty), "prefill"]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     world.assert_nothing_installed();
 }
 
@@ -498,5 +483,5 @@ fn prefill_out_carries_the_checksums_file_of_an_unpinned_target() {
         .assert_ok()
         .assert_stderr_has(&["pins no sha256"]);
     assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }

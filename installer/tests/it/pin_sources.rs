@@ -3,7 +3,7 @@
 //! and `--download` pinning only archives that hold the declared bins.
 
 use crate::archives::{Zip, nested_tar};
-use crate::net_servers::{copy_tree, free_port};
+use crate::net_servers::free_port;
 use crate::support::*;
 use serde_json::{Value, json};
 use server_fixture::Fixture;
@@ -72,7 +72,7 @@ fn served(world: &World, name: &str, text: &str) -> String {
 }
 
 fn package_json(world: &World) -> String {
-    std::fs::read_to_string(world.pkg().join("package.json")).unwrap()
+    world.package_text()
 }
 
 fn pinned(world: &World, target: &str) -> Option<String> {
@@ -328,7 +328,7 @@ fn a_checksums_url_goes_through_the_mirror() {
         &[("POSTBIN_MIRROR", &mirror.base_url())],
     );
     assert_both_pinned(&world, &run, &linux, &windows, &origin_url);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     let paths: Vec<String> = mirror.requests().into_iter().map(|r| r.path).collect();
     assert!(
         paths.contains(&format!("/{RELEASE_DIR}/SHA256SUMS")),

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
 const HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The tool's own checkout, outside any node_modules, set up by `init`,
@@ -77,7 +76,7 @@ fn the_checkouts_own_npm_install_does_nothing_at_all() {
          repository?); its launchers run the tool from the postbin cache",
         repo.display()
     ));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_untouched(&repo);
     assert_nothing_cached(&world.cache());
 }

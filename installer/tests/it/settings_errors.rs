@@ -4,7 +4,7 @@
 //! such setting and still reports the rest.
 
 use crate::archives::flat_tar;
-use crate::net_support::{published, to_https};
+use crate::net_support::to_https;
 use crate::support::*;
 
 #[test]

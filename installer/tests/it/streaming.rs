@@ -6,8 +6,7 @@
 //! (POSTBIN_TEST_INSTALLER) is a release build without that log, and is
 //! checked on outcomes only.
 
-use crate::archives::Tar;
-use crate::net_support::ASSET;
+use crate::archives::big_tar;
 use crate::support::*;
 use serde_json::Value;
 use server_fixture::Fault;
@@ -18,19 +17,7 @@ const CHUNK: u64 = 1 << 20;
 /// A tar.gz of a bit over 3 MiB (four chunks): `hello` plus incompressible
 /// filler.
 fn archive() -> Vec<u8> {
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let filler: Vec<u8> = (0..3 * CHUNK + 100_000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    Tar::new()
-        .file("hello", 0o755, SCRIPT)
-        .file("filler.bin", 0o644, &filler)
-        .gz()
+    big_tar((3 * CHUNK + 100_000) as usize, 2)
 }
 
 /// A world with the archive published and pinned by `pin --download`,
@@ -46,9 +33,7 @@ fn pinned_with_chunks() -> (World, Vec<u8>, Vec<String>) {
     world
         .postbin(&["pin", "--package", &pkg, "--download"])
         .assert_ok();
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-            .unwrap();
+    let json: Value = world.package_json();
     let chunks = &json["postbin"]["targets"][TARGET]["chunks"];
     assert_eq!(chunks["file"], format!("postbin-chunks/{TARGET}"), "{json}");
     let text = std::fs::read_to_string(world.pkg().join(chunks["file"].as_str().unwrap())).unwrap();

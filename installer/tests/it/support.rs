@@ -3,6 +3,7 @@
 //! environment, package.json writers, release publishing and assertions on
 //! what the cache and the package hold.
 
+use crate::archives::flat_tar;
 use serde_json::{Value, json};
 use server_fixture::{Fixture, Host, RequestRecord};
 use std::ffi::OsStr;
@@ -19,6 +20,8 @@ pub const RELEASE_DIR: &str = "acme/hello/releases/download/v1.0.0";
 /// The executable inside the archives: runs anywhere with a /bin/sh.
 pub const SCRIPT: &[u8] = b"#!/bin/sh\necho hello from postbin\n";
 pub const SCRIPT_OUTPUT: &str = "hello from postbin";
+/// The asset of the default package: its archive for TARGET.
+pub const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
 
 /// Everything one test needs, all under one temp dir that is removed on drop:
 /// `releases/` (the fixture root), `cache/`, `home/`, `pkg/`, inside its
@@ -140,6 +143,13 @@ impl World {
         self.postbin_env(&["install", "--package", &pkg, "--target", TARGET], env)
     }
 
+    /// `postbin install --package pkg --target TARGET EXTRA...`.
+    pub fn install_with(&self, extra: &[&str]) -> Run {
+        let pkg = path_str(&self.pkg());
+        let args = [&["install", "--package", &pkg, "--target", TARGET], extra].concat();
+        self.postbin(&args)
+    }
+
     /// `postbin install` for another package dir, same cache.
     pub fn install_pkg(&self, pkg: &Path) -> Run {
         let pkg = path_str(pkg);
@@ -148,6 +158,28 @@ impl World {
 
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.fixture.requests()
+    }
+
+    /// Asserts the fixture has logged no request (since the last clear).
+    #[track_caller]
+    pub fn assert_no_requests(&self) {
+        let requests = self.requests();
+        assert!(requests.is_empty(), "{requests:#?}");
+    }
+
+    /// The default package's package.json, as text.
+    pub fn package_text(&self) -> String {
+        std::fs::read_to_string(self.pkg().join("package.json")).unwrap()
+    }
+
+    /// The default package's package.json, parsed.
+    pub fn package_json(&self) -> Value {
+        serde_json::from_str(&self.package_text()).unwrap()
+    }
+
+    /// `rel` inside the cached tree of the archive `sha`.
+    pub fn tree_path(&self, sha: &str, rel: &str) -> PathBuf {
+        self.cache().join("v1/trees").join(sha).join(rel)
     }
 
     /// Where the default package's executable `file_name` is placed.
@@ -338,6 +370,33 @@ pub fn sha256(bytes: &[u8]) -> String {
     postbin::hash::hash_bytes(bytes).hex()
 }
 
+/// Publishes `archive` as ASSET and writes the default package for it.
+pub fn publish_default(world: &World, archive: &[u8]) -> String {
+    let sha = world.publish(ASSET, archive);
+    world.package(world.section("tar.gz", &sha));
+    sha
+}
+
+/// A world with `bytes` published as ASSET and the package pinned to them.
+pub fn published_with(bytes: &[u8]) -> (World, String) {
+    let world = World::new();
+    let sha = publish_default(&world, bytes);
+    (world, sha)
+}
+
+/// The small flat archive, published and pinned.
+pub fn published() -> (World, String) {
+    published_with(&flat_tar().gz())
+}
+
+/// A fresh package dir `<base>/<name>` with the default package's package.json.
+pub fn copy_package(world: &World, name: &str) -> PathBuf {
+    let dir = world.base().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(world.pkg().join("package.json"), dir.join("package.json")).unwrap();
+    dir
+}
+
 /// Writes `dir/package.json` with `name` "hello", version "1.0.0", `bin`
 /// `{"hello": "bin/hello"}` and this `postbin` section.
 pub fn package(dir: &Path, section: Value) {
@@ -382,6 +441,21 @@ pub fn list(dir: &Path) -> Vec<PathBuf> {
     match std::fs::read_dir(dir) {
         Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
         Err(_) => Vec::new(),
+    }
+}
+
+/// Copies the directory tree `from` into `to` (created): its directories
+/// and regular files; links and anything else are left out.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
     }
 }
 
