@@ -24,9 +24,7 @@ fn wrong_bytes_from_the_server_exit_6_and_install_nothing() {
     let world = World::new();
     let sha = world.publish(ASSET, &flat_tar().gz());
     world.package(world.section("tar.gz", &sha));
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::WrongBytes, None);
+    world.fault_asset(Fault::WrongBytes, None);
 
     world
         .install()

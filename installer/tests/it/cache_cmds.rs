@@ -452,13 +452,7 @@ fn import_of_an_indexed_mirror_tree_stores_every_file_by_its_hash() {
 
     // Offline, the install finds the imported archive and unpacks it.
     world.fixture.clear_requests();
-    let p = path_str(&pkg);
-    world
-        .postbin_env(
-            &["install", "--package", &p, "--target", TARGET],
-            &[("POSTBIN_OFFLINE", "1")],
-        )
-        .assert_ok();
+    install_in(&world, &pkg, &[("POSTBIN_OFFLINE", "1")]).assert_ok();
     assert_runs(&placed(&pkg, "hello"));
     world.assert_no_requests();
     // Unpacking recorded what the archive is.

@@ -94,11 +94,7 @@ fn a_read_only_cache_serves_its_entries_and_misses_go_to_a_temp_cache() {
 
     // A hit: served from the read-only cache, no request.
     let hit = copy_package(&world, "pkg-hit");
-    let p = path_str(&hit);
-    let run = world.postbin_env(
-        &["install", "--package", &p, "--target", TARGET],
-        &[("TMPDIR", &t)],
-    );
+    let run = install_in(&world, &hit, &[("TMPDIR", &t)]);
     run.assert_ok();
     assert_runs(&placed(&hit, "hello"));
     world.assert_no_requests();
@@ -115,11 +111,7 @@ fn a_read_only_cache_serves_its_entries_and_misses_go_to_a_temp_cache() {
             "targets": { TARGET: { "sha256": other } }
         }),
     );
-    let p = path_str(&miss);
-    let run = world.postbin_env(
-        &["install", "--package", &p, "--target", TARGET],
-        &[("TMPDIR", &t)],
-    );
+    let run = install_in(&world, &miss, &[("TMPDIR", &t)]);
     run.assert_ok();
     assert_runs(&placed(&miss, "hello"));
     assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
@@ -197,13 +189,7 @@ fn a_truncated_cached_archive_is_detected_on_the_next_hit_and_replaced() {
     truncate_half(&v1.join("archives").join(&sha));
     std::fs::remove_dir_all(v1.join("trees").join(&sha)).unwrap();
     let pkg = copy_package(&world, "pkg-3");
-    let p = path_str(&pkg);
-    world
-        .postbin_env(
-            &["install", "--package", &p, "--target", TARGET],
-            &[("POSTBIN_OFFLINE", "1")],
-        )
-        .assert_exit(exit::OFFLINE_MISS);
+    install_in(&world, &pkg, &[("POSTBIN_OFFLINE", "1")]).assert_exit(exit::OFFLINE_MISS);
     assert_nothing_linked(&pkg);
 }
 

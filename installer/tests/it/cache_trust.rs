@@ -13,12 +13,6 @@ use std::time::{Duration, Instant};
 
 const EVIL: &[u8] = b"#!/bin/sh\necho tampered\n";
 
-/// `postbin install` of `pkg` with the test's environment plus `env`.
-fn install_in(world: &World, pkg: &Path, env: &[(&str, &str)]) -> Run {
-    let pkg = path_str(pkg);
-    world.postbin_env(&["install", "--package", &pkg, "--target", TARGET], env)
-}
-
 /// A second user: own HOME and config dir (so own key), `cache` as cache.
 fn other_home(world: &World, name: &str, cache: &Path) -> Vec<(String, String)> {
     let home = world.base().join(name);

@@ -91,9 +91,7 @@ fn an_unpinned_size_is_capped_by_postbin_max_download_size_exit_5() {
 fn an_endless_body_is_stopped_at_the_cap_or_the_pinned_size() {
     let archive = crate::archives::flat_tar().gz();
     let (world, sha) = published_with(&archive);
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Endless, None);
+    world.fault_asset(Fault::Endless, None);
     let mut child = spawn_install(&world, &world.pkg(), &[("POSTBIN_MAX_DOWNLOAD_SIZE", "4M")]);
     let run = crate::cache_support::wait_bounded(&mut child, Duration::from_secs(60));
     run.assert_exit(5)
@@ -247,9 +245,7 @@ fn a_server_ignoring_range_restarts_the_kept_partial() {
     let archive = big_archive();
     let (world, sha) = published_with(&archive);
     let kept = kill_mid_download(&world, &sha);
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::NoRange, None);
+    world.fault_asset(Fault::NoRange, None);
 
     world.install().assert_ok();
     assert_runs(&world.placed("hello"));

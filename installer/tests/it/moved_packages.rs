@@ -239,11 +239,8 @@ fn executables_run_the_moment_they_appear_during_concurrent_installs() {
                                 }
                                 busy
                             });
-                            let pkg_arg = path_str(pkg);
-                            let run = world.postbin_env(
-                                &["install", "--package", &pkg_arg, "--target", TARGET],
-                                &[("POSTBIN_CACHE_DIR", &path_str(cache))],
-                            );
+                            let run =
+                                install_in(&world, pkg, &[("POSTBIN_CACHE_DIR", &path_str(cache))]);
                             done.store(true, Ordering::Release);
                             run.assert_ok();
                             watcher.join().unwrap()

@@ -155,9 +155,7 @@ fn check_heads_every_source_and_exits_0_when_all_answer() {
 #[test]
 fn check_exits_5_when_a_source_fails() {
     let (world, _) = published();
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Status(404), None);
+    world.fault_asset(Fault::Status(404), None);
 
     let run = doctor(&world, &["--check"], &[]);
     run.assert_exit(exit::NETWORK);

@@ -195,16 +195,8 @@ fn a_pull_through_cache_keeps_serving_after_the_origin_is_gone() {
     std::fs::create_dir_all(&empty).unwrap();
     world.fixture = Fixture::start(&empty).unwrap();
     std::fs::remove_dir_all(world.cache()).unwrap();
-    let fresh = world.base().join("pkg2");
-    std::fs::create_dir_all(&fresh).unwrap();
-    std::fs::copy(world.pkg().join("package.json"), fresh.join("package.json")).unwrap();
-    let fresh_str = path_str(&fresh);
-    world
-        .postbin_env(
-            &["install", "--package", &fresh_str, "--target", TARGET],
-            &mirror,
-        )
-        .assert_ok();
+    let fresh = copy_package(&world, "pkg2");
+    install_in(&world, &fresh, &mirror).assert_ok();
     assert_runs(&placed(&fresh, "hello"));
     let hit = format!("GET {asset} 200 cache=HIT");
     assert!(nginx.access_log_with(&hit).contains(&hit));

@@ -122,9 +122,7 @@ fn strict_ssl_false_works_with_a_warning_and_still_checks_the_hash() {
     // Unverified TLS, but the pinned hash still decides.
     let _ = std::fs::remove_dir_all(world.cache());
     let _ = std::fs::remove_dir_all(world.pkg().join(".postbin"));
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::WrongBytes, None);
+    world.fault_asset(Fault::WrongBytes, None);
     world
         .install_env(&env)
         .assert_exit(exit::INTEGRITY)

@@ -8,9 +8,7 @@ use server_fixture::{Fault, Host};
 #[test]
 fn a_503_is_retried_and_the_install_succeeds() {
     let (world, _) = published();
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Status(503), Some(1));
+    world.fault_asset(Fault::Status(503), Some(1));
 
     world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
     assert_runs(&world.placed("hello"));
@@ -26,9 +24,7 @@ fn a_503_is_retried_and_the_install_succeeds() {
 #[test]
 fn a_503_without_retries_exits_5_after_one_attempt() {
     let (world, _) = published();
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Status(503), None);
+    world.fault_asset(Fault::Status(503), None);
 
     world
         .install()
@@ -41,9 +37,7 @@ fn a_503_without_retries_exits_5_after_one_attempt() {
 #[test]
 fn a_redirect_loop_exits_5_after_a_bounded_number_of_hops() {
     let (world, _) = published();
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::RedirectLoop, None);
+    world.fault_asset(Fault::RedirectLoop, None);
 
     world
         .install()
@@ -72,13 +66,7 @@ fn offline_with_a_warm_cache_installs_a_fresh_package() {
     world.fixture.clear_requests();
 
     let other = copy_package(&world, "pkg2");
-    let pkg = path_str(&other);
-    world
-        .postbin_env(
-            &["install", "--package", &pkg, "--target", TARGET],
-            &[("POSTBIN_OFFLINE", "1")],
-        )
-        .assert_ok();
+    install_in(&world, &other, &[("POSTBIN_OFFLINE", "1")]).assert_ok();
     assert_runs(&placed(&other, "hello"));
     world.assert_no_requests();
 }

@@ -120,9 +120,7 @@ fn the_token_never_reaches_the_release_host() {
     let packed = pack_and_serve(&world);
     npmrc(&world, TOKEN);
     // The release host answers, but not with the asset.
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Status(404), None);
+    world.fault_asset(Fault::Status(404), None);
     world.install().assert_ok();
     assert_eq!(
         authorizations(&world, &World::asset_path(ASSET)),

@@ -73,10 +73,7 @@ fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_netw
 
     for env in [("POSTBIN_OFFLINE", "1"), ("npm_config_offline", "true")] {
         let other = copy_package(&world, &format!("pkg-{}", env.0));
-        let p = path_str(&other);
-        world
-            .postbin_env(&["install", "--package", &p, "--target", TARGET], &[env])
-            .assert_ok();
+        install_in(&world, &other, &[env]).assert_ok();
         assert_runs(&placed(&other, "hello"));
     }
     world.assert_no_requests();

@@ -5,7 +5,7 @@
 
 use crate::archives::flat_tar;
 use serde_json::{Value, json};
-use server_fixture::{Fixture, Host, RequestRecord};
+use server_fixture::{Fault, Fixture, Host, RequestRecord};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -152,8 +152,13 @@ impl World {
 
     /// `postbin install` for another package dir, same cache.
     pub fn install_pkg(&self, pkg: &Path) -> Run {
-        let pkg = path_str(pkg);
-        self.postbin(&["install", "--package", &pkg, "--target", TARGET])
+        install_in(self, pkg, &[])
+    }
+
+    /// Sets `fault` on the default asset (ASSET), for `times` requests or all.
+    pub fn fault_asset(&self, fault: Fault, times: Option<u32>) {
+        self.fixture
+            .set_fault(&World::asset_path(ASSET), fault, times);
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
@@ -204,6 +209,12 @@ impl World {
             "/tmp/{name} was created"
         );
     }
+}
+
+/// `postbin install` of `pkg` with the test's environment plus `env`.
+pub fn install_in(world: &World, pkg: &Path, env: &[(&str, &str)]) -> Run {
+    let pkg = path_str(pkg);
+    world.postbin_env(&["install", "--package", &pkg, "--target", TARGET], env)
 }
 
 pub fn path_str(p: &Path) -> String {
