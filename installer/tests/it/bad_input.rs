@@ -37,10 +37,7 @@ fn wrong_bytes_from_the_server_exit_6_and_install_nothing() {
 fn missing_pinned_hash_exits_3_and_names_postbin_pin() {
     let world = World::new();
     world.publish(ASSET, &flat_tar().gz());
-    world.package(json!({
-        "url": world.url_template(),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(false));
 
     world
         .install()
@@ -296,10 +293,7 @@ fn cache_dir_that_is_a_file_falls_back_and_names_postbin_cache_dir() {
 #[test]
 fn missing_pinned_hash_names_the_package_binary_path_variable() {
     let world = World::new();
-    world.package(json!({
-        "url": world.url_template(),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(false));
 
     world
         .install()

@@ -4,7 +4,6 @@
 
 use crate::net_servers::Nginx;
 use crate::support::*;
-use serde_json::json;
 
 fn file_url(dir: &std::path::Path) -> String {
     format!("file://{}", path_str(dir))
@@ -92,11 +91,7 @@ fn a_file_template_finds_the_asset_by_its_name_in_a_flat_directory() {
 fn an_unpinned_target_with_only_hash_mirrors_exits_3_saying_to_pin() {
     let world = World::new();
     world.publish(ASSET, &crate::archives::flat_tar().gz());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/{RELEASE_DIR}/SHA256SUMS", world.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(true));
     let run = world.install_env(&[("POSTBIN_MIRROR", "https://store.corp/sha256/{sha256}")]);
     run.assert_exit(exit::CONFIG).assert_stderr_line(&format!(
         "postbin: error: package.json: `postbin.url` cannot be fetched: every mirror (env \

@@ -18,6 +18,13 @@ fn case(dir: &'static str, input: Input) -> Case {
     }
 }
 
+/// `set_up` of the case, asserting `init` succeeded; the world and its run.
+fn set_up_ok(dir: &'static str, input: Input) -> (World, Run) {
+    let (world, init) = set_up(&case(dir, input));
+    init.assert_ok();
+    (world, init)
+}
+
 fn run(world: &World, args: &[&str]) -> Run {
     let env = corpus_env(world);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -26,15 +33,14 @@ fn run(world: &World, args: &[&str]) -> Run {
 
 #[test]
 fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
-    let (world, init) = set_up(&case(
+    let (world, init) = set_up_ok(
         "goreleaser-marvai",
         from(
             "dist/artifacts.json",
             "marvai",
             "https://github.com/acme/tool",
         ),
-    ));
-    init.assert_ok();
+    );
     let text = world.package_text();
     assert!(!text.contains("\"/marvai"), "{text}");
     // The names of goreleaser's default template, under metadata.json's
@@ -108,8 +114,7 @@ fn check_fails_where_an_install_would() {
 
 #[test]
 fn a_registry_cargo_dist_package_is_migrated_in_key_order() {
-    let (world, init) = set_up(&case("npm-axodotdev-oranda-0.6.5", Input::NpmPackage(None)));
-    init.assert_ok();
+    let (world, init) = set_up_ok("npm-axodotdev-oranda-0.6.5", Input::NpmPackage(None));
     let v = world.package_json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     let original: Value = serde_json::from_str(
@@ -150,11 +155,7 @@ fn a_registry_cargo_dist_package_is_migrated_in_key_order() {
 
 #[test]
 fn glibc_minimum_of_a_cargo_dist_package_is_kept() {
-    let (world, init) = set_up(&case(
-        "npm-aiken-lang-aiken-1.1.21",
-        Input::NpmPackage(None),
-    ));
-    init.assert_ok();
+    let (world, _) = set_up_ok("npm-aiken-lang-aiken-1.1.21", Input::NpmPackage(None));
     let v = world.package_json();
     assert_eq!(
         v["postbin"]["targets"]["x86_64-unknown-linux-gnu"]["glibc"],
@@ -164,15 +165,14 @@ fn glibc_minimum_of_a_cargo_dist_package_is_kept() {
 
 #[test]
 fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
-    let (world, init) = set_up(&case(
+    let (world, _) = set_up_ok(
         "cargo-dist-0.30.0-workspace",
         from(
             "dist-manifest.json",
             "axolotlsay",
             "https://github.com/axodotdev/axolotlsay",
         ),
-    ));
-    init.assert_ok();
+    );
     let text = world.package_text();
     assert!(!text.contains("axolotlsay-js"), "{text}");
 
@@ -203,11 +203,10 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
 #[test]
 fn tags_and_hosts_are_read_from_the_manifest() {
     // 0.12's `hosting.github.artifact_download_url`, with no `repository`.
-    let (world, init) = set_up(&case(
+    let (world, _) = set_up_ok(
         "cargo-dist-0.12.0-axolotlsay",
         from("dist-manifest.json", "axolotlsay", ""),
-    ));
-    init.assert_ok();
+    );
     let url = world.package_json()["postbin"]["url"].clone();
     assert_eq!(
         url,
@@ -362,15 +361,14 @@ fn a_missing_release_file_is_named_with_the_release() {
 
 #[test]
 fn a_dry_run_says_nothing_was_written() {
-    let (world, init) = set_up(&case(
+    let (world, _) = set_up_ok(
         "cargo-dist-0.28.0-duckfetch",
         from(
             "dist-manifest.json",
             "duckfetch",
             "https://github.com/pmassicotte/duckfetch",
         ),
-    ));
-    init.assert_ok();
+    );
     let pkg = path_str(&world.pkg());
     let from = path_str(&world.base().join("input/dist-manifest.json"));
     let dry = run(

@@ -284,16 +284,24 @@ fn binary_path_override_to_a_missing_file_exits_3() {
     world.assert_nothing_installed();
 }
 
+/// The default package, unpinned, its hash to come from a SHA256SUMS whose
+/// URL is a template (`v{version}`).
+fn templated_checksums_package(world: &World) {
+    let mut section = world.unpinned_section(true);
+    section["checksums"] = format!(
+        "{}/acme/hello/releases/download/v{{version}}/SHA256SUMS",
+        world.base_url()
+    )
+    .into();
+    world.package(section);
+}
+
 #[test]
 fn checksums_file_supplies_an_unpinned_hash_with_a_warning() {
     let world = World::new();
     let sha = world.publish(ASSET, &flat_tar().gz());
     world.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/acme/hello/releases/download/v{{version}}/SHA256SUMS", world.fixture.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    templated_checksums_package(&world);
 
     let run = world.install();
     run.assert_ok()
@@ -307,11 +315,7 @@ fn checksums_file_with_a_wrong_hash_exits_6() {
     world.publish(ASSET, &flat_tar().gz());
     let wrong = sha256(b"something else");
     world.publish("SHA256SUMS", format!("{wrong}  {ASSET}\n").as_bytes());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/acme/hello/releases/download/v{{version}}/SHA256SUMS", world.fixture.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    templated_checksums_package(&world);
 
     world
         .install()

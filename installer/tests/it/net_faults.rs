@@ -205,6 +205,17 @@ fn the_token_goes_to_the_github_host_only_and_never_across_the_redirect() {
     }
 }
 
+/// Asserts the install asked for ASSET twice (redirect, download) and sent
+/// no token either time.
+#[track_caller]
+fn assert_no_token_sent(world: &World) {
+    let requests = asset_requests(world);
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    for r in requests {
+        assert_eq!(r.authorization, None, "{r:#?}");
+    }
+}
+
 #[test]
 fn a_mirror_never_gets_the_token_even_on_a_github_host() {
     let (mut world, sha) = published();
@@ -222,11 +233,7 @@ fn a_mirror_never_gets_the_token_even_on_a_github_host() {
             ("POSTBIN_TEST_GITHUB_HOSTS", "localhost,127.0.0.1"),
         ])
         .assert_ok();
-    let requests = asset_requests(&world);
-    assert_eq!(requests.len(), 2, "{requests:#?}");
-    for r in requests {
-        assert_eq!(r.authorization, None, "{r:#?}");
-    }
+    assert_no_token_sent(&world);
 }
 
 #[test]
@@ -240,11 +247,7 @@ fn plain_http_never_carries_the_token() {
             ("POSTBIN_TEST_GITHUB_HOSTS", "localhost"),
         ])
         .assert_ok();
-    let requests = asset_requests(&world);
-    assert_eq!(requests.len(), 2, "{requests:#?}");
-    for r in requests {
-        assert_eq!(r.authorization, None, "{r:#?}");
-    }
+    assert_no_token_sent(&world);
 }
 
 #[test]

@@ -267,14 +267,7 @@ fn prefill_lists_what_failed_keeps_the_rest_and_exits_nonzero() {
 fn prefill_out(world: &World) -> (PathBuf, String) {
     let sha = publish_default(world, &big_tar(64 << 10, 7));
     let out = world.base().join("carry");
-    let run = world.postbin(&[
-        "prefill",
-        &path_str(&world.pkg()),
-        "--targets",
-        TARGET,
-        "--out",
-        &path_str(&out),
-    ]);
+    let run = world.prefill(&["--out", &path_str(&out)], &[]);
     run.assert_ok();
     assert!(
         run.stdout.contains("prefilled 1 archive") && run.stdout.contains("0 already there"),
@@ -302,17 +295,10 @@ fn prefill_out_writes_the_mirror_layout_which_an_offline_install_uses() {
 
     // Again: nothing downloaded.
     world.fixture.clear_requests();
-    let again = world.postbin(&[
-        "prefill",
-        &path_str(&world.pkg()),
-        "--targets",
-        TARGET,
-        "--out",
-        &path_str(&out),
-    ]);
+    let again = world.prefill(&["--out", &path_str(&out)], &[]);
     again.assert_ok();
     assert!(again.stdout.contains("1 already there"), "{}", again.stdout);
-    assert!(world.requests().is_empty());
+    world.assert_no_requests();
 
     // The air-gapped side: an empty cache, the network forbidden, the mirror.
     let mirror = format!("file://{}", path_str(&out));
@@ -329,17 +315,7 @@ fn prefill_out_copies_from_a_warm_cache_without_downloading() {
     world.fixture.clear_requests();
     let out = world.base().join("carry");
     world
-        .postbin_env(
-            &[
-                "prefill",
-                &path_str(&world.pkg()),
-                "--targets",
-                TARGET,
-                "--out",
-                &path_str(&out),
-            ],
-            &[("POSTBIN_OFFLINE", "1")],
-        )
+        .prefill(&["--out", &path_str(&out)], &[("POSTBIN_OFFLINE", "1")])
         .assert_ok();
     assert_eq!(
         sha256(&std::fs::read(out.join(RELEASE_DIR).join(ASSET)).unwrap()),
@@ -390,16 +366,7 @@ fn offline_prefill_from_a_file_mirror_fills_the_cache() {
     let (out, sha) = prefill_out(&world);
     world.fixture.clear_requests();
     let mirror = format!("file://{}", path_str(&out));
-    let run = world.postbin_env(
-        &[
-            "prefill",
-            &path_str(&world.pkg()),
-            "--targets",
-            TARGET,
-            "--offline",
-        ],
-        &[("POSTBIN_MIRROR", &mirror)],
-    );
+    let run = world.prefill(&["--offline"], &[("POSTBIN_MIRROR", &mirror)]);
     run.assert_ok();
     assert!(world.cache().join("v1/trees").join(&sha).is_dir());
     world.assert_no_requests();
@@ -409,13 +376,7 @@ fn offline_prefill_from_a_file_mirror_fills_the_cache() {
 fn offline_prefill_without_a_mirror_fails_with_exit_9_and_no_request() {
     let (world, _) = published();
     world
-        .postbin(&[
-            "prefill",
-            &path_str(&world.pkg()),
-            "--targets",
-            TARGET,
-            "--offline",
-        ])
+        .prefill(&["--offline"], &[])
         .assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&["failed: hello 1.0.0"]);
     world.assert_no_requests();
@@ -452,22 +413,9 @@ fn prefill_out_carries_the_checksums_file_of_an_unpinned_target() {
     let world = World::new();
     let sha = world.publish(ASSET, &flat_tar().gz());
     world.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/{RELEASE_DIR}/SHA256SUMS", world.fixture.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(true));
     let out = world.base().join("carry");
-    world
-        .postbin(&[
-            "prefill",
-            &path_str(&world.pkg()),
-            "--targets",
-            TARGET,
-            "--out",
-            &path_str(&out),
-        ])
-        .assert_ok();
+    world.prefill(&["--out", &path_str(&out)], &[]).assert_ok();
     assert!(out.join(RELEASE_DIR).join("SHA256SUMS").is_file());
     assert_eq!(
         sha256(&std::fs::read(out.join(RELEASE_DIR).join(ASSET)).unwrap()),

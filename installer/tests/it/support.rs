@@ -101,6 +101,19 @@ impl World {
         })
     }
 
+    /// A postbin section for one target with no pinned hash, or with its
+    /// hash to come from the release's SHA256SUMS (`checksums`).
+    pub fn unpinned_section(&self, checksums: bool) -> Value {
+        let mut section = json!({
+            "url": self.url_template(),
+            "targets": { TARGET: {} }
+        });
+        if checksums {
+            section["checksums"] = format!("{}/{RELEASE_DIR}/SHA256SUMS", self.base_url()).into();
+        }
+        section
+    }
+
     /// Writes the default package (`pkg/`) with this postbin section.
     pub fn package(&self, section: Value) {
         package(&self.pkg(), section);
@@ -148,6 +161,13 @@ impl World {
         let pkg = path_str(&self.pkg());
         let args = [&["install", "--package", &pkg, "--target", TARGET], extra].concat();
         self.postbin(&args)
+    }
+
+    /// `postbin prefill pkg --targets TARGET EXTRA...` with `env` on top.
+    pub fn prefill(&self, extra: &[&str], env: &[(&str, &str)]) -> Run {
+        let pkg = path_str(&self.pkg());
+        let args = [&["prefill", &pkg, "--targets", TARGET], extra].concat();
+        self.postbin_env(&args, env)
     }
 
     /// `postbin install` for another package dir, same cache.
