@@ -5,18 +5,8 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { spawnSync } = require("child_process");
-const {
-  resolveExecutable,
-  nativePath,
-  hostRuns,
-  foreignTarget,
-  retryBusy,
-  isBusy,
-  spawnRetrying,
-  spawnSyncRetrying,
-  oneLine,
-  RETRY_DELAYS_MS,
-} = require("../launcher");
+const { resolveExecutable, nativePath, hostRuns, foreignTarget, retryBusy, isBusy, spawnRetrying,
+  spawnSyncRetrying, oneLine, RETRY_DELAYS_MS } = require("../launcher");
 
 const LAUNCHER = path.join(__dirname, "..", "launcher.js");
 
