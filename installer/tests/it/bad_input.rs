@@ -47,8 +47,7 @@ fn missing_pinned_hash_exits_3_and_names_postbin_pin() {
              is missing), so its download cannot be verified. Publisher: run `postbin pin` and \
              republish. User: ask the publisher, or set HELLO_BINARY_PATH to an executable you trust."
         ));
-    world.assert_nothing_installed();
-    world.assert_no_requests();
+    world.assert_untouched();
 }
 
 #[test]
@@ -120,8 +119,7 @@ fn assert_config_error(section: serde_json::Value, field: &str) {
         .install()
         .assert_exit(exit::CONFIG)
         .assert_stderr_has(&[&format!("`{field}`")]);
-    world.assert_nothing_installed();
-    world.assert_no_requests();
+    world.assert_untouched();
 }
 
 #[test]

@@ -29,8 +29,7 @@ fn refused(world: &World, field: &str) -> Run {
     let run = world.install();
     run.assert_exit(exit::CONFIG)
         .assert_stderr_has(&[&format!("`{field}`")]);
-    world.assert_no_requests();
-    world.assert_nothing_installed();
+    world.assert_untouched();
     run
 }
 
@@ -135,8 +134,7 @@ fn a_launcher_path_outside_the_package_is_never_written() {
         run.assert_exit(exit::CONFIG)
             .assert_stderr_has(&["`bin.hello`", "inside the package"]);
         assert_eq!(std::fs::read(&victim).unwrap(), launcher, "{path}");
-        world.assert_no_requests();
-        world.assert_nothing_installed();
+        world.assert_untouched();
     }
 }
 

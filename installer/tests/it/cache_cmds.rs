@@ -28,6 +28,13 @@ fn tool(world: &World, name: &str, len: usize, seed: u64) -> (PathBuf, String) {
     (dir, sha)
 }
 
+/// `tool`, installed.
+fn installed_tool(world: &World, name: &str, len: usize, seed: u64) -> (PathBuf, String) {
+    let (dir, sha) = tool(world, name, len, seed);
+    world.install_pkg(&dir).assert_ok();
+    (dir, sha)
+}
+
 fn v1(world: &World) -> PathBuf {
     world.cache().join("v1")
 }
@@ -77,8 +84,7 @@ fn cache_dir_prints_the_configured_directory() {
 #[test]
 fn list_shows_package_version_target_size_and_last_use() {
     let world = World::new();
-    let (pkg, sha) = tool(&world, "alpha", 64 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, sha) = installed_tool(&world, "alpha", 64 << 10, 1);
 
     let run = cache_cmd(&world, &["list"]);
     run.assert_ok();
@@ -97,8 +103,7 @@ fn list_shows_package_version_target_size_and_last_use() {
 #[test]
 fn an_entry_without_metadata_lists_as_unknown() {
     let world = World::new();
-    let (pkg, sha) = tool(&world, "alpha", 1 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, sha) = installed_tool(&world, "alpha", 1 << 10, 1);
     // As written by postbin before entries carried metadata.
     std::fs::remove_dir_all(v1(&world).join("meta")).unwrap();
 
@@ -125,8 +130,7 @@ fn list_and_verify_of_a_cache_never_used_say_it_is_empty() {
 #[test]
 fn verify_of_an_intact_cache_exits_0() {
     let world = World::new();
-    let (pkg, _) = tool(&world, "alpha", 32 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, _) = installed_tool(&world, "alpha", 32 << 10, 1);
     let run = cache_cmd(&world, &["verify"]);
     run.assert_ok();
     assert!(
@@ -198,8 +202,7 @@ fn verify_removes_a_flipped_tree_byte_and_a_truncated_archive_then_installs_repa
 #[test]
 fn verify_removes_stray_files_and_a_tree_without_listing() {
     let world = World::new();
-    let (pkg, sha) = tool(&world, "alpha", 1 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, sha) = installed_tool(&world, "alpha", 1 << 10, 1);
     std::fs::write(v1(&world).join("archives").join("notes.txt"), b"x").unwrap();
     std::fs::remove_file(v1(&world).join("trees").join(&sha).join("listing.json")).unwrap();
 
@@ -237,8 +240,7 @@ fn prune_older_than_removes_only_entries_unused_for_that_long() {
 #[test]
 fn an_install_marks_its_entry_used() {
     let world = World::new();
-    let (a, sha) = tool(&world, "alpha", 8 << 10, 1);
-    world.install_pkg(&a).assert_ok();
+    let (a, sha) = installed_tool(&world, "alpha", 8 << 10, 1);
     used_days_ago(&world, &sha, 40);
     // A fresh package using the same archive: a cache hit, which touches it.
     let other = world.base().join("pkg-alpha-2");
@@ -255,8 +257,7 @@ fn prune_max_size_evicts_the_least_recently_used_first() {
     let world = World::new();
     let mut shas = Vec::new();
     for (i, name) in ["alpha", "beta", "gamma"].iter().enumerate() {
-        let (pkg, sha) = tool(&world, name, 100 << 10, i as u64 + 1);
-        world.install_pkg(&pkg).assert_ok();
+        let (_, sha) = installed_tool(&world, name, 100 << 10, i as u64 + 1);
         shas.push(sha);
     }
     // beta used longest ago, then gamma, then alpha most recently.
@@ -321,8 +322,7 @@ fn prune_and_clean_skip_an_entry_whose_lock_is_held() {
 #[test]
 fn prune_and_clean_skip_an_entry_being_copied_out() {
     let world = World::new();
-    let (a, busy) = tool(&world, "alpha", 8 << 10, 1);
-    world.install_pkg(&a).assert_ok();
+    let (_, busy) = installed_tool(&world, "alpha", 8 << 10, 1);
     let path = v1(&world).join("locks").join(format!("{busy}.lock"));
     let reader = File::open(&path).expect("an install leaves the entry's lock file");
     reader.lock_shared().unwrap();
@@ -347,8 +347,7 @@ fn prune_and_clean_skip_an_entry_being_copied_out() {
 #[test]
 fn clean_removes_everything_including_stale_temp_debris() {
     let world = World::new();
-    let (a, _) = tool(&world, "alpha", 8 << 10, 1);
-    world.install_pkg(&a).assert_ok();
+    let (a, _) = installed_tool(&world, "alpha", 8 << 10, 1);
     let tmp = v1(&world).join("tmp");
     let stale = tmp.join("download-crashed");
     std::fs::write(&stale, b"half a download").unwrap();
@@ -468,8 +467,7 @@ fn import_of_an_indexed_mirror_tree_stores_every_file_by_its_hash() {
 #[test]
 fn a_corrupt_cached_archive_is_replaced_by_import() {
     let world = World::new();
-    let (pkg, sha) = tool(&world, "alpha", 16 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, sha) = installed_tool(&world, "alpha", 16 << 10, 1);
     let archive = v1(&world).join("archives").join(&sha);
     File::options()
         .write(true)

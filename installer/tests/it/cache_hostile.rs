@@ -32,8 +32,7 @@ fn warnings(run: &Run) -> Vec<&str> {
 
 #[test]
 fn an_unwritable_cache_dir_falls_back_to_a_temp_cache_with_one_warning() {
-    let world = World::new();
-    publish_default(&world, &big_tar(8 << 10, 1));
+    let (world, _) = published_with(&big_tar(8 << 10, 1));
     let cache = path_str(&blocked_cache(&world));
     let tmp = private_tmp(&world);
     let t = path_str(&tmp);
@@ -54,8 +53,7 @@ fn an_unwritable_cache_dir_falls_back_to_a_temp_cache_with_one_warning() {
 
 #[test]
 fn cache_only_with_an_unwritable_cache_prints_paths_that_outlive_the_run() {
-    let world = World::new();
-    publish_default(&world, &big_tar(8 << 10, 2));
+    let (world, _) = published_with(&big_tar(8 << 10, 2));
     let cache = path_str(&blocked_cache(&world));
     let t = path_str(&private_tmp(&world));
     let pkg = path_str(&world.pkg());
@@ -81,8 +79,7 @@ fn cache_only_with_an_unwritable_cache_prints_paths_that_outlive_the_run() {
 
 #[test]
 fn a_read_only_cache_serves_its_entries_and_misses_go_to_a_temp_cache() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(8 << 10, 3));
+    let (world, sha) = published_with(&big_tar(8 << 10, 3));
     world.install().assert_ok();
     let mount = match Mount::read_only(&world.cache()) {
         Ok(m) => m,
@@ -170,8 +167,7 @@ fn truncate_half(path: &Path) {
 
 #[test]
 fn a_truncated_cached_archive_is_detected_on_the_next_hit_and_replaced() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(64 << 10, 5));
+    let (world, sha) = published_with(&big_tar(64 << 10, 5));
     world.install().assert_ok();
     let v1 = world.cache().join("v1");
     truncate_half(&v1.join("archives").join(&sha));
@@ -195,8 +191,7 @@ fn a_truncated_cached_archive_is_detected_on_the_next_hit_and_replaced() {
 
 #[test]
 fn a_truncated_tree_file_is_detected_on_the_next_hit_and_replaced() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(8 << 10, 6));
+    let (world, sha) = published_with(&big_tar(8 << 10, 6));
     world.install().assert_ok();
     let cached = world.tree_path(&sha, "files/hello");
     truncate_half(&cached);

@@ -79,8 +79,7 @@ fn assert_placed(pkg: &Path, bytes: &[u8]) {
 
 #[test]
 fn cache_trust_a_tampered_tree_is_rebuilt_from_its_archive_or_is_a_miss() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 1));
+    let (world, sha) = published_with(&big_tar(1 << 10, 1));
     world.install().assert_ok();
     let cache = world.cache();
     let offline = [("POSTBIN_OFFLINE", "1")];
@@ -114,8 +113,7 @@ fn cache_trust_a_tampered_tree_is_rebuilt_from_its_archive_or_is_a_miss() {
 
 #[test]
 fn cache_trust_verify_reports_a_tampered_tree() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 2));
+    let (world, sha) = published_with(&big_tar(1 << 10, 2));
     world.install().assert_ok();
     let intact = world.postbin(&["cache", "verify"]);
     intact.assert_ok();
@@ -140,15 +138,27 @@ fn cache_trust_verify_reports_a_tampered_tree() {
     assert!(run.stdout.contains("all intact"), "{}", run.stdout);
 }
 
+/// Someone else's cache, `<base>/their-cache`, filled by an install of the
+/// default package (`big_tar(1 KiB, seed)`) under their own home, so its
+/// trees are sealed with their key; then its tree's `hello` is tampered
+/// with. The archive's sha, their cache, their environment and the
+/// tampered listing.
+fn their_tampered_cache(
+    world: &World,
+    seed: u64,
+) -> (String, PathBuf, Vec<(String, String)>, String) {
+    let sha = publish_default(world, &big_tar(1 << 10, seed));
+    let theirs = world.base().join("their-cache");
+    let them = other_home(world, "their-home", &theirs);
+    install_in(world, &world.pkg(), &borrow(&them)).assert_ok();
+    let listing = tamper(&theirs, &sha, EVIL);
+    (sha, theirs, them, listing)
+}
+
 #[test]
 fn cache_trust_a_tree_sealed_by_another_key_is_rebuilt() {
     let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 3));
-    // Someone else's cache, whose trees they sealed with their own key.
-    let theirs = world.base().join("their-cache");
-    let them = other_home(&world, "their-home", &theirs);
-    install_in(&world, &world.pkg(), &borrow(&them)).assert_ok();
-    let listing = tamper(&theirs, &sha, EVIL);
+    let (sha, theirs, them, listing) = their_tampered_cache(&world, 3);
     let their_key = key_file(&world.base().join("their-home"));
     std::fs::write(
         tree_dir(&theirs, &sha).join("seal"),
@@ -183,8 +193,7 @@ fn cache_trust_a_tree_sealed_by_another_key_is_rebuilt() {
 
 #[test]
 fn cache_trust_a_cache_carried_to_another_home_installs_offline_from_its_archives() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 4));
+    let (world, sha) = published_with(&big_tar(1 << 10, 4));
     world.install().assert_ok();
     let seal = std::fs::read_to_string(tree_dir(&world.cache(), &sha).join("seal")).unwrap();
 
@@ -250,8 +259,7 @@ fn cache_trust_concurrent_first_runs_agree_on_one_key() {
 
 #[test]
 fn cache_trust_without_a_key_trees_are_never_trusted() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 5));
+    let (world, sha) = published_with(&big_tar(1 << 10, 5));
     // Under a file: the key can be neither read nor created.
     let blocker = world.base().join("not-a-dir");
     std::fs::write(&blocker, b"x").unwrap();
@@ -295,8 +303,7 @@ fn wait_for_download(cache: &Path, sha: &str, child: &mut std::process::Child) {
 
 #[test]
 fn cache_clean_removes_temp_files_of_a_killed_install_at_once() {
-    let world = World::new();
-    let dead_sha = publish_default(&world, &big_tar(4 << 20, 6));
+    let (world, dead_sha) = published_with(&big_tar(4 << 20, 6));
     let live_asset = format!("hello2-{TARGET}.tar.gz");
     let live_sha = world.publish(&live_asset, &big_tar(4 << 20, 7));
     let mut section = world.section("tar.gz", &live_sha);
@@ -359,8 +366,7 @@ fn cache_clean_removes_temp_files_of_a_killed_install_at_once() {
 
 #[test]
 fn cache_trust_a_current_package_still_sweeps_set_aside_executables() {
-    let world = World::new();
-    publish_default(&world, &big_tar(1 << 10, 8));
+    let (world, _) = published_with(&big_tar(1 << 10, 8));
     world.install().assert_ok();
     let set_aside = world.pkg().join(".postbin/bin/.postbin-old-12345");
     std::fs::write(&set_aside, b"old executable").unwrap();
@@ -372,11 +378,7 @@ fn cache_trust_a_current_package_still_sweeps_set_aside_executables() {
 #[test]
 fn cache_trust_import_of_a_whole_cache_takes_archives_never_trees() {
     let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 9));
-    let theirs = world.base().join("their-cache");
-    let them = other_home(&world, "their-home", &theirs);
-    install_in(&world, &world.pkg(), &borrow(&them)).assert_ok();
-    tamper(&theirs, &sha, EVIL);
+    let (_, theirs, _, _) = their_tampered_cache(&world, 9);
 
     let run = world.postbin(&["cache", "import", &path_str(&theirs)]);
     run.assert_ok();

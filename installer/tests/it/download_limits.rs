@@ -144,8 +144,7 @@ fn a_bad_size_in_package_json_is_a_config_error_naming_the_field() {
 }
 
 fn size_in_package(world: &World) -> Option<u64> {
-    let text = world.package_text();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let json = world.package_json();
     json["postbin"]["targets"][TARGET]["size"].as_u64()
 }
 
@@ -182,8 +181,7 @@ fn partial_path(world: &World, sha: &str) -> PathBuf {
 /// Starts a throttled install and SIGKILLs it once its partial file holds
 /// some bytes; returns the partial's length.
 fn kill_mid_download(world: &World, sha: &str) -> u64 {
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
+    world.fault_asset(
         Fault::Slow {
             bytes_per_sec: 128 << 10,
         },

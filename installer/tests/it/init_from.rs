@@ -61,7 +61,7 @@ fn download_url(world: &World) -> String {
 /// Installs the package, as a consumer's dependency (inside node_modules),
 /// for TARGET, and runs the placed executable.
 fn installs_and_runs(world: &World) {
-    let dep = copy_package(&world, "consumer/node_modules/hello");
+    let dep = copy_package(world, "consumer/node_modules/hello");
     world.install_pkg(&dep).assert_ok();
     assert_runs(&placed(&dep, "hello"));
 }

@@ -25,6 +25,13 @@ fn set_up_ok(dir: &'static str, input: Input) -> (World, Run) {
     (world, init)
 }
 
+/// Asserts the written package.json does (or does not) contain `needle`.
+#[track_caller]
+fn assert_package_has(world: &World, needle: &str, has: bool) {
+    let text = world.package_text();
+    assert_eq!(text.contains(needle), has, "{needle:?} in:\n{text}");
+}
+
 fn run(world: &World, args: &[&str]) -> Run {
     let env = corpus_env(world);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -41,8 +48,7 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
             "https://github.com/acme/tool",
         ),
     );
-    let text = world.package_text();
-    assert!(!text.contains("\"/marvai"), "{text}");
+    assert_package_has(&world, "\"/marvai", false);
     // The names of goreleaser's default template, under metadata.json's
     // tag (this snapshot build's `v0.0.0`, not a `v<version>` guessed).
     let v = world.package_json();
@@ -173,8 +179,7 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
             "https://github.com/axodotdev/axolotlsay",
         ),
     );
-    let text = world.package_text();
-    assert!(!text.contains("axolotlsay-js"), "{text}");
+    assert_package_has(&world, "axolotlsay-js", false);
 
     let (world, other) = set_up(&case(
         "cargo-dist-0.30.0-workspace",
@@ -193,8 +198,7 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
     let from = path_str(&world.base().join("input/dist-manifest.json"));
     let args = ["init", "--package", &pkg, "--from", &from, "--app"];
     run(&world, &[&args[..], &["axolotlsay-js"]].concat()).assert_ok();
-    let text = world.package_text();
-    assert!(text.contains("axolotlsay-js-"), "{text}");
+    assert_package_has(&world, "axolotlsay-js-", true);
     run(&world, &[&args[..], &["nope"]].concat())
         .assert_exit(2)
         .assert_stderr_has(&["--app nope: dist-manifest.json releases no such app"]);

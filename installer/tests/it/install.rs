@@ -368,11 +368,7 @@ fn concurrent_installs_of_one_archive_make_one_download() {
     let (world, _) = published();
     // Slow enough that the installs overlap; with or without overlap, only
     // the first may download.
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
-        server_fixture::Fault::Slow { bytes_per_sec: 400 },
-        None,
-    );
+    world.fault_asset(server_fixture::Fault::Slow { bytes_per_sec: 400 }, None);
     let pkgs: Vec<_> = (0..4)
         .map(|i| {
             let dir = world.base().join(format!("pkg-{i}"));

@@ -240,7 +240,7 @@ fn executables_run_the_moment_they_appear_during_concurrent_installs() {
                                 busy
                             });
                             let run =
-                                install_in(&world, pkg, &[("POSTBIN_CACHE_DIR", &path_str(cache))]);
+                                install_in(world, pkg, &[("POSTBIN_CACHE_DIR", &path_str(cache))]);
                             done.store(true, Ordering::Release);
                             run.assert_ok();
                             watcher.join().unwrap()

@@ -161,13 +161,9 @@ fn npmrc_values_expand_environment_variables() {
     let (world, _) = published();
     let mirror = world.base().join("expanded-mirror");
     copy_tree(&world.root(), &mirror);
-    let project = world.base().join("project");
-    std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(
-        project.join(".npmrc"),
+    let project = world.project_with_npmrc(
         "; the mirror lives wherever the CI put it\npostbin-mirror=file://${PB_TEST_MIRROR_DIR}\n",
-    )
-    .unwrap();
+    );
 
     world
         .install_env(&[

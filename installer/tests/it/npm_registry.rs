@@ -77,6 +77,16 @@ fn origin_unreachable(world: &World) {
     std::fs::write(&path, moved).unwrap();
 }
 
+/// The default package published, packed and served by the registry (with
+/// the user's token in `.npmrc`), and its release host unreachable.
+fn registry_only() -> (World, Packed) {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    origin_unreachable(&world);
+    npmrc(&world, TOKEN);
+    (world, packed)
+}
+
 /// The user's `.npmrc`: the registry on the fixture, and its token.
 fn npmrc(world: &World, token: &str) -> PathBuf {
     let registry = format!("{}/npm/", world.base_url());
@@ -101,10 +111,7 @@ fn authorizations(world: &World, path: &str) -> Vec<Option<String>> {
 
 #[test]
 fn with_the_release_host_unreachable_the_registry_serves_the_archive() {
-    let (world, _) = published();
-    let packed = pack_and_serve(&world);
-    origin_unreachable(&world);
-    npmrc(&world, TOKEN);
+    let (world, packed) = registry_only();
     world.install().assert_ok();
     assert_runs(&world.placed("hello"));
     assert_eq!(
@@ -177,10 +184,7 @@ fn a_refused_token_names_the_registry_and_the_key_and_installs_nothing() {
 
 #[test]
 fn a_tarball_that_is_not_the_pinned_one_is_never_opened() {
-    let (world, _) = published();
-    let packed = pack_and_serve(&world);
-    origin_unreachable(&world);
-    npmrc(&world, TOKEN);
+    let (world, packed) = registry_only();
     // Another valid wrapper in its place: same shape, other bytes.
     let served = world.root().join(packed.path.trim_start_matches('/'));
     let mut other = std::fs::read(&packed.tgz).unwrap();

@@ -87,8 +87,7 @@ fn npmrc_offline_true_is_honoured_with_no_request() {
         .install()
         .assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&["postbin prefill", "POSTBIN_MIRROR", "cache import"]);
-    world.assert_no_requests();
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }
 
 #[test]
@@ -97,8 +96,7 @@ fn offline_flag_miss_exits_9_with_zero_requests_on_either_host() {
     world
         .install_with(&["--offline"])
         .assert_exit(exit::OFFLINE_MISS);
-    world.assert_no_requests();
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }
 
 #[test]
@@ -309,8 +307,7 @@ fn prefill_out_writes_the_mirror_layout_which_an_offline_install_uses() {
 
 #[test]
 fn prefill_out_copies_from_a_warm_cache_without_downloading() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(16 << 10, 3));
+    let (world, sha) = published_with(&big_tar(16 << 10, 3));
     world.install().assert_ok();
     world.fixture.clear_requests();
     let out = world.base().join("carry");
@@ -393,8 +390,7 @@ fn offline_with_a_file_mirror_lacking_the_asset_exits_9_and_opens_no_socket() {
     // An offline miss, whether the cache or the local mirror lacks it.
     run.assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&[&path_str(&empty), "prefill"]);
-    world.assert_no_requests();
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }
 
 #[test]

@@ -78,8 +78,7 @@ fn a_mirror_answering_404_never_shows_its_password() {
 #[test]
 fn a_mirror_resetting_mid_body_never_shows_its_password() {
     let (world, _) = published_with(&big_archive());
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
+    world.fault_asset(
         Fault::ResetMidBody {
             after_bytes: 100_000,
         },

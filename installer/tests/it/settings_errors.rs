@@ -45,9 +45,7 @@ fn each_unusable_value_is_exit_3_naming_the_variable_before_any_request() {
 #[test]
 fn a_bad_mirror_in_npmrc_names_the_key_and_the_file() {
     let (world, _) = published();
-    let project = world.base().join("project");
-    std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(project.join(".npmrc"), "postbin-mirror=not-a-url\n").unwrap();
+    let project = world.project_with_npmrc("postbin-mirror=not-a-url\n");
     let npmrc = path_str(&project.join(".npmrc"));
     world
         .install_env(&[("INIT_CWD", &path_str(&project))])
@@ -118,9 +116,7 @@ fn a_ca_file_with_no_usable_certificate_is_exit_3() {
         .assert_exit(exit::CONFIG)
         .assert_stderr_has(&["not-pem.pem", "POSTBIN_CA_FILE"]);
 
-    let project = world.base().join("project");
-    std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(project.join(".npmrc"), "ca=\"not a certificate\"\n").unwrap();
+    let project = world.project_with_npmrc("ca=\"not a certificate\"\n");
     world
         .install_env(&[("INIT_CWD", &path_str(&project))])
         .assert_exit(exit::CONFIG)

@@ -89,8 +89,7 @@ fn an_install_hands_the_decoder_each_checked_chunk_once_in_order() {
 fn a_mirror_that_corrupts_one_chunk_never_gets_it_to_the_decoder() {
     let (world, _, digests) = pinned_with_chunks();
     // The first answer flips one byte in chunk 2; the second source's is clean.
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
+    world.fault_asset(
         Fault::FlipByteAt {
             offset: 2 * CHUNK + 7,
         },
@@ -126,11 +125,7 @@ fn a_mirror_that_corrupts_one_chunk_never_gets_it_to_the_decoder() {
 #[test]
 fn a_corrupt_chunk_from_the_only_source_installs_nothing() {
     let (world, _, _) = pinned_with_chunks();
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
-        Fault::FlipByteAt { offset: CHUNK + 1 },
-        None,
-    );
+    world.fault_asset(Fault::FlipByteAt { offset: CHUNK + 1 }, None);
     let log = path_str(&handoff_log(&world));
     world
         .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])

@@ -192,6 +192,14 @@ impl World {
         assert!(requests.is_empty(), "{requests:#?}");
     }
 
+    /// A project directory `<base>/project` whose `.npmrc` is `npmrc`.
+    pub fn project_with_npmrc(&self, npmrc: &str) -> PathBuf {
+        let project = self.base().join("project");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(project.join(".npmrc"), npmrc).unwrap();
+        project
+    }
+
     /// The default package's package.json, as text.
     pub fn package_text(&self) -> String {
         std::fs::read_to_string(self.pkg().join("package.json")).unwrap()
@@ -217,6 +225,13 @@ impl World {
     pub fn assert_nothing_installed(&self) {
         assert_nothing_cached(&self.cache());
         assert_nothing_linked(&self.pkg());
+    }
+
+    /// Asserts the fixture logged no request and nothing was installed.
+    #[track_caller]
+    pub fn assert_untouched(&self) {
+        self.assert_no_requests();
+        self.assert_nothing_installed();
     }
 
     /// Asserts no file or link named `name` exists anywhere under the test's
