@@ -8,6 +8,7 @@
 use crate::real_releases::{Case, Input, corpus_env, from, set_up, write_json};
 use crate::support::*;
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 
 fn case(dir: &'static str, input: Input) -> Case {
     Case {
@@ -30,6 +31,32 @@ fn set_up_ok(dir: &'static str, input: Input) -> (World, Run) {
 fn assert_package_has(world: &World, needle: &str, has: bool) {
     let text = world.package_text();
     assert_eq!(text.contains(needle), has, "{needle:?} in:\n{text}");
+}
+
+/// A world and its `dist/` directory, with a cargo-dist style archive of
+/// `hello-{TARGET}/hello` (not written there): the archive's name and bytes.
+fn dist_dir() -> (World, PathBuf, String, Vec<u8>) {
+    let world = World::new();
+    let dir = world.base().join("dist");
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = format!("hello-{TARGET}.tar.gz");
+    let bytes = crate::archives::Tar::new()
+        .file(&format!("hello-{TARGET}/hello"), 0o755, SCRIPT)
+        .gz();
+    (world, dir, name, bytes)
+}
+
+/// Writes `manifest` as `dir/dist-manifest.json` and a package `hello` of
+/// `version` (repository github:acme/hello), then runs `init --from` it.
+fn init_from_manifest(world: &World, dir: &Path, manifest: &Value, version: &str) -> Run {
+    write_json(&dir.join("dist-manifest.json"), manifest);
+    write_json(
+        &world.pkg().join("package.json"),
+        &json!({"name": "hello", "version": version, "repository": "github:acme/hello"}),
+    );
+    let pkg = path_str(&world.pkg());
+    let from = path_str(&dir.join("dist-manifest.json"));
+    run(world, &["init", "--package", &pkg, "--from", &from])
 }
 
 fn run(world: &World, args: &[&str]) -> Run {
@@ -218,27 +245,14 @@ fn tags_and_hosts_are_read_from_the_manifest() {
     );
 
     // `announcement_tag` without `v`.
-    let world = World::new();
-    let dir = world.base().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    let name = format!("hello-{TARGET}.tar.gz");
-    let bytes = crate::archives::Tar::new()
-        .file(&format!("hello-{TARGET}/hello"), 0o755, SCRIPT)
-        .gz();
+    let (world, dir, name, bytes) = dist_dir();
     std::fs::write(dir.join(&name), &bytes).unwrap();
     let manifest = json!({"dist_version": "0.30.0", "announcement_tag": "1.2.3",
         "releases": [{"app_name": "hello", "app_version": "1.2.3", "artifacts": [name]}],
         "artifacts": {&name: {"kind": "executable-zip", "target_triples": [TARGET],
             "assets": [{"kind": "executable", "name": "hello", "path": "hello"}],
             "checksums": {"sha256": sha256(&bytes)}}}});
-    write_json(&dir.join("dist-manifest.json"), &manifest);
-    write_json(
-        &world.pkg().join("package.json"),
-        &json!({"name": "hello", "version": "1.2.3", "repository": "github:acme/hello"}),
-    );
-    let pkg = path_str(&world.pkg());
-    let from = path_str(&dir.join("dist-manifest.json"));
-    run(&world, &["init", "--package", &pkg, "--from", &from]).assert_ok();
+    init_from_manifest(&world, &dir, &manifest, "1.2.3").assert_ok();
     let url = world.package_json()["postbin"]["url"].clone();
     assert_eq!(
         url,
@@ -248,13 +262,7 @@ fn tags_and_hosts_are_read_from_the_manifest() {
 
 #[test]
 fn a_hash_the_manifest_states_is_not_fetched_again() {
-    let world = World::new();
-    let dir = world.base().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    let name = format!("hello-{TARGET}.tar.gz");
-    let bytes = crate::archives::Tar::new()
-        .file(&format!("hello-{TARGET}/hello"), 0o755, SCRIPT)
-        .gz();
+    let (world, dir, name, bytes) = dist_dir();
     // The manifest names a `.sha256` the release has, but nothing is served:
     // the embedded hash is enough.
     let manifest = json!({"dist_version": "0.30.0", "announcement_tag": "v1.0.0",
@@ -265,14 +273,7 @@ fn a_hash_the_manifest_states_is_not_fetched_again() {
             "assets": [{"kind": "executable", "name": "hello", "path": "hello"}],
             "checksums": {"sha256": sha256(&bytes)}},
             format!("{name}.sha256"): {"kind": "checksum"}}});
-    write_json(&dir.join("dist-manifest.json"), &manifest);
-    write_json(
-        &world.pkg().join("package.json"),
-        &json!({"name": "hello", "version": "1.0.0", "repository": "github:acme/hello"}),
-    );
-    let pkg = path_str(&world.pkg());
-    let from = path_str(&dir.join("dist-manifest.json"));
-    let init = run(&world, &["init", "--package", &pkg, "--from", &from]);
+    let init = init_from_manifest(&world, &dir, &manifest, "1.0.0");
     init.assert_ok();
     assert!(
         init.stdout.contains("dist-manifest.json"),

@@ -51,11 +51,7 @@ fn second_install_of_the_same_package_makes_no_request() {
 
 #[test]
 fn fresh_package_with_a_warm_cache_makes_no_request() {
-    let (world, _) = published();
-    world.install().assert_ok();
-    world.fixture.clear_requests();
-
-    let other = copy_package(&world, "pkg2");
+    let (world, other) = warm_cache_and_a_fresh_package();
     world.install_pkg(&other).assert_ok();
     world.assert_no_requests();
     assert_runs(&placed(&other, "hello"));

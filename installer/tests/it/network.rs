@@ -60,11 +60,7 @@ fn offline_with_an_empty_cache_exits_9_without_a_request() {
 
 #[test]
 fn offline_with_a_warm_cache_installs_a_fresh_package() {
-    let (world, _) = published();
-    world.install().assert_ok();
-    world.fixture.clear_requests();
-
-    let other = copy_package(&world, "pkg2");
+    let (world, other) = warm_cache_and_a_fresh_package();
     install_in(&world, &other, &[("POSTBIN_OFFLINE", "1")]).assert_ok();
     assert_runs(&placed(&other, "hello"));
     world.assert_no_requests();

@@ -444,12 +444,7 @@ fn the_release_workflow_agrees_with_the_section() {
         .unwrap()
         .iter()
         .map(|t| {
-            let bins: Vec<&str> = t["bins"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|b| b["path"].as_str().unwrap())
-                .collect();
+            let bins = strings_at(&t["bins"], "path");
             (
                 t["target"].as_str().unwrap().to_string(),
                 t["asset"].as_str().unwrap().to_string(),

@@ -443,6 +443,16 @@ pub fn copy_package(world: &World, name: &str) -> PathBuf {
     dir
 }
 
+/// The default package installed once (so the cache holds its archive),
+/// the requests cleared, and a fresh copy of the package at `<base>/pkg2`.
+pub fn warm_cache_and_a_fresh_package() -> (World, PathBuf) {
+    let (world, _) = published();
+    world.install().assert_ok();
+    world.fixture.clear_requests();
+    let other = copy_package(&world, "pkg2");
+    (world, other)
+}
+
 /// Writes `dir/package.json` with `name` "hello", version "1.0.0", `bin`
 /// `{"hello": "bin/hello"}` and this `postbin` section.
 pub fn package(dir: &Path, section: Value) {
@@ -480,6 +490,16 @@ pub fn assert_nothing_linked(pkg: &Path) {
     assert!(bins.is_empty(), "executables were placed: {bins:?}");
     let receipt = pkg.join(".postbin").join("receipt.json");
     assert!(!receipt.exists(), "a receipt was written");
+}
+
+/// The string `key` of each object in the JSON array `array`.
+pub fn strings_at<'a>(array: &'a Value, key: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
 }
 
 /// Entries of a directory (empty if it does not exist).

@@ -164,12 +164,7 @@ fn prefill_out_writes_every_target_path_when_targets_share_one_archive() {
     let index: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("postbin-prefill.json")).unwrap())
             .unwrap();
-    let targets: Vec<&str> = index["archives"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["target"].as_str().unwrap())
-        .collect();
+    let targets = strings_at(&index["archives"], "target");
     assert_eq!(targets.len(), 2, "{index:#}");
 
     // Each target installs from the tree alone: empty cache, no network.
