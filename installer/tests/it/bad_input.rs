@@ -21,9 +21,7 @@ fn hash_mismatch_exits_6_and_installs_nothing() {
 
 #[test]
 fn wrong_bytes_from_the_server_exit_6_and_install_nothing() {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
+    let (world, sha) = published();
     world.fault_asset(Fault::WrongBytes, None);
 
     world
@@ -248,9 +246,7 @@ fn an_option_the_command_does_not_take_exits_2() {
 /// the cache (whose variable would not help), and exits 8.
 #[test]
 fn prefill_out_that_cannot_be_written_exits_8_naming_out() {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
+    let (world, _) = published();
     let file = world.base().join("a-file");
     std::fs::write(&file, b"x").unwrap();
     let out = file.join("mirror");
@@ -260,7 +256,7 @@ fn prefill_out_that_cannot_be_written_exits_8_naming_out() {
         "postbin: error: cannot create {} in the --out tree; choose an --out directory you can write to",
         out.display()
     ));
-    assert!(!run.stderr.contains("POSTBIN_CACHE_DIR"), "{}", run.stderr);
+    run.assert_stderr_lacks(&["POSTBIN_CACHE_DIR"]);
     assert_eq!(std::fs::read(&file).unwrap(), b"x");
 }
 
@@ -268,9 +264,7 @@ fn prefill_out_that_cannot_be_written_exits_8_naming_out() {
 /// to a private temporary cache, says so, and names the variable to fix it.
 #[test]
 fn cache_dir_that_is_a_file_falls_back_and_names_postbin_cache_dir() {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
+    let (world, _) = published();
     let file = world.base().join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
 

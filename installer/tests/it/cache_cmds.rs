@@ -97,7 +97,7 @@ fn list_shows_package_version_target_size_and_last_use() {
         assert!(line.contains(needle), "{needle:?} missing in {line:?}");
     }
     assert!(run.stdout.lines().next().unwrap().starts_with("PACKAGE"));
-    assert!(run.stdout.contains("1 entry"), "{}", run.stdout);
+    run.assert_stdout_has(&["1 entry"]);
 }
 
 #[test]
@@ -133,11 +133,7 @@ fn verify_of_an_intact_cache_exits_0() {
     let (_, _) = installed_tool(&world, "alpha", 32 << 10, 1);
     let run = cache_cmd(&world, &["verify"]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("verified 1 archive and 1 tree") && run.stdout.contains("all intact"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["verified 1 archive and 1 tree", "all intact"]);
 }
 
 #[test]
@@ -166,12 +162,10 @@ fn verify_removes_a_flipped_tree_byte_and_a_truncated_archive_then_installs_repa
 
     let run = cache_cmd(&world, &["verify"]);
     run.assert_exit(exit::FAILURE);
-    assert!(
-        run.stdout.contains("verified 2 archives and 2 trees")
-            && run.stdout.contains("2 corrupt entries removed"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&[
+        "verified 2 archives and 2 trees",
+        "2 corrupt entries removed",
+    ]);
     run.assert_stderr_has(&[
         "removed corrupt files of alpha",
         "removed corrupt archive of beta",
@@ -208,11 +202,7 @@ fn verify_removes_stray_files_and_a_tree_without_listing() {
 
     let run = cache_cmd(&world, &["verify"]);
     run.assert_exit(exit::FAILURE);
-    assert!(
-        run.stdout.contains("1 stray file removed"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["1 stray file removed"]);
     assert!(!v1(&world).join("archives").join("notes.txt").exists());
     assert!(!v1(&world).join("trees").join(&sha).exists());
     cache_cmd(&world, &["verify"]).assert_ok();
@@ -230,7 +220,7 @@ fn prune_older_than_removes_only_entries_unused_for_that_long() {
 
     let run = cache_cmd(&world, &["prune", "--older-than", "30"]);
     run.assert_ok();
-    assert!(run.stdout.contains("pruned 1 entry"), "{}", run.stdout);
+    run.assert_stdout_has(&["pruned 1 entry"]);
     assert!(!entry_exists(&world, &old));
     assert!(entry_exists(&world, &fresh));
     assert!(!v1(&world).join("meta").join(format!("{old}.json")).exists());
@@ -268,7 +258,7 @@ fn prune_max_size_evicts_the_least_recently_used_first() {
     // Each entry is ~200 KiB (archive + files): 450K keeps two.
     let run = cache_cmd(&world, &["prune", "--max-size", "450K"]);
     run.assert_ok();
-    assert!(run.stdout.contains("pruned 1 entry"), "{}", run.stdout);
+    run.assert_stdout_has(&["pruned 1 entry"]);
     assert!(!entry_exists(&world, &shas[1]));
     assert!(entry_exists(&world, &shas[0]) && entry_exists(&world, &shas[2]));
 
@@ -300,7 +290,7 @@ fn prune_and_clean_skip_an_entry_whose_lock_is_held() {
     world.install_pkg(&b).assert_ok(); // back in the cache
     let run = cache_cmd(&world, &["clean"]);
     run.assert_ok().assert_stderr_has(&["kept alpha 1.0.0"]);
-    assert!(run.stdout.contains("removed 1 entry"), "{}", run.stdout);
+    run.assert_stdout_has(&["removed 1 entry"]);
     assert!(entry_exists(&world, &busy));
     assert!(!entry_exists(&world, &free));
     let locks = v1(&world).join("locks");
@@ -362,12 +352,7 @@ fn clean_removes_everything_including_stale_temp_debris() {
 
     let run = cache_cmd(&world, &["clean"]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("removed 1 entry")
-            && run.stdout.contains("1 temp entry of running installs kept"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["removed 1 entry", "1 temp entry of running installs kept"]);
     for sub in ["archives", "trees", "meta", "locks"] {
         assert!(list(&v1(&world).join(sub)).is_empty(), "{sub} not empty");
     }
@@ -434,20 +419,16 @@ fn import_of_an_indexed_mirror_tree_stores_every_file_by_its_hash() {
     let dir = path_str(&mirror);
     let run = cache_cmd(&world, &["import", &dir]);
     run.assert_ok();
-    assert!(run.stdout.contains("imported 2 archives"), "{}", run.stdout);
+    run.assert_stdout_has(&["imported 2 archives"]);
     for s in [&sha, &sha_b] {
         assert!(v1(&world).join("archives").join(s).is_file());
     }
     let listed = cache_cmd(&world, &["list"]);
-    assert!(listed.stdout.contains("unknown"), "{}", listed.stdout);
+    listed.assert_stdout_has(&["unknown"]);
 
     let again = cache_cmd(&world, &["import", &dir]);
     again.assert_ok();
-    assert!(
-        again.stdout.contains("imported 0 archives") && again.stdout.contains("2 already cached"),
-        "{}",
-        again.stdout
-    );
+    again.assert_stdout_has(&["imported 0 archives", "2 already cached"]);
 
     // Offline, the install finds the imported archive and unpacks it.
     world.fixture.clear_requests();
@@ -480,6 +461,6 @@ fn a_corrupt_cached_archive_is_replaced_by_import() {
 
     let run = cache_cmd(&world, &["import", &path_str(&mirror)]);
     run.assert_ok();
-    assert!(run.stdout.contains("imported 1 archive "), "{}", run.stdout);
+    run.assert_stdout_has(&["imported 1 archive "]);
     assert_cache_consistent(&world.cache());
 }

@@ -117,13 +117,13 @@ fn cache_trust_verify_reports_a_tampered_tree() {
     world.install().assert_ok();
     let intact = world.postbin(&["cache", "verify"]);
     intact.assert_ok();
-    assert!(intact.stdout.contains("all intact"), "{}", intact.stdout);
+    intact.assert_stdout_has(&["all intact"]);
 
     tamper(&world.cache(), &sha, EVIL);
     let run = world.postbin(&["cache", "verify"]);
     run.assert_exit(exit::FAILURE)
         .assert_stderr_has(&["removed corrupt files", "not unpacked by postbin"]);
-    assert!(!run.stdout.contains("all intact"), "{}", run.stdout);
+    run.assert_stdout_lacks(&["all intact"]);
     assert!(!tree_dir(&world.cache(), &sha).exists());
 
     // The archive was fine and stays: the next install unpacks it offline.
@@ -135,7 +135,7 @@ fn cache_trust_verify_reports_a_tampered_tree() {
     .assert_ok();
     let run = world.postbin(&["cache", "verify"]);
     run.assert_ok();
-    assert!(run.stdout.contains("all intact"), "{}", run.stdout);
+    run.assert_stdout_has(&["all intact"]);
 }
 
 /// Someone else's cache, `<base>/their-cache`, filled by an install of the
@@ -354,11 +354,7 @@ fn cache_clean_removes_temp_files_of_a_killed_install_at_once() {
             p.display()
         );
     }
-    assert!(
-        run.stdout.contains("of running installs kept"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["of running installs kept"]);
     wait_bounded(&mut live, Duration::from_secs(60)).assert_ok();
     assert_placed(&live_pkg, SCRIPT);
     assert_cache_consistent(&cache);
@@ -382,7 +378,7 @@ fn cache_trust_import_of_a_whole_cache_takes_archives_never_trees() {
 
     let run = world.postbin(&["cache", "import", &path_str(&theirs)]);
     run.assert_ok();
-    assert!(run.stdout.contains("imported 1 archive"), "{}", run.stdout);
+    run.assert_stdout_has(&["imported 1 archive"]);
     assert!(list(&world.cache().join("v1/trees")).is_empty());
     let pkg = copy_package(&world, "pkg-imported");
     install_in(&world, &pkg, &[("POSTBIN_OFFLINE", "1")]).assert_ok();

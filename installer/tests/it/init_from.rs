@@ -114,16 +114,8 @@ fn cargo_dist_release_with_sha256_files_and_a_manifest() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains("skipped source.tar.gz: source tarball"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("GitHub API digest, dist-manifest.json"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["skipped source.tar.gz: source tarball"]);
+    run.assert_stdout_has(&["GitHub API digest, dist-manifest.json"]);
     // Nothing was downloaded: the manifest names the executables and hashes.
     assert!(
         world
@@ -356,16 +348,8 @@ fn dry_run_prints_the_table_and_writes_nothing() {
     let before = world.package_text();
     let run = init(&world, &["--from", "acme/hello@v1.0.0", "--dry-run"], &[]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("dry run: nothing written"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("hello_1.0.0_linux_amd64.tar.gz"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["dry run: nothing written"]);
+    run.assert_stdout_has(&["hello_1.0.0_linux_amd64.tar.gz"]);
     assert_eq!(world.package_text(), before);
     assert!(!world.pkg().join("bin").exists());
 }
@@ -386,7 +370,7 @@ fn from_a_release_page_url_and_a_directory() {
     let dir = path_str(&world.root().join(RELEASE_DIR));
     let run = init(&world, &["--from", &dir, "--dry-run"], &[]);
     run.assert_ok();
-    assert!(run.stdout.contains("download"), "{}", run.stdout);
+    run.assert_stdout_has(&["download"]);
 }
 
 fn assert_not_written(world: &World, before: &str) {

@@ -95,7 +95,7 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
         "{}",
         init.stdout
     );
-    assert!(!init.stdout.contains("source tarball?"), "{}", init.stdout);
+    init.assert_stdout_lacks(&["source tarball?"]);
     // `prepack` runs postbin from node_modules: before `npm install` it
     // is not there, and init says so.
     assert!(
@@ -115,12 +115,8 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
     write_json(&world.pkg().join("package.json"), &v);
     let again = run(&world, &["init", "--package", &pkg]);
     again.assert_ok();
-    assert!(again.stdout.contains("prepack scripts"), "{}", again.stdout);
-    assert!(
-        !again.stdout.contains("next: run `npm install`"),
-        "{}",
-        again.stdout
-    );
+    again.assert_stdout_has(&["prepack scripts"]);
+    again.assert_stdout_lacks(&["next: run `npm install`"]);
 }
 
 #[test]
@@ -175,11 +171,7 @@ fn a_registry_cargo_dist_package_is_migrated_in_key_order() {
     for gone in ["tar", "axios", "detect-libc"] {
         assert!(!deps.contains_key(gone), "dependency {gone} left behind");
     }
-    assert!(
-        init.stdout.contains("npm-shrinkwrap.json still pins"),
-        "{}",
-        init.stdout
-    );
+    init.assert_stdout_has(&["npm-shrinkwrap.json still pins"]);
     // `-musl-dynamic` and `-musl-static` are one musl target.
     let targets = v["postbin"]["targets"].as_object().unwrap();
     assert!(targets.contains_key("x86_64-unknown-linux-musl"));
@@ -275,16 +267,8 @@ fn a_hash_the_manifest_states_is_not_fetched_again() {
             format!("{name}.sha256"): {"kind": "checksum"}}});
     let init = init_from_manifest(&world, &dir, &manifest, "1.0.0");
     init.assert_ok();
-    assert!(
-        init.stdout.contains("dist-manifest.json"),
-        "{}",
-        init.stdout
-    );
-    assert!(
-        !init.stdout.contains("trust on first use"),
-        "{}",
-        init.stdout
-    );
+    init.assert_stdout_has(&["dist-manifest.json"]);
+    init.assert_stdout_lacks(&["trust on first use"]);
     assert_eq!(
         world.package_json()["postbin"]["targets"][TARGET]["sha256"],
         sha256(&bytes)
@@ -381,10 +365,6 @@ fn a_dry_run_says_nothing_was_written() {
         &["init", "--package", &pkg, "--from", &from, "--dry-run"],
     );
     dry.assert_ok();
-    assert!(
-        dry.stdout.contains("dry run: nothing written"),
-        "{}",
-        dry.stdout
-    );
-    assert!(!dry.stdout.contains("already set up"), "{}", dry.stdout);
+    dry.assert_stdout_has(&["dry run: nothing written"]);
+    dry.assert_stdout_lacks(&["already set up"]);
 }

@@ -48,12 +48,7 @@ fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_netw
     // "The host" is whatever POSTBIN_TARGET forces, as for install.
     let run = world.postbin_env(&["prefill", &pkg], &[("POSTBIN_TARGET", TARGET)]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("prefilled 1 archive (")
-            && run.stdout.contains("for 1 package; 0 already cached"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["prefilled 1 archive (", "for 1 package; 0 already cached"]);
     let v1 = world.cache().join("v1");
     assert!(v1.join("archives").join(&sha).is_file());
     assert!(v1.join("trees").join(&sha).join("listing.json").is_file());
@@ -113,7 +108,7 @@ fn prefill_reads_package_json_from_a_packed_tarball() {
 
     let run = world.postbin(&["prefill", &path_str(&path), "--targets", TARGET]);
     run.assert_ok();
-    assert!(run.stdout.contains("prefilled 1 archive"), "{}", run.stdout);
+    run.assert_stdout_has(&["prefilled 1 archive"]);
     assert!(world.cache().join("v1/archives").join(&sha).is_file());
 
     // Not an npm tarball: a clear failure naming the file.
@@ -168,11 +163,7 @@ fn prefill_scans_node_modules_with_scopes_nesting_pnpm_and_symlink_loops() {
         TARGET,
     ]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("prefilled 4 archives") && run.stdout.contains("for 4 packages"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["prefilled 4 archives", "for 4 packages"]);
     for sha in [&a, &b, &c, &d] {
         assert!(world.cache().join("v1/archives").join(sha).is_file());
     }
@@ -185,11 +176,7 @@ fn prefill_scans_node_modules_with_scopes_nesting_pnpm_and_symlink_loops() {
         TARGET,
     ]);
     again.assert_ok();
-    assert!(
-        again.stdout.contains("4 already cached"),
-        "{}",
-        again.stdout
-    );
+    again.assert_stdout_has(&["4 already cached"]);
 }
 
 #[test]
@@ -211,11 +198,7 @@ fn prefill_targets_all_and_lists() {
 
     let run = world.postbin(&["prefill", &pkg, "--targets", "all"]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("prefilled 2 archives"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["prefilled 2 archives"]);
     for sha in [&linux, &windows] {
         assert!(world.cache().join("v1/trees").join(sha).is_dir());
     }
@@ -256,7 +239,7 @@ fn prefill_lists_what_failed_keeps_the_rest_and_exits_nonzero() {
     ]);
     run.assert_exit(exit::INTEGRITY)
         .assert_stderr_has(&["failed: bad 1.0.0", "SHA-256 mismatch"]);
-    assert!(run.stdout.contains("prefilled 1 archive"), "{}", run.stdout);
+    run.assert_stdout_has(&["prefilled 1 archive"]);
     assert!(world.cache().join("v1/archives").join(&good_sha).is_file());
     assert_cache_consistent(&world.cache());
 }
@@ -267,11 +250,7 @@ fn prefill_out(world: &World) -> (PathBuf, String) {
     let out = world.base().join("carry");
     let run = world.prefill(&["--out", &path_str(&out)], &[]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("prefilled 1 archive") && run.stdout.contains("0 already there"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["prefilled 1 archive", "0 already there"]);
     (out, sha)
 }
 
@@ -295,7 +274,7 @@ fn prefill_out_writes_the_mirror_layout_which_an_offline_install_uses() {
     world.fixture.clear_requests();
     let again = world.prefill(&["--out", &path_str(&out)], &[]);
     again.assert_ok();
-    assert!(again.stdout.contains("1 already there"), "{}", again.stdout);
+    again.assert_stdout_has(&["1 already there"]);
     world.assert_no_requests();
 
     // The air-gapped side: an empty cache, the network forbidden, the mirror.
@@ -331,11 +310,7 @@ fn cache_import_of_a_prefill_tree_serves_offline_installs() {
 
     let run = world.postbin_env(&["cache", "import", &path_str(&out)], &env);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("imported 1 archive") && run.stdout.contains("0 already cached"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["imported 1 archive", "0 already cached"]);
     assert!(target_cache.join("v1/archives").join(&sha).is_file());
     // The index labels the entry even before an install unpacks it.
     let listed = world.postbin_env(&["cache", "list"], &env);

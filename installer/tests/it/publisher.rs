@@ -496,7 +496,7 @@ fn the_release_workflow_agrees_with_the_section() {
     // Written once; the same again is no change, a different one is refused.
     let again = write_workflow();
     again.assert_ok();
-    assert!(!again.stdout.contains("wrote"), "{}", again.stdout);
+    again.assert_stdout_lacks(&["wrote"]);
     world
         .postbin(&["init", "--package", &pkg_s, "--workflow", "github"])
         .assert_exit(exit::USAGE)

@@ -144,7 +144,7 @@ fn the_advice_for_dead_mirrors_is_given_once_and_names_the_mirror() {
         ("POSTBIN_RETRIES", "1"),
     ]);
     assert_three_attempts_and_one(&run, "is up and reachable");
-    assert!(!run.stderr.contains("HTTPS_PROXY"), "{}", run.stderr);
+    run.assert_stderr_lacks(&["HTTPS_PROXY"]);
     assert_not_printed(&run, SECRET);
 }
 

@@ -102,7 +102,7 @@ fn doctor_flags_every_unusable_setting_and_reports_the_rest() {
         &[("POSTBIN_TARGET", TARGET)],
     );
     clean.assert_ok();
-    assert!(!clean.stdout.contains("problem:"), "{}", clean.stdout);
+    clean.assert_stdout_lacks(&["problem:"]);
 }
 
 #[test]

@@ -207,7 +207,7 @@ fn check_names_a_chunk_file_that_installs_would_refuse() {
     let file = world.pkg().join(format!("postbin-chunks/{TARGET}"));
     let problem = format!("postbin.targets.{TARGET}.chunks: postbin-chunks/{TARGET}");
     let before = world.postbin(&["check", "--package", &pkg]);
-    assert!(!before.stderr.contains(&problem), "{}", before.stderr);
+    before.assert_stderr_lacks(&[&problem]);
     std::fs::write(&file, "postbin-chunks 1 1048576 0\n").unwrap();
     world.postbin(&["check", "--package", &pkg]).assert_exit(1).assert_stderr_has(&[&format!(
         "{problem} does not match its pinned sha256 (installs would refuse it); run `npx postbin pin --download` to write it again, or remove `chunks`"

@@ -295,17 +295,48 @@ impl Run {
         self
     }
 
+    /// Asserts stdout contains every one of `needles`.
+    #[track_caller]
+    pub fn assert_stdout_has(&self, needles: &[&str]) -> &Self {
+        assert_contains_all("stdout", &self.stdout, needles);
+        self
+    }
+
+    /// Asserts stdout contains none of `needles`.
+    #[track_caller]
+    pub fn assert_stdout_lacks(&self, needles: &[&str]) -> &Self {
+        assert_contains_none("stdout", &self.stdout, needles);
+        self
+    }
+
+    /// Asserts stderr contains none of `needles`.
+    #[track_caller]
+    pub fn assert_stderr_lacks(&self, needles: &[&str]) -> &Self {
+        assert_contains_none("stderr", &self.stderr, needles);
+        self
+    }
+
     /// Asserts stderr contains every one of `needles`.
     #[track_caller]
     pub fn assert_stderr_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(
-                self.stderr.contains(needle),
-                "stderr lacks {needle:?}:\n{}",
-                self.stderr
-            );
-        }
+        assert_contains_all("stderr", &self.stderr, needles);
         self
+    }
+}
+
+/// Asserts `text` (the `what` of a run) contains every one of `needles`.
+#[track_caller]
+fn assert_contains_all(what: &str, text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "{what} lacks {needle:?}:\n{text}");
+    }
+}
+
+/// Asserts `text` (the `what` of a run) contains none of `needles`.
+#[track_caller]
+fn assert_contains_none(what: &str, text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(!text.contains(needle), "{what} has {needle:?}:\n{text}");
     }
 }
 

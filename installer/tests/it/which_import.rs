@@ -126,7 +126,7 @@ fn cache_import_takes_only_pinned_regular_files_and_follows_no_symlink() {
 
     let run = world.postbin(&["cache", "import", &path_str(&out)]);
     run.assert_ok();
-    assert!(run.stdout.contains("imported 1 archive "), "{}", run.stdout);
+    run.assert_stdout_has(&["imported 1 archive "]);
     run.assert_stderr_has(&["link.tar.gz", "symlink", "dirlink", "do not match"]);
     assert_eq!(archives_in(&world.cache()), std::slice::from_ref(&pinned));
     assert_ne!(secret_sha, sha256(&stray));
