@@ -295,6 +295,18 @@ impl Run {
         self
     }
 
+    /// Asserts stdout has `line` as one whole line.
+    #[track_caller]
+    pub fn assert_stdout_line(&self, line: &str) -> &Self {
+        assert!(
+            self.stdout.lines().any(|l| l == line),
+            "stdout lacks the line {line:?}:\n{}\n--- stderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
     /// Asserts stdout contains every one of `needles`.
     #[track_caller]
     pub fn assert_stdout_has(&self, needles: &[&str]) -> &Self {
