@@ -130,7 +130,7 @@ fn list_and_verify_of_a_cache_never_used_say_it_is_empty() {
 #[test]
 fn verify_of_an_intact_cache_exits_0() {
     let world = World::new();
-    let (_, _) = installed_tool(&world, "alpha", 32 << 10, 1);
+    installed_tool(&world, "alpha", 32 << 10, 1);
     let run = cache_cmd(&world, &["verify"]);
     run.assert_ok();
     run.assert_stdout_has(&["verified 1 archive and 1 tree", "all intact"]);
