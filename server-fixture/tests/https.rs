@@ -115,8 +115,7 @@ fn https_is_refused_by_a_client_without_the_ca() {
 
 #[test]
 fn plain_http_has_no_ca() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (tree, fx) = serving();
     assert!(fx.ca_pem().is_none());
     assert!(fx.write_ca_pem(tree.path().join("ca.pem")).is_err());
 }
