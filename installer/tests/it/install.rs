@@ -313,11 +313,7 @@ fn checksums_file_with_a_wrong_hash_exits_6() {
     world.publish("SHA256SUMS", format!("{wrong}  {ASSET}\n").as_bytes());
     templated_checksums_package(&world);
 
-    world
-        .install()
-        .assert_exit(exit::INTEGRITY)
-        .assert_stderr_has(&["SHA-256 mismatch"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(exit::INTEGRITY, &["SHA-256 mismatch"]);
 }
 
 #[test]

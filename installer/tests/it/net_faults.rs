@@ -135,11 +135,7 @@ fn a_truncated_body_without_retries_is_a_network_error_not_a_hash_mismatch() {
         None,
     );
 
-    world
-        .install()
-        .assert_exit(exit::NETWORK)
-        .assert_stderr_has(&["broke off"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(exit::NETWORK, &["broke off"]);
 }
 
 #[test]

@@ -191,11 +191,13 @@ fn a_tarball_that_is_not_the_pinned_one_is_never_opened() {
     let last = other.len() - 9;
     other[last] ^= 0xff;
     std::fs::write(&served, &other).unwrap();
-    world.install().assert_exit(6).assert_stderr_has(&[
-        "integrity mismatch for",
-        &format!("expected {}", packed.integrity),
-    ]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        6,
+        &[
+            "integrity mismatch for",
+            &format!("expected {}", packed.integrity),
+        ],
+    );
 }
 
 #[test]

@@ -158,21 +158,13 @@ fn a_publisher_file_url_is_refused_naming_the_field() {
         "url": local,
         "targets": { TARGET: { "sha256": sha } }
     }));
-    world
-        .install()
-        .assert_exit(exit::CONFIG)
-        .assert_stderr_has(&["`postbin.url`", "file://"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(exit::CONFIG, &["`postbin.url`", "file://"]);
 
     world.package(serde_json::json!({
         "url": world.url_template(),
         "targets": { TARGET: { "sha256": sha, "url": local } }
     }));
-    world
-        .install()
-        .assert_exit(exit::CONFIG)
-        .assert_stderr_has(&[&format!("`postbin.targets.{TARGET}.url`")]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(exit::CONFIG, &[&format!("`postbin.targets.{TARGET}.url`")]);
 
     // The same directory as a consumer's mirror is fine.
     world.package(world.section("tar.gz", &sha));

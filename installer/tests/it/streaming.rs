@@ -149,11 +149,13 @@ fn a_chunk_file_that_does_not_match_its_pin_is_refused() {
         &line[1..]
     );
     std::fs::write(&file, text.replacen(line, &other, 1)).unwrap();
-    world.install().assert_exit(6).assert_stderr_has(&[&format!(
-        "the chunk digests {} do not match their pinned sha256",
-        file.display()
-    )]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        6,
+        &[&format!(
+            "the chunk digests {} do not match their pinned sha256",
+            file.display()
+        )],
+    );
     assert!(world.requests().is_empty(), "refused before any download");
 }
 
@@ -240,9 +242,5 @@ fn an_absurd_chunk_size_fails_check_and_install_cleanly() {
         .postbin(&["check", "--package", &pkg])
         .assert_exit(1)
         .assert_stderr_has(&["is not a chunk-digest file of postbin's (1048576 byte chunks"]);
-    world
-        .install()
-        .assert_exit(6)
-        .assert_stderr_has(&["are not a chunk digest file"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(6, &["are not a chunk digest file"]);
 }

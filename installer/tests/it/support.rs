@@ -220,6 +220,14 @@ impl World {
         placed(&self.pkg(), file_name)
     }
 
+    /// Asserts `install` exits `code` saying every one of `needles` on
+    /// stderr, and installs nothing.
+    #[track_caller]
+    pub fn assert_install_fails(&self, code: i32, needles: &[&str]) {
+        self.install().assert_exit(code).assert_stderr_has(needles);
+        self.assert_nothing_installed();
+    }
+
     /// Asserts the install left no archive, no tree, no executable and no
     /// receipt behind.
     pub fn assert_nothing_installed(&self) {
