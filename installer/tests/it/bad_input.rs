@@ -13,6 +13,7 @@ fn hash_mismatch_exits_6_and_installs_nothing() {
     world.package(world.section("tar.gz", &sha256(b"some other release")));
 
     world.assert_install_fails(
+        &[],
         exit::INTEGRITY,
         &["SHA-256 mismatch", ASSET, "nothing was installed"],
     );
@@ -23,7 +24,7 @@ fn wrong_bytes_from_the_server_exit_6_and_install_nothing() {
     let (world, sha) = published();
     world.fault_asset(Fault::WrongBytes, None);
 
-    world.assert_install_fails(exit::INTEGRITY, &["SHA-256 mismatch", &sha]);
+    world.assert_install_fails(&[], exit::INTEGRITY, &["SHA-256 mismatch", &sha]);
 }
 
 #[test]
@@ -96,7 +97,7 @@ fn invalid_json_package_exits_3() {
     let world = World::new();
     std::fs::write(world.pkg().join("package.json"), "{ \"name\": \"hello\", ").unwrap();
 
-    world.assert_install_fails(exit::CONFIG, &["package.json", "not valid JSON"]);
+    world.assert_install_fails(&[], exit::CONFIG, &["package.json", "not valid JSON"]);
 }
 
 /// Installs with this postbin section; asserts exit 3 naming `field`.
@@ -200,7 +201,7 @@ fn archive_without_the_declared_bin_exits_7_listing_executables() {
 #[test]
 fn missing_package_json_exits_3_and_names_the_package_flag() {
     let world = World::new();
-    world.assert_install_fails(exit::CONFIG, &["package.json", "--package"]);
+    world.assert_install_fails(&[], exit::CONFIG, &["package.json", "--package"]);
 }
 
 #[test]

@@ -73,14 +73,11 @@ fn https_downloads_tunnel_through_a_real_proxy() {
     let ca = to_https(&mut world, &sha);
     let objects = port_of(&world.fixture.objects_url());
 
-    world
-        .install_env(&[
-            ("HTTPS_PROXY", &proxy.url(None)),
-            ("POSTBIN_TEST_PROXY_LOOPBACK", "1"),
-            ("POSTBIN_CA_FILE", &path_str(&ca)),
-        ])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[
+        ("HTTPS_PROXY", &proxy.url(None)),
+        ("POSTBIN_TEST_PROXY_LOOPBACK", "1"),
+        ("POSTBIN_CA_FILE", &path_str(&ca)),
+    ]);
     let log = proxy.log_with(&connect_line(objects));
     assert!(log.contains(&connect_line(objects)), "{log}");
 }
@@ -158,10 +155,7 @@ fn a_real_nginx_serves_a_mirror_tree() {
         return;
     };
 
-    world
-        .install_env(&[("POSTBIN_MIRROR", &nginx.url())])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_MIRROR", &nginx.url())]);
     let line = format!("GET {} 200", World::asset_path(ASSET));
     let log = nginx.access_log_with(&line);
     assert!(log.contains(&line), "{log}");

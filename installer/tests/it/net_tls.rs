@@ -62,10 +62,7 @@ fn an_inline_ca_in_npmrc_is_accepted() {
     let pem = world.fixture.ca_pem().unwrap().trim().replace('\n', "\\n");
     std::fs::write(project.join(".npmrc"), format!("ca=\"{pem}\"\n")).unwrap();
 
-    world
-        .install_env(&[("INIT_CWD", &path_str(&project))])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("INIT_CWD", &path_str(&project))]);
 }
 
 #[test]

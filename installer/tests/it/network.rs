@@ -10,8 +10,7 @@ fn a_503_is_retried_and_the_install_succeeds() {
     let (world, _) = published();
     world.fault_asset(Fault::Status(503), Some(1));
 
-    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_RETRIES", "2")]);
     let hits = hits(&world.requests(), ASSET);
     assert_eq!(
         hits,

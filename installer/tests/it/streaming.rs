@@ -76,10 +76,7 @@ fn every_chunk_once(digests: &[String]) -> Vec<(usize, String)> {
 fn an_install_hands_the_decoder_each_checked_chunk_once_in_order() {
     let (world, _, digests) = pinned_with_chunks();
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_TEST_HANDOFF_LOG", &log)]);
     if instrumented() {
         assert_eq!(handed(&world), every_chunk_once(&digests));
     }
@@ -97,13 +94,10 @@ fn a_mirror_that_corrupts_one_chunk_never_gets_it_to_the_decoder() {
     );
     let mirrors = format!("{},{}", world.base_url(), world.fixture.objects_url());
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[
-            ("POSTBIN_MIRROR", &mirrors),
-            ("POSTBIN_TEST_HANDOFF_LOG", &log),
-        ])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[
+        ("POSTBIN_MIRROR", &mirrors),
+        ("POSTBIN_TEST_HANDOFF_LOG", &log),
+    ]);
     if instrumented() {
         // Chunks 0 and 1 from the first source, 2 and 3 from the second; the
         // bad chunk 2 never, and nothing twice.
@@ -127,11 +121,11 @@ fn a_corrupt_chunk_from_the_only_source_installs_nothing() {
     let (world, _, _) = pinned_with_chunks();
     world.fault_asset(Fault::FlipByteAt { offset: CHUNK + 1 }, None);
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])
-        .assert_exit(6)
-        .assert_stderr_has(&["chunk 1 (from byte 1048576) has SHA-256"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        &[("POSTBIN_TEST_HANDOFF_LOG", &log)],
+        6,
+        &["chunk 1 (from byte 1048576) has SHA-256"],
+    );
     if instrumented() {
         assert_eq!(handed(&world).len(), 1, "only chunk 0 was handed on");
     }
@@ -150,6 +144,7 @@ fn a_chunk_file_that_does_not_match_its_pin_is_refused() {
     );
     std::fs::write(&file, text.replacen(line, &other, 1)).unwrap();
     world.assert_install_fails(
+        &[],
         6,
         &[&format!(
             "the chunk digests {} do not match their pinned sha256",
@@ -164,10 +159,7 @@ fn a_package_without_chunk_digests_installs_as_before() {
     let (world, bytes, _) = pinned_with_chunks();
     world.package(world.section("tar.gz", &sha256(&bytes)));
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_TEST_HANDOFF_LOG", &log)]);
     assert!(!handoff_log(&world).exists(), "nothing was streamed");
 }
 
@@ -183,10 +175,7 @@ fn a_kept_partial_download_resumes_after_its_last_good_chunk() {
     kept[last] ^= 0xFF;
     std::fs::write(tmp.join(format!("{}.partial", sha256(&bytes))), &kept).unwrap();
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_TEST_HANDOFF_LOG", &log)]);
     let ranges: Vec<Option<String>> = world
         .requests()
         .into_iter()
@@ -242,5 +231,5 @@ fn an_absurd_chunk_size_fails_check_and_install_cleanly() {
         .postbin(&["check", "--package", &pkg])
         .assert_exit(1)
         .assert_stderr_has(&["is not a chunk-digest file of postbin's (1048576 byte chunks"]);
-    world.assert_install_fails(6, &["are not a chunk digest file"]);
+    world.assert_install_fails(&[], 6, &["are not a chunk digest file"]);
 }

@@ -220,12 +220,22 @@ impl World {
         placed(&self.pkg(), file_name)
     }
 
-    /// Asserts `install` exits `code` saying every one of `needles` on
-    /// stderr, and installs nothing.
+    /// Asserts `install` (with `env` on top) exits `code` saying every one
+    /// of `needles` on stderr, and installs nothing.
     #[track_caller]
-    pub fn assert_install_fails(&self, code: i32, needles: &[&str]) {
-        self.install().assert_exit(code).assert_stderr_has(needles);
+    pub fn assert_install_fails(&self, env: &[(&str, &str)], code: i32, needles: &[&str]) {
+        self.install_env(env)
+            .assert_exit(code)
+            .assert_stderr_has(needles);
         self.assert_nothing_installed();
+    }
+
+    /// Asserts `install` (with `env` on top) succeeds and the placed `hello`
+    /// runs.
+    #[track_caller]
+    pub fn assert_installs(&self, env: &[(&str, &str)]) {
+        self.install_env(env).assert_ok();
+        assert_runs(&self.placed("hello"));
     }
 
     /// Asserts the install left no archive, no tree, no executable and no

@@ -25,11 +25,11 @@ fn which_refuses_a_relative_or_missing_override_with_exit_3() {
             .assert_stderr_has(&["HELLO_BINARY_PATH", bad]);
     }
     // Install applies the same rule.
-    world
-        .install_env(&[("HELLO_BINARY_PATH", "relative/hello")])
-        .assert_exit(exit::CONFIG)
-        .assert_stderr_has(&["HELLO_BINARY_PATH", "absolute"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        &[("HELLO_BINARY_PATH", "relative/hello")],
+        exit::CONFIG,
+        &["HELLO_BINARY_PATH", "absolute"],
+    );
 
     let own = world.base().join("my-hello");
     std::fs::write(&own, SCRIPT).unwrap();
