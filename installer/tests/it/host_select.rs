@@ -60,6 +60,15 @@ fn glibc_host(test: &str) -> Option<GlibcVersion> {
     }
 }
 
+/// On a glibc host (else `None`, skipped): its glibc version, and a world
+/// offering only a `-gnu` build that needs glibc 99.0.
+fn only_a_gnu_build_needing_glibc_99(test: &str) -> Option<(GlibcVersion, World)> {
+    let has = glibc_host(test)?;
+    let world = World::new();
+    offer(&world, &[(&gnu(), Some("99.0"))]);
+    Some((has, world))
+}
+
 /// Publishes a nested archive for each `(target, glibc minimum)` and writes
 /// the package offering them.
 fn offer(world: &World, targets: &[(&str, Option<&str>)]) {
@@ -127,13 +136,11 @@ fn a_gnu_build_whose_minimum_this_host_meets_is_taken() {
 
 #[test]
 fn only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions() {
-    let Some(has) =
-        glibc_host("only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions")
-    else {
+    let Some((has, world)) = only_a_gnu_build_needing_glibc_99(
+        "only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions",
+    ) else {
         return;
     };
-    let world = World::new();
-    offer(&world, &[(&gnu(), Some("99.0"))]);
 
     install_detected(&world)
         .assert_exit(exit::UNSUPPORTED_PLATFORM)
@@ -191,13 +198,11 @@ fn a_forced_gnu_target_is_installed_whatever_its_declared_minimum() {
 
 #[test]
 fn doctor_prints_the_glibc_version_and_why_the_gnu_build_was_passed_over() {
-    let Some(has) =
-        glibc_host("doctor_prints_the_glibc_version_and_why_the_gnu_build_was_passed_over")
-    else {
+    let Some((has, world)) = only_a_gnu_build_needing_glibc_99(
+        "doctor_prints_the_glibc_version_and_why_the_gnu_build_was_passed_over",
+    ) else {
         return;
     };
-    let world = World::new();
-    offer(&world, &[(&gnu(), Some("99.0"))]);
 
     let pkg = path_str(&world.pkg());
     let run = world.postbin(&["doctor", "--package", &pkg]);
