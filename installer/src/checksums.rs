@@ -7,11 +7,19 @@
 //! API (`assets[].digest`, `"sha256:<hex>"`) and goreleaser's artifacts.json
 //! (`extra.Digest`/`extra.Checksum`, same spelling).
 
-use crate::error::Error;
 use crate::hash::Sha256Hash;
-use crate::net::{Client, Request, url::Url};
+use crate::net::{Client, Request};
 use crate::plan::Source;
+use crate::url::Url;
 use std::io::Read;
+
+/// Why no hash came from a checksums file: one detail (every source tried,
+/// each failure on its line, then the advice once). An integrity failure
+/// for the install (exit 6).
+#[derive(Debug)]
+pub struct Unavailable {
+    pub detail: String,
+}
 
 /// The most of a checksums file that is read.
 const MAX_LEN: u64 = 4 << 20;
@@ -24,7 +32,7 @@ pub fn fetch(
     client: &Client<'_>,
     sources: &[Source],
     asset: &str,
-) -> Result<(Sha256Hash, String, Url), Error> {
+) -> Result<(Sha256Hash, String, Url), Unavailable> {
     let mut failures: Vec<(String, Option<String>)> = Vec::new();
     for source in sources {
         let text = match source.url.to_file_path() {
@@ -56,7 +64,7 @@ pub fn fetch(
         };
         match text {
             Ok(text) => {
-                let sha = find(&text, asset).ok_or_else(|| Error::Checksums {
+                let sha = find(&text, asset).ok_or_else(|| Unavailable {
                     detail: format!("the checksums file {} lists no {asset}", source.url),
                 })?;
                 return Ok((sha, text, source.url.clone()));
@@ -75,7 +83,7 @@ pub fn fetch(
     for hint in advice {
         detail.push_str(&format!("\n{hint}"));
     }
-    Err(Error::Checksums { detail })
+    Err(Unavailable { detail })
 }
 
 /// A hash read from a checksums source and the file it is for: `None` for

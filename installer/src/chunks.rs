@@ -36,7 +36,7 @@ impl Chunks {
         let mut total = 0;
         let mut buf = vec![0u8; CHUNK_SIZE as usize];
         loop {
-            let n = crate::extract::fill(reader, &mut buf)?;
+            let n = crate::read_full::fill(reader, &mut buf)?;
             if n == 0 {
                 break;
             }

@@ -2,10 +2,11 @@
 //! belong to the commands themselves. Exit codes are decided here and only
 //! here; they are documented in docs/cli.md.
 
-use crate::{cache, extract, fetch, link, manifest, mirror_tree, net, plan, settings};
+use crate::{
+    cache, checksums, extract, fetch, link, manifest, mirror_tree, net, plan, release, settings,
+};
 use std::fmt;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug)]
 pub enum Error {
@@ -191,7 +192,8 @@ from_layer!(
     Extract(extract::Error),
     Cache(cache::Error),
     Link(link::Error),
-    MirrorTree(mirror_tree::Error)
+    MirrorTree(mirror_tree::Error),
+    Setting(settings::Invalid)
 );
 
 /// An error and its causes on one line, `: `-joined: for lists of failures
@@ -207,30 +209,27 @@ pub fn one_line(e: &dyn std::error::Error) -> String {
     text.replace('\n', " ")
 }
 
+impl From<release::Error> for Error {
+    fn from(e: release::Error) -> Self {
+        match e {
+            release::Error::Usage(m) => Error::Usage(m),
+            release::Error::Release(m) => Error::Release(m),
+            release::Error::Fetch(e) => Error::Fetch(e),
+            release::Error::Extract(e) => Error::Extract(e),
+        }
+    }
+}
+
+impl From<checksums::Unavailable> for Error {
+    fn from(e: checksums::Unavailable) -> Self {
+        Error::Checksums { detail: e.detail }
+    }
+}
+
 impl From<net::Error> for Error {
     fn from(e: net::Error) -> Self {
         Error::Fetch(fetch::Error::Net(e))
     }
 }
 
-/// A layer's error with an `Io { op, path, source }` variant: what was
-/// being done, to which path, and the OS error.
-pub trait FromIo {
-    fn from_io(op: &'static str, path: PathBuf, source: io::Error) -> Self;
-}
-
-/// `.map_err(io_err("write", &path))`, for every layer's error type.
-pub fn io_err<'p, E: FromIo>(op: &'static str, path: &'p Path) -> impl Fn(io::Error) -> E + 'p {
-    move |source| E::from_io(op, path.to_path_buf(), source)
-}
-
-macro_rules! from_io {
-    ($($ty:ty),*) => {$(
-        impl FromIo for $ty {
-            fn from_io(op: &'static str, path: PathBuf, source: io::Error) -> Self {
-                Self::Io { op, path, source }
-            }
-        }
-    )*};
-}
-from_io!(cache::Error, link::Error, extract::Error);
+pub use crate::io_error::{FromIo, io_err};

@@ -10,8 +10,8 @@
 //! later runs delete what was set aside once it no longer runs.
 
 use crate::cache::Tree;
-use crate::error::io_err;
 use crate::hash::{self, Sha256Hash};
+use crate::io_error::{from_io_variant, io_err};
 use crate::plan::Plan;
 use crate::safe_fs;
 use serde_json::{Value, json};
@@ -35,6 +35,8 @@ pub enum Error {
     /// before it could be copied.
     GoneFromCache { path: PathBuf },
 }
+
+from_io_variant!(Error);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -117,7 +119,11 @@ pub fn place(plan: &Plan, tree: &Tree, source: Source) -> Result<Receipt, Error>
         let record = &tree.listing[&bin.archive_path];
         let dest = installed_path(&plan.package_dir, &bin.file_name);
         let check = (source == Source::Cached).then_some((record.size, record.sha256));
-        replace_with_checked_copy(&tree.path_of(&bin.archive_path), &dest, check)?;
+        let src = tree.path_of(&bin.archive_path);
+        let source = tree
+            .open_file(&bin.archive_path)
+            .map_err(|e| open_error(&src, e))?;
+        replace_with_checked_copy(source, &src, &dest, check)?;
         bins.push(PlacedBin {
             name: bin.name.clone(),
             path: dest,
@@ -174,17 +180,34 @@ fn sweep_stale_temps(dir: &Path) {
 /// temp file beside it, chmod 755, rename. Never writes `dest` in place
 /// (bun and pnpm hard-link package files from their stores).
 pub fn replace_with_copy(src: &Path, dest: &Path) -> Result<(), Error> {
-    replace_with_checked_copy(src, dest, None)
+    let source = fs::File::open(src).map_err(|e| open_error(src, e))?;
+    replace_with_checked_copy(source, src, dest, None)
+}
+
+/// A source that is gone (a cache entry removed meanwhile) or refused as no
+/// file of the cache's own (`safe_fs`) says so; anything else is I/O.
+fn open_error(src: &Path, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::NotFound {
+        Error::GoneFromCache {
+            path: src.to_path_buf(),
+        }
+    } else if safe_fs::is_refused(&e) {
+        Error::CorruptCache {
+            path: src.to_path_buf(),
+        }
+    } else {
+        io_err("open", src)(e)
+    }
 }
 
 /// `replace_with_copy`, and with `check` = (size, SHA-256) the copy is
 /// kept only if it matches. The copy itself is hashed (through the handle
 /// it was written with), not the source: what is checked is exactly what
-/// is placed, whatever replaces the cached file meanwhile. The source is
-/// opened without following a link (`safe_fs`). The kernel copies
+/// is placed, whatever replaces the cached file meanwhile. The kernel copies
 /// (copy_file_range, a reflink on btrfs/XFS); the hash then reads pages
 /// the copy just brought into memory.
 fn replace_with_checked_copy(
+    mut source: fs::File,
     src: &Path,
     dest: &Path,
     check: Option<(u64, Sha256Hash)>,
@@ -194,19 +217,6 @@ fn replace_with_checked_copy(
         .prefix(".postbin-")
         .tempfile_in(dir)
         .map_err(io_err("create a temp file in", dir))?;
-    let mut source = safe_fs::open(src, safe_fs::Access::Read).map_err(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
-            Error::GoneFromCache {
-                path: src.to_path_buf(),
-            }
-        } else if safe_fs::is_refused(&e) {
-            Error::CorruptCache {
-                path: src.to_path_buf(),
-            }
-        } else {
-            io_err("open", src)(e)
-        }
-    })?;
     // Into the open temp file, not `fs::copy(src, temp path)`: that
     // reopens it with O_TRUNC, and ext4 then flushes the whole file to
     // disk on close (its replace-via-truncate heuristic): 100 ms for

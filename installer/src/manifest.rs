@@ -128,6 +128,12 @@ impl Manifest {
         let fields = Fields { path };
         let root = fields.object(&value, "package.json")?;
         let name = fields.required_string(root, "name", "name")?;
+        if !crate::names::is_package_name(&name) {
+            return Err(fields.err(
+                "name",
+                format!("`{name}` is no npm package name (`name` or `@scope/name`)"),
+            ));
+        }
         let version = fields.required_string(root, "version", "version")?;
         let bin = match root.get("bin") {
             None => BTreeMap::new(),
@@ -251,6 +257,15 @@ impl Fields<'_> {
         })?;
         let mut targets = BTreeMap::new();
         for (triple, entry) in self.object(targets_value, "postbin.targets")? {
+            if !crate::names::is_target_name(triple) {
+                return Err(self.err(
+                    "postbin.targets",
+                    format!(
+                        "names the target `{triple}`, which is no target name (letters, digits, \
+                         `-`, `_` and `.` only): it would become part of a path; fix or remove it"
+                    ),
+                ));
+            }
             let field = format!("postbin.targets.{triple}");
             targets.insert(triple.clone(), self.target(entry, triple, &field)?);
         }

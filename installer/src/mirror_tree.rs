@@ -5,11 +5,11 @@
 //! `import` stores and decides what it may take.
 
 use crate::cache::EntryMeta;
-use crate::error::io_err;
 use crate::fs_retry;
 use crate::hash::{self, Sha256Hash};
-use crate::net::url::{apply_mirror, file_url_to_path};
+use crate::io_error::io_err;
 use crate::plan;
+use crate::url::{apply_mirror, file_url_to_path};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -47,7 +47,7 @@ impl std::error::Error for Error {
     }
 }
 
-impl crate::error::FromIo for Error {
+impl crate::io_error::FromIo for Error {
     fn from_io(op: &'static str, path: PathBuf, source: io::Error) -> Self {
         Error { op, path, source }
     }
@@ -149,9 +149,9 @@ pub fn write_index(dir: &Path, records: Vec<Value>) -> Result<(), Error> {
 /// hash to the `sha256` the index pins for it. Anything else in DIR is not
 /// looked at; an index entry that fails is reported on stderr and skipped.
 /// Archives only: nothing inside a carried cache's trees or bookkeeping.
-/// No index: a usage error (a plain mirror tree is used as
-/// `POSTBIN_MIRROR=file:///DIR` instead).
-pub fn import_list(dir: &Path) -> Result<Vec<PathBuf>, crate::error::Error> {
+/// No index: `Err` says what to do instead (a usage error: a plain mirror
+/// tree is used as `POSTBIN_MIRROR=file:///DIR`).
+pub fn import_list(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let index = dir.join(PREFILL_INDEX);
     let text = match fs::symlink_metadata(&index) {
         Ok(m) if m.is_file() => fs::read_to_string(&index).ok(),
@@ -165,12 +165,12 @@ pub fn import_list(dir: &Path) -> Result<Vec<PathBuf>, crate::error::Error> {
         if let Some(files) = carried_cache_archives(dir) {
             return Ok(files);
         }
-        return Err(crate::error::Error::Usage(format!(
+        return Err(format!(
             "{} has no readable {PREFILL_INDEX}: `cache import` takes only the archives pinned by the index \
              `postbin prefill --out DIR` writes (or a cache directory's own archives); \
              use a plain mirror tree as POSTBIN_MIRROR=file:///DIR instead",
             dir.display()
-        )));
+        ));
     };
     let mut files = Vec::new();
     let mut done = HashSet::new();

@@ -7,9 +7,10 @@
 use crate::extract::{self, Limits, Listing};
 use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
-use crate::net::{Client, url::Url};
+use crate::net::Client;
 use crate::plan::{self, Format, Source};
 use crate::settings::Settings;
+use crate::url::Url;
 use std::io::{self, Read, Seek};
 use std::path::Path;
 

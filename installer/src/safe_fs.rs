@@ -198,7 +198,7 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-fn refused(what: &'static str) -> io::Error {
+pub fn refused(what: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, Refused(what))
 }
 

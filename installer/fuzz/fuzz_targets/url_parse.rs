@@ -5,7 +5,7 @@
 //! redirect resolves to a path from `/`; file: URLs and mirrors never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use postbin::net::url::{self, Url};
+use postbin::url::{self, Url};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -29,18 +29,22 @@
 //! `inventory`, `check_entry`, `remove_entry`, the temp sweep and
 //! `import_file`; `commands::cache_cmd` only decides and prints.
 
+mod error;
+mod lock;
 mod maintenance;
 pub mod seal;
 
+pub use error::Error;
+pub use lock::Lock;
+
 pub use maintenance::{Check, Entry, Imported, Inventory, walk_files};
 
-use crate::error::io_err;
 use crate::extract::{FileRecord, Listing};
 use crate::fs_retry;
 use crate::hash::{self, HashingWriter, Sha256Hash};
+use crate::io_error::io_err;
 use crate::safe_fs::{self, Access};
 use serde_json::{Map, Value, json};
-use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -54,68 +58,6 @@ const SUBDIRS: [&str; 5] = ["archives", "trees", "meta", "locks", "tmp"];
 
 /// How deep `import` and tree walks go (a mirror tree is a handful of levels).
 const MAX_WALK_DEPTH: usize = 32;
-
-#[derive(Debug)]
-pub enum Error {
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
-    /// A file changed while `import` was copying it.
-    Changed { path: PathBuf },
-}
-
-impl Error {
-    fn is_storage_full(&self) -> bool {
-        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull)
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Io { op, path, source } if source.kind() == io::ErrorKind::StorageFull => {
-                write!(
-                    f,
-                    "cannot {op} {}: the disk is full; free space or set POSTBIN_CACHE_DIR to a larger disk",
-                    path.display()
-                )
-            }
-            Error::Io { op, path, source } if safe_fs::is_unsafe(source) => write!(
-                f,
-                "refusing to {op} the postbin cache at {}: {source}; remove it, or set \
-                 POSTBIN_CACHE_DIR to a directory of your own",
-                path.display()
-            ),
-            Error::Io { op, path, source } if fs_retry::is_busy(source) => write!(
-                f,
-                "cannot {op} {} in the postbin cache: another program keeps it open (a virus \
-                 scanner?); run the install again, or exclude the cache directory from scanning",
-                path.display()
-            ),
-            Error::Io { op, path, .. } => write!(
-                f,
-                "cannot {op} {} in the postbin cache; set POSTBIN_CACHE_DIR to a writable directory",
-                path.display()
-            ),
-            Error::Changed { path } => write!(
-                f,
-                "{} changed while it was being imported; nothing was stored for it, import again",
-                path.display()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            Error::Changed { .. } => None,
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct Cache {
@@ -149,14 +91,6 @@ pub struct Tree {
     /// The directory holding the archive's files.
     pub files: PathBuf,
     pub listing: Listing,
-}
-
-/// Held while one archive is downloaded, unpacked or removed; released on
-/// drop (and by the OS if the process dies).
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-    path: PathBuf,
 }
 
 /// What a cached archive is, as far as the install or prefill that stored it knew.
@@ -354,65 +288,6 @@ impl Cache {
 
     pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
-    }
-
-    /// Waits for the lock of one archive. Different archives never wait for
-    /// each other.
-    pub fn lock(&self, sha: &Sha256Hash) -> Result<Lock, Error> {
-        self.writing();
-        let path = self.lock_path(sha);
-        let mut said = false;
-        loop {
-            let file = open_lock_file(&path)?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(fs::TryLockError::WouldBlock) => {
-                    if !said {
-                        crate::info!(
-                            "waiting for another postbin process to finish with {}",
-                            sha.short()
-                        );
-                        said = true;
-                    }
-                    file.lock().map_err(io_err("lock", &path))?;
-                }
-                Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
-            }
-            // `cache clean` deletes lock files it holds; whoever waited on
-            // the deleted one must lock the file now at that path instead.
-            if still_linked(&file, &path) {
-                return Ok(Lock { _file: file, path });
-            }
-        }
-    }
-
-    /// A shared hold on an entry while its files are copied out: `prune`,
-    /// `clean` and `verify` take entry locks without waiting and skip an
-    /// entry while any reader holds it. Waits while an exclusive holder (an
-    /// install making the entry, a removal) works. Best effort: `None` when
-    /// the entry has no lock file (a cache prefilled elsewhere, read-only),
-    /// where nothing of ours could remove the entry either.
-    pub fn read_hold(&self, sha: &Sha256Hash) -> Option<File> {
-        let file = safe_fs::open(&self.lock_path(sha), Access::Read).ok()?;
-        file.lock_shared().ok()?;
-        Some(file)
-    }
-
-    /// The lock of one archive if nobody holds it now; `None` if it is busy.
-    pub fn try_lock(&self, sha: &Sha256Hash) -> Result<Option<Lock>, Error> {
-        let path = self.lock_path(sha);
-        for _ in 0..8 {
-            let file = open_lock_file(&path)?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(fs::TryLockError::WouldBlock) => return Ok(None),
-                Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
-            }
-            if still_linked(&file, &path) {
-                return Ok(Some(Lock { _file: file, path }));
-            }
-        }
-        Ok(None)
     }
 
     /// The published tree for this archive, if any and if its seal proves
@@ -624,7 +499,7 @@ impl Tree {
         let Some(record) = self.listing.get(rel) else {
             return Ok(false);
         };
-        let mut file = match safe_fs::open(&self.path_of(rel), Access::Read) {
+        let mut file = match self.open_file(rel) {
             Err(e) if safe_fs::is_refused(&e) => return Ok(false),
             other => other?,
         };
@@ -632,6 +507,19 @@ impl Tree {
             return Ok(false);
         }
         Ok(hash::hash_reader(&mut file)?.0 == record.sha256)
+    }
+
+    /// Opens one of the tree's files for reading. A link the archive held
+    /// is followed as it was unpacked (inside the tree: `extract` allows no
+    /// other), but never out of the tree, whatever was put there since: the
+    /// path is resolved, must stay under `files/`, and is opened under the
+    /// rule of `safe_fs`.
+    pub fn open_file(&self, rel: &str) -> io::Result<File> {
+        let real = fs::canonicalize(self.path_of(rel))?;
+        if !real.starts_with(fs::canonicalize(&self.files)?) {
+            return Err(safe_fs::refused("a link out of the cache"));
+        }
+        safe_fs::open(&real, Access::Read)
     }
 
     pub fn path_of(&self, rel: &str) -> PathBuf {
@@ -652,70 +540,6 @@ fn read_tree(dir: &Path, sha: &Sha256Hash, key: &seal::Key) -> Option<Tree> {
         files: dir.join("files"),
         listing,
     })
-}
-
-/// Opens (creating) a lock file, never through a link (`safe_fs`).
-/// Retried: on Windows a lock file that `cache clean` deleted while others
-/// still had it open cannot be opened again (access denied) until the last
-/// of them closes it, a moment later.
-fn open_lock_file(path: &Path) -> Result<File, Error> {
-    fs_retry::retry(|| safe_fs::open_replacing(path, Access::ReadWriteCreate))
-        .map_err(io_err("open lock", path))
-}
-
-/// Whether `file` is still the file at `path` (not unlinked or replaced).
-fn still_linked(file: &File, path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), fs::metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    // Rust opens files with FILE_SHARE_DELETE, so `cache clean` can delete
-    // a lock file that another process has open and waits on, as on Unix;
-    // the identity of the open file is compared with that of the path's.
-    #[cfg(windows)]
-    {
-        // Deleted with POSIX semantics (Windows 10 and later): the name is
-        // gone. Without them the name lingers until the last handle closes,
-        // and opening it fails (access denied: `open_lock_file` retries).
-        // wine keeps serving the deleted file to every opener instead, which
-        // keeps the lock exclusive there too.
-        let Ok(fresh) = File::open(path) else {
-            return false;
-        };
-        matches!((file_id(file), file_id(&fresh)), (Some(a), Some(b)) if a == b)
-    }
-    #[cfg(not(any(unix, windows)))]
-    {
-        let _ = (file, path);
-        true
-    }
-}
-
-/// A file's identity on Windows: volume serial number and file index.
-#[cfg(windows)]
-fn file_id(file: &File) -> Option<(u32, u32, u32)> {
-    use std::os::windows::io::AsRawHandle;
-    use windows_sys::Win32::Storage::FileSystem::{
-        BY_HANDLE_FILE_INFORMATION, GetFileInformationByHandle,
-    };
-    let mut info = std::mem::MaybeUninit::<BY_HANDLE_FILE_INFORMATION>::uninit();
-    // SAFETY: the handle stays open for the call, and `info` is a writable
-    // BY_HANDLE_FILE_INFORMATION that the call fills when it succeeds.
-    let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle(), info.as_mut_ptr()) };
-    if ok == 0 {
-        return None;
-    }
-    // SAFETY: the call succeeded, so it initialised `info`.
-    let info = unsafe { info.assume_init() };
-    Some((
-        info.dwVolumeSerialNumber,
-        info.nFileIndexHigh,
-        info.nFileIndexLow,
-    ))
 }
 
 fn render_listing(sha: &Sha256Hash, listing: &Listing) -> String {
@@ -823,70 +647,5 @@ mod tests {
         assert!(cache.tree(&sha).is_some());
         fs::remove_file(cache.tree_dir(&sha).join(seal::SEAL_FILE)).unwrap();
         assert!(cache.tree(&sha).is_none(), "no seal");
-    }
-
-    #[test]
-    fn lock_is_exclusive_and_released_on_drop() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let sha = hash::hash_bytes(b"x");
-        let held = cache.lock(&sha).unwrap();
-        let path = cache
-            .root()
-            .join("locks")
-            .join(format!("{}.lock", sha.hex()));
-        let other = File::options().write(true).open(&path).unwrap();
-        assert!(matches!(
-            other.try_lock(),
-            Err(fs::TryLockError::WouldBlock)
-        ));
-        assert!(cache.try_lock(&sha).unwrap().is_none());
-        drop(held);
-        assert!(other.try_lock().is_ok());
-    }
-
-    #[test]
-    fn a_waiter_on_a_deleted_lock_file_locks_the_new_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let sha = hash::hash_bytes(b"x");
-        let held = cache.try_lock(&sha).unwrap().unwrap();
-        let (locked_tx, locked_rx) = std::sync::mpsc::channel();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let waiter = {
-            let cache = cache.clone();
-            std::thread::spawn(move || {
-                let lock = cache.lock(&sha).unwrap();
-                locked_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-                drop(lock);
-            })
-        };
-        // Whether the waiter opened the old file before the delete or the
-        // new one after it, it ends up holding the lock at the path.
-        std::thread::sleep(Duration::from_millis(50));
-        cache.remove_lock_file(held);
-        locked_rx.recv().unwrap();
-        assert!(cache.try_lock(&sha).unwrap().is_none());
-        release_tx.send(()).unwrap();
-        waiter.join().unwrap();
-        assert!(cache.try_lock(&sha).unwrap().is_some());
-    }
-
-    /// What `lock` relies on after `cache clean` deleted a lock file that a
-    /// waiter had open: the waiter's file no longer counts as the one at the
-    /// path once another file (or none) is there. On Windows too: files are
-    /// opened with FILE_SHARE_DELETE there, so they can be renamed while open.
-    #[test]
-    fn a_lock_file_replaced_while_open_is_no_longer_linked() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.lock");
-        let held = open_lock_file(&path).unwrap();
-        assert!(still_linked(&held, &path));
-        fs::rename(&path, dir.path().join("moved")).unwrap();
-        assert!(!still_linked(&held, &path), "nothing is at the path");
-        let new = open_lock_file(&path).unwrap();
-        assert!(still_linked(&new, &path));
-        assert!(!still_linked(&held, &path), "another file is at the path");
     }
 }

@@ -379,7 +379,7 @@ fn import(dir: &Path, from: &Path) -> Result<Report, Error> {
     let cache = Cache::open(dir)?;
     let labels = mirror_tree::labels(from);
     // Only archives the tree's index (or a cache's own names) pins; no symlink followed.
-    let files = mirror_tree::import_list(from)?;
+    let files = mirror_tree::import_list(from).map_err(Error::Usage)?;
     let (mut added, mut bytes, mut already) = (0usize, 0u64, 0usize);
     let mut failed = Vec::new();
     let mut status = Status::new("importing", files.len());

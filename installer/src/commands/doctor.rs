@@ -11,11 +11,11 @@ use crate::error::{Error, exit, one_line};
 use crate::hash::Sha256Hash;
 use crate::link;
 use crate::manifest::Manifest;
-use crate::net::url::redact;
 use crate::net::{Client, Request, proxy};
 use crate::plan::{self, Integrity, Plan, Source};
 use crate::platform;
 use crate::settings::{Origin, Setting, Settings};
+use crate::url::redact;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -440,7 +440,7 @@ mod tests {
             &[("HTTPS_PROXY", "http://u:secret@proxy.corp:3128")],
             &[("noproxy", "internal.corp")],
         );
-        let src = |url: &str| Source::direct(crate::net::url::Url::parse(url).unwrap(), false);
+        let src = |url: &str| Source::direct(crate::url::Url::parse(url).unwrap(), false);
         let via = route(&src("https://github.com/a"), &s);
         assert_eq!(
             via,

@@ -168,7 +168,18 @@ fn pack(
     let mut write = |file: &Path| -> std::io::Result<Sha512Integrity> {
         use std::io::Seek;
         archive.rewind()?;
-        let mut temp = tempfile::NamedTempFile::new_in(out)?;
+        // Mode 0666 less the umask, as `npm pack` leaves its tarballs, not
+        // tempfile's private 0600: they are for publishing.
+        #[cfg(unix)]
+        let builder = {
+            use std::os::unix::fs::PermissionsExt;
+            let mut builder = tempfile::Builder::new();
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+            builder
+        };
+        #[cfg(not(unix))]
+        let builder = tempfile::Builder::new();
+        let mut temp = builder.tempfile_in(out)?;
         let mut out = std::io::BufWriter::new(temp.as_file_mut());
         wrapper::write_tgz(
             &mut out,

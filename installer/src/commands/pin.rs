@@ -15,14 +15,12 @@ use crate::chunks::Chunks;
 use crate::error::{Error, exit, one_line};
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
-use crate::net::{
-    Client,
-    url::{Url, redact},
-};
+use crate::net::Client;
 use crate::pipeline::{self, Flags};
 use crate::plan::{self, Plan};
 use crate::probe::{self, ProbeError, TextError};
 use crate::settings::{Invalid, Origin, Settings};
+use crate::url::{Url, redact};
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};

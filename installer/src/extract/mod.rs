@@ -17,9 +17,9 @@ mod zip_format;
 
 pub use path::{HostRules, Refusal};
 
-use crate::error::io_err;
+use crate::format::Format;
 use crate::hash::Sha256Hash;
-use crate::plan::Format;
+use crate::io_error::{from_io_variant, io_err};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::fs::{self, File};
@@ -36,7 +36,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_unpacked: 4 << 30,
+            max_unpacked: crate::limits::DEFAULT_MAX_UNPACKED_SIZE,
             max_entries: 100_000,
         }
     }
@@ -77,6 +77,8 @@ pub enum Error {
         limit: u64,
     },
 }
+
+from_io_variant!(Error);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -324,7 +326,7 @@ impl<'a> Unpacker<'a> {
         self.writer.open(file, full.clone()).map_err(&stopped)?;
         loop {
             let mut buf = self.writer.buffer().map_err(&stopped)?;
-            let n = fill(content, &mut buf).map_err(|e| Error::Corrupt {
+            let n = crate::read_full::fill(content, &mut buf).map_err(|e| Error::Corrupt {
                 format: Format::Raw,
                 detail: format!("reading `{}`: {e}", name.escape_debug()),
             })?;
@@ -458,21 +460,6 @@ fn create_link(
     }
     let _ = (target_rel, link_rel, hard);
     fs::copy(from, to).map(|_| ())
-}
-
-/// Reads until `buf` is full or the stream ends; returns the bytes read.
-/// Reads until `buf` is full or the stream ends; how much was read.
-pub(crate) fn fill(content: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match content.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn create_file(path: &Path, executable: bool) -> io::Result<File> {

@@ -1,7 +1,7 @@
 //! tar streams (after gzip, xz or zstd), entry by entry, never buffered whole.
 
 use super::{Error, Unpacker};
-use crate::plan::Format;
+use crate::format::Format;
 use std::io::Read;
 
 pub(super) fn unpack(

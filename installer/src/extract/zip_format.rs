@@ -2,7 +2,7 @@
 //! archive is never loaded into memory).
 
 use super::{Error, Unpacker};
-use crate::plan::Format;
+use crate::format::Format;
 use std::fs::File;
 use std::io::Read;
 

@@ -55,6 +55,12 @@ pub(super) fn fetch(
                 credential: wrapped.credential.as_ref().map(|c| c.key.clone()),
             });
         }
+        Err(Error::Net(net::Error::Status { status: 404, .. })) => {
+            return Err(Error::NotOnRegistry {
+                url: Box::new(source.url.clone()),
+                registry: Box::new(wrapped.registry.clone()),
+            });
+        }
         result => result?,
     }
     let actual =

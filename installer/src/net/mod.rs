@@ -7,14 +7,13 @@
 mod crypto;
 pub mod proxy;
 pub mod tls;
-pub mod url;
 
 use crate::settings::Settings;
 use crate::settings::registry::Credential;
+use crate::url::{self, Url};
 use std::cell::RefCell;
 use std::fmt;
 use std::time::Duration;
-use url::Url;
 
 pub const MAX_REDIRECTS: u32 = 10;
 const USER_AGENT: &str = concat!("postbin/", env!("CARGO_PKG_VERSION"));
@@ -260,6 +259,9 @@ pub struct Request<'u> {
     /// npm registry credentials: sent on each hop whose URL is under their
     /// scope (`Credential::applies_to`), on no other.
     pub credential: Option<&'u Credential>,
+    /// The URL is the user's npm registry (a wrapper package): explicit, but
+    /// no mirror, so failures advise about the registry, not POSTBIN_MIRROR.
+    pub to_registry: bool,
 }
 
 impl<'u> Request<'u> {
@@ -271,7 +273,13 @@ impl<'u> Request<'u> {
             range_from: None,
             method: Method::Get,
             credential: None,
+            to_registry: false,
         }
+    }
+
+    /// A mirror the user configured: its failures get a mirror's advice.
+    fn is_mirror(&self) -> bool {
+        self.explicit && !self.to_registry
     }
 
     /// A HEAD of `url`.
@@ -323,13 +331,13 @@ impl<'s> Client<'s> {
         self.note_plain_http_once(&url, req.explicit);
         for _ in 0..=MAX_REDIRECTS {
             let response = self.send(&url, &req)?;
-            match redirect_target(&response, &url, req.explicit)? {
+            match redirect_target(&response, &url, req.is_mirror())? {
                 Some(next) => {
                     check_redirect(&url, &next, trusted_http_origin.as_deref())?;
                     crate::debug!("redirected to {next}");
                     url = next;
                 }
-                None => return final_response(url, response, req.explicit),
+                None => return final_response(url, response, req.is_mirror()),
             }
         }
         Err(Error::TooManyRedirects {
@@ -390,7 +398,7 @@ impl<'s> Client<'s> {
                 url,
                 route.as_ref(),
                 self.settings.stall_timeout,
-                req.explicit,
+                req.is_mirror(),
             )
         })
     }

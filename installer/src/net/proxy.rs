@@ -3,8 +3,8 @@
 //! only the environment and matches `NO_PROXY` more narrowly than npm and
 //! curl do, so postbin decides per request and hands ureq the result.
 
-use super::url::Url;
 use crate::settings::{Setting, Settings};
+use crate::url::Url;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProxyChoice {

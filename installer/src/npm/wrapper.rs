@@ -8,7 +8,7 @@
 //! are compressed already, and it keeps a deflate encoder out of the
 //! size-budgeted installer.
 
-use crate::net::url::{ParseError, Url};
+use crate::url::{ParseError, Url};
 use std::io::{self, Read, Write};
 
 /// npm's fixed mtime for packed files (1985-10-26T08:15:00Z).

@@ -3,6 +3,7 @@
 //! unpack, publish (`tree::ensure_tree`). `install` and `prefill` both run
 //! it; no command calls another.
 
+mod partial;
 mod stream;
 mod tree;
 
@@ -12,10 +13,11 @@ use crate::checksums;
 use crate::error::Error;
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
-use crate::net::{Client, url::Url};
+use crate::net::Client;
 use crate::plan::{self, Integrity, Plan};
 use crate::platform;
 use crate::settings::{Origin, Setting, Settings};
+use crate::url::Url;
 use std::path::Path;
 
 /// Everything known about one package before any I/O beyond reading config.

@@ -130,7 +130,7 @@ pub fn download_and_unpack(
         let listing = decoder.join().expect("the decoder thread does not panic");
         (done, listing)
     });
-    let (done, temp) = super::tree::verified_download(done, partial)?;
+    let (done, temp) = super::partial::verified_download(done, partial)?;
     Ok((done, listing?, temp))
 }
 

@@ -235,28 +235,10 @@ fn download_and_unpack(
         partial.file_mut(),
         &plan.asset_name,
     );
-    let (done, temp) = verified_download(result, partial)?;
+    let (done, temp) = super::partial::verified_download(result, partial)?;
     let raw_name = &plan.bins[0].archive_path;
     let listing = extract::unpack(plan.format, temp.path(), files, limits, raw_name)?;
     Ok((done, listing, temp))
-}
-
-/// The verified download as a temp file like any other (removed unless
-/// published); on failure the partial is kept for the next run, unless the
-/// disk is full, when keeping its bytes would only keep it full.
-pub(super) fn verified_download(
-    result: Result<fetch::Downloaded, fetch::Error>,
-    partial: fetch::Partial,
-) -> Result<(fetch::Downloaded, tempfile::NamedTempFile), Error> {
-    match result {
-        Ok(done) => Ok((done, partial.verified()?)),
-        Err(e) => {
-            if e.is_filesystem() {
-                partial.discard();
-            }
-            Err(e.into())
-        }
-    }
 }
 
 fn create_dir(dir: &Path) -> Result<(), Error> {

@@ -53,7 +53,7 @@ fn release_base(package: &Value) -> &str {
         .unwrap_or_default()
 }
 
-pub fn read(package: &Value) -> Result<Release, crate::error::Error> {
+pub fn read(package: &Value) -> Result<Release, super::Error> {
     let base = release_base(package);
     let glibc = &package["glibcMinimum"];
     let mut out = Release {

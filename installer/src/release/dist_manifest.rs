@@ -3,8 +3,8 @@
 //! `checksums`, or the `checksum` artifact beside it). A workspace that
 //! releases several apps in one manifest is narrowed to the package's app.
 
+use super::Error;
 use super::{Asset, Release};
-use crate::error::Error;
 use crate::hash::Sha256Hash;
 use crate::manifest::unscoped;
 use serde_json::Value;

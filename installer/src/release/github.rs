@@ -3,10 +3,11 @@
 //! The token (`GITHUB_TOKEN`/`GH_TOKEN`) goes with the requests only over
 //! HTTPS to GitHub's hosts (`net::Client`); proxy and CA apply as for downloads.
 
+use super::Error;
 use super::{Asset, Release};
-use crate::error::Error;
 use crate::hash::Sha256Hash;
-use crate::net::{self, Client, url::Url};
+use crate::net::{self, Client};
+use crate::url::Url;
 use serde_json::Value;
 
 const DEFAULT_API: &str = "https://api.github.com";

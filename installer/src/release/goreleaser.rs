@@ -2,8 +2,8 @@
 //! `goos`/`goarch`, the binaries inside and its sha256; `metadata.json`
 //! beside it names the version.
 
+use super::Error;
 use super::{Asset, Release};
-use crate::error::Error;
 use crate::hash::Sha256Hash;
 use serde_json::Value;
 use std::path::Path;

@@ -12,15 +12,65 @@ pub(crate) mod goreleaser;
 pub(crate) mod names;
 pub(crate) mod source;
 
-use crate::error::Error;
 use crate::extract::Listing;
 use crate::hash::Sha256Hash;
-use crate::net::{Client, Request, url::Url};
+use crate::net::{Client, Request};
 use crate::plan::{self, Format};
 use crate::probe::{self, ProbeError, TextError};
+use crate::url::Url;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// Why a release cannot be read. The top-level error keeps each kind's
+/// exit code: a `--from` that names nothing readable is a usage error (2),
+/// a release that cannot be used as it stands is configuration (3), and a
+/// failed fetch or unpack keeps its own.
+#[derive(Debug)]
+pub enum Error {
+    Usage(String),
+    Release(String),
+    Fetch(crate::fetch::Error),
+    Extract(crate::extract::Error),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Usage(m) | Error::Release(m) => f.write_str(m),
+            Error::Fetch(e) => e.fmt(f),
+            Error::Extract(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Usage(_) | Error::Release(_) => None,
+            Error::Fetch(e) => e.source(),
+            Error::Extract(e) => e.source(),
+        }
+    }
+}
+
+impl From<crate::fetch::Error> for Error {
+    fn from(e: crate::fetch::Error) -> Self {
+        Error::Fetch(e)
+    }
+}
+
+impl From<crate::net::Error> for Error {
+    fn from(e: crate::net::Error) -> Self {
+        Error::Fetch(crate::fetch::Error::Net(e))
+    }
+}
+
+impl From<crate::extract::Error> for Error {
+    fn from(e: crate::extract::Error) -> Self {
+        Error::Extract(e)
+    }
+}
 
 /// One published file.
 #[derive(Clone, Debug, Default)]

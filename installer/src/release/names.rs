@@ -2,7 +2,7 @@
 //! targets (Rust triples, goreleaser's `{os}_{arch}` and common aliases),
 //! or why it is no installable archive.
 
-use crate::plan::Format;
+use crate::format::Format;
 
 /// What a release asset is, judged by its name.
 #[derive(Debug, PartialEq)]
@@ -202,18 +202,10 @@ pub fn targets(stem: &str) -> Option<Vec<String>> {
 /// they become keys of `postbin.targets` and parts of paths (the cache, the
 /// wrapper packages), so `../../x`, `/`, `\\`, `.`, `..` or an empty name is
 /// refused here, where they enter.
-pub fn checked_targets(
-    targets: Vec<String>,
-    what: &str,
-) -> Result<Vec<String>, crate::error::Error> {
+pub fn checked_targets(targets: Vec<String>, what: &str) -> Result<Vec<String>, super::Error> {
     for t in &targets {
-        let plain = !t.is_empty()
-            && t != "."
-            && t != ".."
-            && t.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !plain {
-            return Err(crate::error::Error::Release(format!(
+        if !crate::names::is_target_name(t) {
+            return Err(super::Error::Release(format!(
                 "{what} names the target `{t}`, which is no target name (letters, digits, `-`, `_` \
                  and `.` only); the metadata is damaged or not a release's"
             )));

@@ -4,8 +4,8 @@
 //! assets. Local sources are published where package.json's `repository`
 //! says, under the tag the metadata names (else `v<version>`).
 
+use super::Error;
 use super::{Release, dist_manifest, github, goreleaser};
-use crate::error::Error;
 use crate::net::Client;
 use serde_json::Value;
 use std::path::Path;

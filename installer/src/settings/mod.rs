@@ -223,9 +223,9 @@ impl Settings {
     /// The first setting whose value cannot be used, as a configuration
     /// error (exit 3). Every command that reads settings calls it before
     /// doing anything.
-    pub fn check(&self) -> Result<(), crate::error::Error> {
+    pub fn check(&self) -> Result<(), Invalid> {
         match self.invalid.first() {
-            Some(bad) => Err(crate::error::Error::Setting(bad.clone())),
+            Some(bad) => Err(bad.clone()),
             None => Ok(()),
         }
     }
@@ -254,7 +254,7 @@ fn mirrors(
     invalid.push(Invalid {
         name: origin_name(&mirrors.origin, "postbin-mirror"),
         origin: mirrors.origin.clone(),
-        value: crate::net::url::redact(first_bad),
+        value: crate::url::redact(first_bad),
         problem: "a mirror is a base URL: https://host[/prefix], http://host[/prefix] \
                   or file:///DIR, or one that names files by content with {sha256}, {file} \
                   or {name} (several: comma-separated)"
@@ -368,12 +368,12 @@ impl Limits {
         let max_unpacked_size = number(
             ev::POSTBIN_MAX_UNPACKED_SIZE,
             parse_positive_size,
-            (4u64 << 30) as f64,
+            crate::limits::DEFAULT_MAX_UNPACKED_SIZE as f64,
         ) as u64;
         let max_download_size = number(
             ev::POSTBIN_MAX_DOWNLOAD_SIZE,
             parse_positive_size,
-            crate::fetch::DEFAULT_MAX_DOWNLOAD_SIZE as f64,
+            crate::limits::DEFAULT_MAX_DOWNLOAD_SIZE as f64,
         ) as u64;
         Limits {
             retries,
@@ -447,8 +447,8 @@ fn is_mirror_url(text: &str) -> bool {
         text.to_string()
     };
     let text = text.as_str();
-    match crate::net::url::Url::parse(text) {
-        Ok(url) if url.scheme == "file" => crate::net::url::file_url_to_path(text).is_some(),
+    match crate::url::Url::parse(text) {
+        Ok(url) if url.scheme == "file" => crate::url::file_url_to_path(text).is_some(),
         Ok(url) => matches!(url.scheme.as_str(), "https" | "http"),
         Err(_) => false,
     }
@@ -702,7 +702,6 @@ mod tests {
             assert_eq!(bad.name, name);
             assert_eq!(bad.origin, Origin::Env(name.into()));
             let err = s.check().unwrap_err();
-            assert_eq!(err.exit_code(), crate::error::exit::CONFIG);
             let text = err.to_string();
             assert!(
                 text.starts_with(&format!("{name} is `{value}`: ")),

@@ -16,8 +16,8 @@
 //!   `%LocalAppData%\npm-cache`.
 
 use super::{Invalid, Origin, Secret, Setting};
-use crate::net::url::Url;
 use crate::npm::integrity::{decode_base64, encode_base64};
+use crate::url::Url;
 use std::path::PathBuf;
 
 pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
@@ -75,7 +75,7 @@ pub fn resolve(key: KeyLookup<'_>, scope: Option<&str>, invalid: &mut Vec<Invali
             invalid.push(Invalid {
                 name,
                 origin: set.origin.clone(),
-                value: crate::net::url::redact(&set.value),
+                value: crate::url::redact(&set.value),
                 problem: "an npm registry is an http:// or https:// URL".into(),
             });
             Url::parse(DEFAULT_REGISTRY).expect("a valid URL")

@@ -280,3 +280,36 @@ fn missing_pinned_hash_names_the_package_binary_path_variable() {
         .assert_exit(exit::CONFIG)
         .assert_stderr_has(&["HELLO_BINARY_PATH"]);
 }
+
+/// A target name that is a path (from a damaged or hostile release
+/// manifest, or written by hand) is refused wherever the package is read:
+/// `check`, `plan`, `pin --download` and `install` all stop with exit 3,
+/// and nothing is written where the name points.
+#[test]
+fn a_target_name_that_is_a_path_is_refused_everywhere() {
+    let world = World::new();
+    let sha = world.publish(ASSET, &flat_tar().gz());
+    let climbing = "../../../OUTSIDE-THE-PACKAGE";
+    world.package(json!({
+        "url": world.url_template(),
+        "targets": { TARGET: { "sha256": sha }, climbing: { "sha256": sha } }
+    }));
+    let pkg = path_str(&world.pkg());
+    let line = format!(
+        "names the target `{climbing}`, which is no target name (letters, digits, `-`, `_` and \
+         `.` only): it would become part of a path; fix or remove it"
+    );
+    for args in [
+        vec!["check", "--package", &pkg],
+        vec!["plan", "--package", &pkg],
+        vec!["pin", "--package", &pkg, "--download"],
+        vec!["install", "--package", &pkg, "--target", TARGET],
+    ] {
+        world
+            .postbin(&args)
+            .assert_exit(exit::CONFIG)
+            .assert_stderr_has(&["postbin.targets", &line]);
+    }
+    world.assert_no_escape("OUTSIDE-THE-PACKAGE");
+    world.assert_nothing_installed();
+}

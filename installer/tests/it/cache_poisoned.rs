@@ -245,17 +245,18 @@ fn check_layout(rel: &str, what: Poison, aged: bool, seed: u64) -> Option<String
     (!problems.is_empty()).then(|| format!("v1/{rel} as {what:?}{age}: {}", problems.join("; ")))
 }
 
+/// Under wine (the Windows installer) only the layouts Windows has: a
+/// file or a directory in the wrong place. A Unix symlink is no reparse
+/// point to wine: it would follow it as the OS does, which says nothing
+/// about Windows.
 #[cfg(unix)]
 #[test]
 fn no_poisoned_layout_touches_anything_outside_the_cache() {
-    if foreign_windows() {
-        return;
-    }
-    // Each layout fresh (a live install's entry) and aged (debris that the
-    // sweeps remove).
+    let windows = foreign_windows();
     let failures: Vec<String> = LAYOUTS
         .iter()
         .enumerate()
+        .filter(|(_, (_, what))| !windows || matches!(what, Poison::Directory | Poison::File))
         .flat_map(|(i, (rel, what))| {
             [false, true].map(|aged| check_layout(rel, *what, aged, 100 + i as u64))
         })

@@ -34,6 +34,17 @@ fn pack_and_serve(world: &World) -> Packed {
         .postbin(&["pack-targets", "--package", &pkg, "--out", &path_str(&out)])
         .assert_ok();
     let tgz = out.join(format!("{}-1.0.0.tgz", wrapper()));
+    #[cfg(unix)]
+    if !foreign_windows() {
+        // As any new file of this process is made (0666 less the umask), not
+        // tempfile's private 0600: the tarball is for publishing.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let plain = out.join("plain-file");
+        std::fs::write(&plain, b"").unwrap();
+        assert_eq!(mode(&tgz), mode(&plain), "the wrapper tarball's mode");
+        std::fs::remove_file(&plain).unwrap();
+    }
     let json: Value = world.package_json();
     let integrity = json["postbin"]["targets"][TARGET]["integrity"]
         .as_str()
@@ -317,4 +328,54 @@ fn without_init_cwd_the_projects_npmrc_is_read() {
         authorizations(&world, &packed.path),
         vec![Some(format!("Bearer {TOKEN}"))]
     );
+}
+
+/// `registry=https://user:pass@host/`: a 401 names the user and password in
+/// the URL (never the password itself), not a `:_authToken` nobody set.
+#[test]
+fn a_refused_password_in_the_registry_url_is_named_as_such() {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    origin_unreachable(&world);
+    let registry = format!("{}/npm/", world.base_url());
+    let with_password = registry.replace("http://", "http://alice:hunter2@");
+    std::fs::write(
+        world.home().join(".npmrc"),
+        format!("registry={with_password}\n"),
+    )
+    .unwrap();
+    world
+        .fixture
+        .set_fault(&packed.path, Fault::Status(401), None);
+    let run = world.install();
+    run.assert_exit(5)
+        .assert_stderr_has(&["refused the user and password in its URL"])
+        .assert_stderr_has(&["ix the user and password in the registry URL"]);
+    run.assert_stderr_lacks(&["_authToken"]);
+    run.assert_stderr_lacks(&["hunter2"]);
+    world.assert_nothing_installed();
+}
+
+/// A registry that fails is the registry's problem: no advice about
+/// POSTBIN_MIRROR, which the user never set.
+#[test]
+fn a_failing_registry_is_not_called_a_mirror() {
+    let (world, packed) = registry_only();
+    world
+        .fixture
+        .set_fault(&packed.path, Fault::Status(404), None);
+    let registry = format!("{}/npm/", world.base_url());
+    let run = world.install();
+    run.assert_exit(5).assert_stderr_has(&[
+        &format!("the npm registry {registry} has no"),
+        "wrapper packages are not on this registry",
+    ]);
+    for mirror_advice in [
+        "mirror lacks",
+        "the mirror (POSTBIN_MIRROR)",
+        "wrong `url` template",
+    ] {
+        run.assert_stderr_lacks(&[mirror_advice]);
+    }
+    world.assert_nothing_installed();
 }

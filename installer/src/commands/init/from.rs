@@ -211,7 +211,7 @@ fn checksum_files(
         };
         match release::read_text(client, &file.url, file.local.as_deref()) {
             Ok(text) => out.push((file.name.clone(), text)),
-            Err(e) if needed => return Err(e),
+            Err(e) if needed => return Err(e.into()),
             Err(_) => {}
         }
     }

@@ -4,51 +4,24 @@
 
 use crate::hash::Sha256Hash;
 use crate::manifest::{Manifest, TargetEntry, unscoped};
-use crate::net::url::{Url, redact};
 use crate::npm::integrity::Sha512Integrity;
 use crate::npm::wrapper;
 use crate::platform::{self, Candidates, Unrunnable};
 use crate::settings::Settings;
 use crate::settings::registry::Credential;
 use crate::template::{self, UnknownVariable};
+use crate::url::{Url, redact};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    TarGz,
-    TarXz,
-    TarZst,
-    Zip,
-    /// The asset is the executable itself.
-    Raw,
-}
+mod error;
+mod sources;
 
-impl Format {
-    pub const ALL: [&'static str; 6] = ["tar.gz", "tgz", "tar.xz", "tar.zst", "zip", "raw"];
-
-    pub fn parse(text: &str) -> Option<Format> {
-        Some(match text.trim().to_ascii_lowercase().as_str() {
-            "tar.gz" | "tgz" => Format::TarGz,
-            "tar.xz" | "txz" => Format::TarXz,
-            "tar.zst" | "tar.zstd" | "tzst" => Format::TarZst,
-            "zip" => Format::Zip,
-            "raw" | "binary" => Format::Raw,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::TarGz => "tar.gz",
-            Format::TarXz => "tar.xz",
-            Format::TarZst => "tar.zst",
-            Format::Zip => "zip",
-            Format::Raw => "raw",
-        }
-    }
-}
+pub use crate::format::Format;
+pub use error::{Error, Unsupported};
+pub use sources::{Content, MirrorError, sources_for, sources_for_content};
+use sources::{add_registry_source, locate};
 
 /// Where the bytes may come from, in the order they are tried.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,140 +117,6 @@ pub struct ChunksRef {
 pub struct Skipped {
     pub target: String,
     pub reason: Unrunnable,
-}
-
-/// No offered target runs on this host: what was looked for and why each
-/// offered host target was passed over.
-#[derive(Debug)]
-pub struct Unsupported {
-    pub package: String,
-    pub detected: Vec<String>,
-    pub host: String,
-    pub available: Vec<String>,
-    pub env_prefix: String,
-    /// Offered host targets passed over, and why (say, glibc too old).
-    pub skipped: Vec<Skipped>,
-}
-
-impl fmt::Display for Unsupported {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Unsupported {
-            package,
-            detected,
-            host,
-            available,
-            env_prefix,
-            skipped,
-        } = self;
-        write!(
-            f,
-            "{package} has no prebuilt binary for this platform ({host}; looked for {}).\n\
-             {}\
-             The package offers: {}.\n\
-             Build the tool yourself and set {env_prefix}_BINARY_PATH=/path/to/executable, \
-             or set POSTBIN_TARGET to one of the offered targets if this host can run it.",
-            if detected.is_empty() {
-                "no known target".to_string()
-            } else {
-                detected.join(", ")
-            },
-            skipped_lines(skipped, detected),
-            available.join(", "),
-        )
-    }
-}
-
-#[derive(Debug)]
-pub enum Error {
-    /// Boxed: every `Result` in the installer carries this enum.
-    UnsupportedPlatform(Box<Unsupported>),
-    ForcedTargetNotOffered {
-        package: String,
-        target: String,
-        available: Vec<String>,
-    },
-    /// A value in the postbin section is wrong; `field` names it.
-    Invalid { field: String, problem: String },
-    Template {
-        field: String,
-        source: UnknownVariable,
-    },
-    MissingHash {
-        package: String,
-        target: String,
-        env_prefix: String,
-    },
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::UnsupportedPlatform(unsupported) => unsupported.fmt(f),
-            Error::ForcedTargetNotOffered {
-                package,
-                target,
-                available,
-            } => write!(
-                f,
-                "{package} offers no binary for the forced target {target} (POSTBIN_TARGET or --target); it offers: {}. \
-                 Unset POSTBIN_TARGET to detect the host, or force one of these.",
-                available.join(", ")
-            ),
-            Error::Invalid { field, problem } => {
-                write!(f, "package.json: `{field}` {problem}")
-            }
-            Error::Template { field, .. } => {
-                write!(f, "package.json: `{field}` has a bad template")
-            }
-            Error::MissingHash {
-                package,
-                target,
-                env_prefix,
-            } => write!(
-                f,
-                "{package} pins no sha256 for {target} (`postbin.targets.{target}.sha256` is missing), \
-                 so its download cannot be verified. Publisher: run `postbin pin` and republish. \
-                 User: ask the publisher, or set {env_prefix}_BINARY_PATH to an executable you trust."
-            ),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Template { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
-/// Why the offered host targets were passed over, as one line ending in a
-/// newline (empty when none was). Only `-gnu` builds are ever passed over,
-/// and the error means none of the host's `-musl` candidates was offered:
-/// naming them tells the user what to ask the publisher for.
-fn skipped_lines(skipped: &[Skipped], detected: &[String]) -> String {
-    if skipped.is_empty() {
-        return String::new();
-    }
-    let reasons: Vec<String> = skipped
-        .iter()
-        .map(|s| format!("{} {}", s.target, s.reason))
-        .collect();
-    let musl: Vec<&str> = detected
-        .iter()
-        .filter(|t| t.contains("-linux-musl"))
-        .map(String::as_str)
-        .collect();
-    let musl = if musl.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", musl.join(" or "))
-    };
-    format!(
-        "{}; the publisher offers no -musl build for this host{musl}.\n",
-        reasons.join("; ")
-    )
 }
 
 /// `@acme/hello-tool` → `HELLO_TOOL`, unless `postbin.envPrefix` says otherwise.
@@ -508,104 +347,6 @@ fn format_of(manifest: &Manifest, entry: &TargetEntry, target: &str) -> Result<F
     })
 }
 
-/// Renders the asset's URL (the target's template, else the section's) and
-/// the sources to fetch it from. Errors name the template's field.
-fn locate(
-    manifest: &Manifest,
-    entry: &TargetEntry,
-    settings: &Settings,
-    target: &str,
-    format: Format,
-    vars: &Vars<'_>,
-) -> Result<Asset, Error> {
-    let tfield = target_field(target);
-    let (url_template, url_field) = match (&entry.url, &manifest.postbin.url) {
-        (Some(u), _) => (u, format!("{tfield}.url")),
-        (None, Some(u)) => (u, "postbin.url".to_string()),
-        (None, None) => {
-            return Err(Error::Invalid {
-                field: "postbin.url".into(),
-                problem: format!(
-                    "is missing (and `{tfield}.url` too): give the release asset's URL template"
-                ),
-            });
-        }
-    };
-    let origin_url = render(url_template, vars, &url_field)?;
-    let invalid = |e: crate::net::url::ParseError| Error::Invalid {
-        field: url_field.clone(),
-        problem: e.to_string(),
-    };
-    let parsed = Url::parse(&origin_url).map_err(invalid)?;
-    publisher_scheme(&parsed, &url_field)?;
-    let content = Content {
-        sha256: entry.sha256.as_deref().and_then(Sha256Hash::parse),
-        name: unscoped(&manifest.name),
-    };
-    let sources =
-        sources_for_content(&origin_url, settings, &content).map_err(|e| Error::Invalid {
-            field: url_field.clone(),
-            problem: e.to_string(),
-        })?;
-    Ok(Asset {
-        target: target.to_string(),
-        format,
-        asset_name: parsed.file_name().to_string(),
-        origin_url,
-        sources,
-    })
-}
-
-/// The wrapper package on the consumer's npm registry, when the publisher
-/// packed one (`targets.<t>.integrity`): after the release URL and mirrors,
-/// or first with `POSTBIN_SOURCE=npm`.
-fn add_registry_source(
-    sources: &mut Vec<Source>,
-    manifest: &Manifest,
-    entry: &TargetEntry,
-    settings: &Settings,
-    target: &str,
-    asset_name: &str,
-) -> Result<(), Error> {
-    let Some(text) = &entry.integrity else {
-        return Ok(());
-    };
-    let field = format!("{}.integrity", target_field(target));
-    let integrity = Sha512Integrity::parse(text).ok_or_else(|| Error::Invalid {
-        field: field.clone(),
-        problem: "must be `sha512-<base64>`, as `postbin pack-targets` writes it".into(),
-    })?;
-    let registry = &settings.registry;
-    let package = wrapper::package_name(&manifest.name, target);
-    let url =
-        wrapper::tarball_url(&registry.url.value, &package, &manifest.version).map_err(|e| {
-            Error::Invalid {
-                field,
-                problem: e.to_string(),
-            }
-        })?;
-    let source = Source {
-        url,
-        explicit: true,
-        wrapped: Some(Box::new(Wrapped {
-            integrity,
-            member: wrapper::member_path(asset_name),
-            registry: registry.url.value.clone(),
-            credential: registry.credential.clone(),
-            npm_cache_file: settings
-                .npm_cache
-                .as_deref()
-                .map(|c| integrity.cacache_path(c)),
-        })),
-    };
-    if settings.registry_first.value {
-        sources.insert(0, source);
-    } else {
-        sources.push(source);
-    }
-    Ok(())
-}
-
 /// How the download is verified: the pinned hash, else the declared
 /// checksums file. Without `need_hash` (`postbin pin`, which is about to
 /// fill the hash in) a missing or malformed hash is no error.
@@ -735,93 +476,6 @@ fn render(template: &str, vars: &[(&'static str, &str)], field: &str) -> Result<
         field: field.to_string(),
         source,
     })
-}
-
-/// The URLs to try for an asset: each configured mirror in order, else the
-/// origin. With mirrors set the origin is not tried (networks that reach only
-/// a mirror would wait on it); list it as the last mirror to fall back to it.
-/// (A file with no pinned hash, such as a checksums file: `{sha256}`
-/// mirrors are skipped.)
-pub fn sources_for(url: &str, settings: &Settings) -> Result<Vec<Source>, MirrorError> {
-    let content = Content {
-        sha256: None,
-        name: "",
-    };
-    sources_for_content(url, settings, &content)
-}
-
-/// What a content-addressed mirror may name: `{sha256}` (the pinned hash),
-/// `{file}` (the asset's file name), `{name}` (the unscoped package name).
-pub struct Content<'a> {
-    pub sha256: Option<Sha256Hash>,
-    pub name: &'a str,
-}
-
-#[derive(Debug)]
-pub enum MirrorError {
-    Parse(crate::net::url::ParseError),
-    /// No mirror can serve this file (each wants a `{sha256}` it lacks).
-    Unusable(String),
-}
-
-impl fmt::Display for MirrorError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MirrorError::Parse(e) => e.fmt(f),
-            MirrorError::Unusable(problem) => f.write_str(problem),
-        }
-    }
-}
-
-/// `sources_for`, where a mirror may also be a template over the content
-/// (`https://store.corp/blobs/sha256/{sha256}`): a generic blob store then
-/// serves any release, whatever its path layout. A `{sha256}` mirror is
-/// skipped for a file with no pinned hash (a checksums file, an unpinned
-/// target); when that leaves none, the file cannot be fetched.
-pub fn sources_for_content(
-    url: &str,
-    settings: &Settings,
-    content: &Content<'_>,
-) -> Result<Vec<Source>, MirrorError> {
-    let origin = Url::parse(url).map_err(MirrorError::Parse)?;
-    let Some(mirrors) = &settings.mirrors else {
-        return Ok(vec![Source::direct(origin, false)]);
-    };
-    let hex = content.sha256.map(|h| h.hex());
-    let mut sources = Vec::new();
-    for mirror in &mirrors.value {
-        let mirrored = if mirror.contains('{') {
-            if mirror.contains("{sha256}") && hex.is_none() {
-                continue;
-            }
-            let vars = [
-                ("sha256", hex.as_deref().unwrap_or("")),
-                ("file", origin.file_name()),
-                ("name", content.name),
-            ];
-            let text = template::render(mirror, &vars).map_err(|e| {
-                MirrorError::Unusable(format!(
-                    "the mirror {} ({}): {e}",
-                    redact(mirror),
-                    mirrors.origin
-                ))
-            })?;
-            Url::parse(&text)
-        } else {
-            origin.with_mirror(mirror)
-        };
-        sources.push(Source::direct(mirrored.map_err(MirrorError::Parse)?, true));
-    }
-    if sources.is_empty() {
-        return Err(MirrorError::Unusable(format!(
-            "cannot be fetched: every mirror ({}) names files by {{sha256}}, and {} has no \
-             pinned sha256; pin it (`postbin pin`), or add a mirror that keeps the release's \
-             paths after them",
-            mirrors.origin,
-            origin.file_name()
-        )));
-    }
-    Ok(sources)
 }
 
 #[cfg(test)]
