@@ -88,6 +88,16 @@ fn origin_unreachable(world: &World) {
     std::fs::write(&path, moved).unwrap();
 }
 
+/// Asserts the wrapper was asked for once, with the registry's token.
+#[track_caller]
+fn assert_one_request_with_the_token(world: &World, packed: &Packed) {
+    assert_eq!(
+        authorizations(world, &packed.path),
+        vec![Some(format!("Bearer {TOKEN}"))],
+        "one request, with the registry's token"
+    );
+}
+
 /// The default package published, packed and served by the registry (with
 /// the user's token in `.npmrc`), and its release host unreachable.
 fn registry_only() -> (World, Packed) {
@@ -124,11 +134,7 @@ fn authorizations(world: &World, path: &str) -> Vec<Option<String>> {
 fn with_the_release_host_unreachable_the_registry_serves_the_archive() {
     let (world, packed) = registry_only();
     world.assert_installs(&[]);
-    assert_eq!(
-        authorizations(&world, &packed.path),
-        vec![Some(format!("Bearer {TOKEN}"))],
-        "one request, with the registry's token"
-    );
+    assert_one_request_with_the_token(&world, &packed);
 }
 
 #[test]
@@ -144,10 +150,7 @@ fn the_token_never_reaches_the_release_host() {
         vec![None],
         "the origin got no credentials"
     );
-    assert_eq!(
-        authorizations(&world, &packed.path),
-        vec![Some(format!("Bearer {TOKEN}"))]
-    );
+    assert_one_request_with_the_token(&world, &packed);
 }
 
 #[test]
@@ -324,10 +327,7 @@ fn without_init_cwd_the_projects_npmrc_is_read() {
     let project = world.dir.path().join(".npmrc");
     std::fs::rename(&user, &project).unwrap();
     world.install().assert_ok();
-    assert_eq!(
-        authorizations(&world, &packed.path),
-        vec![Some(format!("Bearer {TOKEN}"))]
-    );
+    assert_one_request_with_the_token(&world, &packed);
 }
 
 /// `registry=https://user:pass@host/`: a 401 names the user and password in
