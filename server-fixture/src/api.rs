@@ -15,7 +15,7 @@
 //! with `Fixture::set_api_page_size` (100 by default, as GitHub).
 
 use crate::log::json_string;
-use crate::server::Shared;
+use crate::state::Shared;
 use std::fs;
 
 /// An answer: status, extra headers, JSON body.

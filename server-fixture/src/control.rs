@@ -18,7 +18,7 @@
 use crate::conn::Conn;
 use crate::faults::Fault;
 use crate::http::{self, Request};
-use crate::server::Shared;
+use crate::state::Shared;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 

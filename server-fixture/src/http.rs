@@ -450,33 +450,26 @@ mod tests {
     fn parses_ranges() {
         use RangeRequest::*;
         assert_eq!(parse_range(None, 10), Full);
-        assert_eq!(
-            parse_range(Some("bytes=2-"), 10),
-            Partial { start: 2, end: 9 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=2-4"), 10),
-            Partial { start: 2, end: 4 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=2-400"), 10),
-            Partial { start: 2, end: 9 }
-        );
-        assert_eq!(
-            parse_range(Some("Bytes=-3"), 10),
-            Partial { start: 7, end: 9 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=-30"), 10),
-            Partial { start: 0, end: 9 }
-        );
-        assert_eq!(parse_range(Some("bytes=10-"), 10), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=0-"), 0), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=-0"), 10), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=5-2"), 10), Full);
-        assert_eq!(parse_range(Some("bytes=0-1,3-4"), 10), Full);
-        assert_eq!(parse_range(Some("items=0-1"), 10), Full);
-        assert_eq!(parse_range(Some("bytes=x-"), 10), Full);
+        for (header, len, want) in [
+            ("bytes=2-", 10, Partial { start: 2, end: 9 }),
+            ("bytes=2-4", 10, Partial { start: 2, end: 4 }),
+            ("bytes=2-400", 10, Partial { start: 2, end: 9 }),
+            ("Bytes=-3", 10, Partial { start: 7, end: 9 }),
+            ("bytes=-30", 10, Partial { start: 0, end: 9 }),
+            ("bytes=10-", 10, Unsatisfiable),
+            ("bytes=0-", 0, Unsatisfiable),
+            ("bytes=-0", 10, Unsatisfiable),
+            ("bytes=5-2", 10, Full),
+            ("bytes=0-1,3-4", 10, Full),
+            ("items=0-1", 10, Full),
+            ("bytes=x-", 10, Full),
+        ] {
+            assert_eq!(
+                parse_range(Some(header), len),
+                want,
+                "{header} of {len} bytes"
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod faults;
 mod http;
 mod log;
 mod server;
+mod state;
 mod tls;
 
 use std::io;
@@ -45,7 +46,7 @@ use std::time::Duration;
 pub use faults::Fault;
 pub use log::{Host, RequestRecord};
 
-use server::Shared;
+use state::Shared;
 
 /// How to start a [`Fixture`].
 #[derive(Clone, Debug)]

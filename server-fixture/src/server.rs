@@ -1,25 +1,21 @@
 //! The serving side: accept loops (one thread per listener), one thread per
 //! connection, routing a request to the control endpoint, a fault, the
 //! release redirect or a file, and streaming file bodies with Range support
-//! and body faults applied. Also the shutdown bookkeeping that lets a
-//! dropped `Fixture` stop everything promptly.
+//! and body faults applied. The state these threads share is in `state.rs`.
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use rustls::ServerConfig;
-
 use crate::conn::Conn;
-use crate::faults::{BodyPlan, Cut, Fault, FaultTable};
+use crate::faults::{BodyPlan, Cut, Fault};
 use crate::http::{self, RangeRequest, ReadError, Request};
-use crate::log::{Host, RequestLog, RequestRecord};
+use crate::log::{Host, RequestRecord};
+use crate::state::Shared;
 
 /// A client that goes quiet this long mid-request is dropped, so no
 /// connection thread can hang forever.
@@ -32,125 +28,6 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 const CHUNK: usize = 64 * 1024;
 /// What the main host appends to its redirects, like GitHub's signed URLs.
 const OBJECTS_QUERY: &str = "sig=fixture";
-
-/// State shared by the `Fixture` handle and every server thread.
-pub(crate) struct Shared {
-    /// Canonical root: served files must canonicalise to a path below it.
-    pub root: PathBuf,
-    pub main_url: String,
-    pub objects_url: String,
-    pub log: RequestLog,
-    pub faults: FaultTable,
-    pub tls: Option<Arc<ServerConfig>>,
-    shutting_down: AtomicBool,
-    /// Clones of open connections, so shutdown can cut them off.
-    live: Mutex<HashMap<u64, TcpStream>>,
-    next_conn: AtomicU64,
-    /// Releases the API has named, by id - 1 (`owner/repo/tag`).
-    releases: Mutex<Vec<String>>,
-    /// The most assets the API puts on one page.
-    api_page_size: AtomicUsize,
-}
-
-impl Shared {
-    pub fn new(
-        root: PathBuf,
-        main_url: String,
-        objects_url: String,
-        tls: Option<Arc<ServerConfig>>,
-    ) -> Shared {
-        Shared {
-            root,
-            main_url,
-            objects_url,
-            log: RequestLog::default(),
-            faults: FaultTable::default(),
-            tls,
-            shutting_down: AtomicBool::new(false),
-            live: Mutex::new(HashMap::new()),
-            next_conn: AtomicU64::new(0),
-            releases: Mutex::new(Vec::new()),
-            api_page_size: AtomicUsize::new(100),
-        }
-    }
-
-    pub fn api_page_size(&self) -> usize {
-        self.api_page_size.load(Ordering::SeqCst)
-    }
-
-    pub fn set_api_page_size(&self, size: usize) {
-        self.api_page_size.store(size.max(1), Ordering::SeqCst);
-    }
-
-    /// The API id of release `key` (`owner/repo/tag`), assigned on first use.
-    pub fn release_id(&self, key: &str) -> usize {
-        let mut releases = self.releases.lock().unwrap();
-        match releases.iter().position(|k| k == key) {
-            Some(i) => i + 1,
-            None => {
-                releases.push(key.to_string());
-                releases.len()
-            }
-        }
-    }
-
-    pub fn release_by_id(&self, id: usize) -> Option<String> {
-        self.releases
-            .lock()
-            .unwrap()
-            .get(id.checked_sub(1)?)
-            .cloned()
-    }
-
-    fn url(&self, host: Host) -> &str {
-        match host {
-            Host::Main => &self.main_url,
-            Host::Objects => &self.objects_url,
-        }
-    }
-
-    pub fn is_shutting_down(&self) -> bool {
-        self.shutting_down.load(Ordering::SeqCst)
-    }
-
-    /// Marks the server as stopping and shuts down every open connection, so
-    /// their threads (even one mid-stall or mid-slow-body) end promptly.
-    pub fn begin_shutdown(&self) {
-        let live = self.live.lock().unwrap();
-        self.shutting_down.store(true, Ordering::SeqCst);
-        for tcp in live.values() {
-            let _ = tcp.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// Records an open connection. Checked under the same lock as
-    /// `begin_shutdown`, so no connection slips in unnoticed during it.
-    fn register(&self, tcp: &TcpStream) -> Option<u64> {
-        let mut live = self.live.lock().unwrap();
-        if self.is_shutting_down() {
-            return None;
-        }
-        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        live.insert(id, tcp.try_clone().ok()?);
-        Some(id)
-    }
-
-    fn unregister(&self, id: u64) {
-        self.live.lock().unwrap().remove(&id);
-    }
-
-    /// Sleeps, waking early if the server is stopping.
-    fn sleep(&self, total: Duration) {
-        let deadline = Instant::now() + total;
-        while !self.is_shutting_down() {
-            let now = Instant::now();
-            if now >= deadline {
-                return;
-            }
-            thread::sleep((deadline - now).min(Duration::from_millis(50)));
-        }
-    }
-}
 
 /// Starts the accept loop for one listener on its own thread.
 pub(crate) fn spawn_acceptor(

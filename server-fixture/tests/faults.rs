@@ -9,8 +9,7 @@ use common::*;
 use server_fixture::{Fault, Fixture, Host};
 
 fn fixture() -> (tempfile::TempDir, Fixture) {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (tree, fx) = serving();
     (tree, fx)
 }
 

@@ -48,14 +48,21 @@ fn https_get(config: &Arc<ClientConfig>, name: &str, url: &str) -> io::Result<Re
     Ok(parse_response(&bytes, error))
 }
 
-#[test]
-fn https_release_download_with_the_fixture_ca() {
+/// The release tree served over HTTPS; the tree (kept while serving) and
+/// the fixture.
+fn https_fixture() -> (tempfile::TempDir, Fixture) {
     let tree = release_tree();
     let fx = Fixture::start_with(Options {
         root: tree.path().to_path_buf(),
         https: true,
     })
     .unwrap();
+    (tree, fx)
+}
+
+#[test]
+fn https_release_download_with_the_fixture_ca() {
+    let (tree, fx) = https_fixture();
     assert!(fx.base_url().starts_with("https://127.0.0.1:"));
     assert!(fx.objects_url().starts_with("https://127.0.0.1:"));
     let pem = fx.ca_pem().unwrap();
@@ -92,12 +99,7 @@ fn https_release_download_with_the_fixture_ca() {
 
 #[test]
 fn https_is_refused_by_a_client_without_the_ca() {
-    let tree = release_tree();
-    let fx = Fixture::start_with(Options {
-        root: tree.path().to_path_buf(),
-        https: true,
-    })
-    .unwrap();
+    let (_tree, fx) = https_fixture();
     let untrusting = client_config(None);
     let err = https_get(
         &untrusting,
@@ -113,8 +115,7 @@ fn https_is_refused_by_a_client_without_the_ca() {
 
 #[test]
 fn plain_http_has_no_ca() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (tree, fx) = serving();
     assert!(fx.ca_pem().is_none());
     assert!(fx.write_ca_pem(tree.path().join("ca.pem")).is_err());
 }

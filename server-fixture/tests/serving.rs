@@ -14,8 +14,7 @@ use server_fixture::{Fault, Fixture, Host};
 
 #[test]
 fn main_host_redirects_release_downloads_to_objects_host() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (tree, fx) = serving();
     assert!(fx.base_url().starts_with("http://127.0.0.1:"));
     assert!(fx.objects_url().starts_with("http://127.0.0.1:"));
     assert_ne!(fx.base_url(), fx.objects_url());
@@ -39,8 +38,7 @@ fn main_host_redirects_release_downloads_to_objects_host() {
 
 #[test]
 fn missing_assets_and_files_are_404() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let missing = "/acme/hello/releases/download/v1.0.0/nope.zip";
     assert_eq!(get(&fx.base_url(), missing).status, 404);
     assert_eq!(get(&fx.objects_url(), missing).status, 404);
@@ -52,8 +50,7 @@ fn missing_assets_and_files_are_404() {
 
 #[test]
 fn main_host_serves_other_files_directly() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let r = get(&fx.base_url(), "/checksums.txt");
     assert_eq!((r.status, r.body.as_slice()), (200, CHECKSUMS));
     let r = get(&fx.base_url(), "/x/y/SHA256SUMS");
@@ -63,42 +60,45 @@ fn main_host_serves_other_files_directly() {
     assert_eq!(r.status, 200);
 }
 
+/// GETs ASSET with `Range: range`; asserts the status and Content-Range.
+#[track_caller]
+fn get_range(objects: &str, range: &str, status: u16, content_range: &str) -> Response {
+    let r = request(objects, "GET", ASSET, &[("Range", range)]);
+    assert_eq!(r.status, status);
+    assert_eq!(r.header("content-range").unwrap(), content_range);
+    r
+}
+
 #[test]
 fn ranges_give_206_and_unsatisfiable_ones_416() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let all = asset_bytes();
     let objects = fx.objects_url();
 
-    let r = request(&objects, "GET", ASSET, &[("Range", "bytes=1000-")]);
-    assert_eq!(r.status, 206);
-    assert_eq!(
-        r.header("content-range").unwrap(),
-        format!("bytes 1000-{}/{ASSET_LEN}", ASSET_LEN - 1)
-    );
+    let range = format!("bytes 1000-{}/{ASSET_LEN}", ASSET_LEN - 1);
+    let r = get_range(&objects, "bytes=1000-", 206, &range);
     assert_eq!(r.body, &all[1000..]);
 
-    let r = request(&objects, "GET", ASSET, &[("Range", "bytes=10-19")]);
-    assert_eq!(r.status, 206);
-    assert_eq!(
-        r.header("content-range").unwrap(),
-        format!("bytes 10-19/{ASSET_LEN}")
+    let r = get_range(
+        &objects,
+        "bytes=10-19",
+        206,
+        &format!("bytes 10-19/{ASSET_LEN}"),
     );
     assert_eq!(r.content_length(), 10);
     assert_eq!(r.body, &all[10..20]);
 
-    let r = request(&objects, "GET", ASSET, &[("Range", "bytes=999999999-")]);
-    assert_eq!(r.status, 416);
-    assert_eq!(
-        r.header("content-range").unwrap(),
-        format!("bytes */{ASSET_LEN}")
+    get_range(
+        &objects,
+        "bytes=999999999-",
+        416,
+        &format!("bytes */{ASSET_LEN}"),
     );
 }
 
 #[test]
 fn head_sends_headers_only() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let r = request(&fx.objects_url(), "HEAD", ASSET, &[]);
     assert_eq!(r.status, 200);
     assert_eq!(r.content_length(), ASSET_LEN);
@@ -138,8 +138,7 @@ fn path_traversal_is_rejected() {
 
 #[test]
 fn other_methods_and_malformed_requests_are_refused() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let r = request(&fx.objects_url(), "DELETE", ASSET, &[]);
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, HEAD"));
@@ -152,8 +151,7 @@ fn other_methods_and_malformed_requests_are_refused() {
 
 #[test]
 fn request_log_records_both_hosts_in_order() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let headers = [
         ("Authorization", "token s3cret"),
         ("User-Agent", "postbin-test/1"),
@@ -200,8 +198,7 @@ fn request_log_records_both_hosts_in_order() {
 
 #[test]
 fn control_endpoint_sets_faults_and_serves_the_log_as_json() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let base = fx.base_url();
     let encoded = ASSET.replace('/', "%2F");
 
@@ -264,8 +261,7 @@ fn control_endpoint_sets_faults_and_serves_the_log_as_json() {
 
 #[test]
 fn control_endpoint_accepts_a_request_body() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let raw = "POST /__fixture/reset HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
     let r = exchange(connect(&fx.base_url()), raw.as_bytes());
     assert_eq!((r.status, r.error), (200, None));
@@ -273,8 +269,7 @@ fn control_endpoint_accepts_a_request_body() {
 
 #[test]
 fn dropping_the_fixture_stops_it_promptly() {
-    let tree = release_tree();
-    let fx = Fixture::start(tree.path()).unwrap();
+    let (_tree, fx) = serving();
     let (main, objects) = (addr_of(&fx.base_url()), addr_of(&fx.objects_url()));
     fx.set_fault(
         ASSET,

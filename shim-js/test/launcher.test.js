@@ -5,18 +5,8 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { spawnSync } = require("child_process");
-const {
-  resolveExecutable,
-  nativePath,
-  hostRuns,
-  foreignTarget,
-  retryBusy,
-  isBusy,
-  spawnRetrying,
-  spawnSyncRetrying,
-  oneLine,
-  RETRY_DELAYS_MS,
-} = require("../launcher");
+const { resolveExecutable, nativePath, hostRuns, foreignTarget, retryBusy, isBusy, spawnRetrying,
+  spawnSyncRetrying, oneLine, RETRY_DELAYS_MS } = require("../launcher");
 
 const LAUNCHER = path.join(__dirname, "..", "launcher.js");
 
@@ -40,19 +30,28 @@ function writeExecutable(file, body) {
   fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
 }
 
-/** A stand-in installer that places `hello` and records its arguments. */
-function fakeInstaller(dir, log) {
-  const file = path.join(dir, "fake-postbin");
+/**
+ * A stand-in installer `<dir>/<name>` that records its arguments in `log`
+ * and places a `hello` that echoes `says` (written aside, then renamed);
+ * then runs the shell line `then`, if any.
+ */
+function stubInstaller(dir, name, log, says, then = "") {
+  const file = path.join(dir, name);
   writeExecutable(
     file,
     `echo "$@" >> '${log}'
 pkg="$3"
 mkdir -p "$pkg/.postbin/bin"
-printf '#!/bin/sh\\necho lazily installed "$@"\\n' > "$pkg/.postbin/bin/hello.tmp"
+printf '#!/bin/sh\\necho ${says}\\n' > "$pkg/.postbin/bin/hello.tmp"
 chmod 755 "$pkg/.postbin/bin/hello.tmp"
-mv "$pkg/.postbin/bin/hello.tmp" "$pkg/.postbin/bin/hello"`
+mv "$pkg/.postbin/bin/hello.tmp" "$pkg/.postbin/bin/hello"${then ? `\n${then}` : ""}`
   );
   return file;
+}
+
+/** A stand-in installer that places `hello` and records its arguments. */
+function fakeInstaller(dir, log) {
+  return stubInstaller(dir, "fake-postbin", log, 'lazily installed "$@"');
 }
 
 /** A launcher file like the one `postbin init` writes, at <pkg>/bin/hello. */
@@ -515,18 +514,8 @@ function writeReceipt(pkg, target) {
 
 /** A stand-in installer that places `hello` (printing "for this host") and a receipt for `target`. */
 function hostInstaller(dir, log, target) {
-  const file = path.join(dir, "host-postbin");
-  writeExecutable(
-    file,
-    `echo "$@" >> '${log}'
-pkg="$3"
-mkdir -p "$pkg/.postbin/bin"
-printf '#!/bin/sh\\necho for this host\\n' > "$pkg/.postbin/bin/hello.tmp"
-chmod 755 "$pkg/.postbin/bin/hello.tmp"
-mv "$pkg/.postbin/bin/hello.tmp" "$pkg/.postbin/bin/hello"
-printf '{"target":"${target}","archive":"","bins":[]}' > "$pkg/.postbin/receipt.json"`
-  );
-  return file;
+  const receipt = `printf '{"target":"${target}","archive":"","bins":[]}' > "$pkg/.postbin/receipt.json"`;
+  return stubInstaller(dir, "host-postbin", log, "for this host", receipt);
 }
 
 test("hostRuns: what each host can run, by target triple", () => {

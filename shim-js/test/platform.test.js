@@ -2,16 +2,8 @@
 const test = require("node:test");
 const assert = require("node:assert");
 const path = require("path");
-const {
-  INSTALLERS,
-  HOSTS,
-  envPrefixOf,
-  installerCandidates,
-  installerPath,
-  installerName,
-  UnsupportedPlatformError,
-  InstallerMissingError,
-} = require("../platform");
+const { INSTALLERS, HOSTS, envPrefixOf, installerCandidates, installerPath, installerName,
+  UnsupportedPlatformError, InstallerMissingError } = require("../platform");
 const list = require("../installers.json");
 
 // Every process.platform and process.arch value Node documents.

@@ -13,35 +13,18 @@
 // package files from its global cache, so postbin must replace the launcher
 // by rename, never write it in place: the cache copy stays the launcher.
 
-const { test, before, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("fs");
 const path = require("path");
-const { run, explain, cleanup, sample, postbinTgz, newProject, isElf, startsWithShebang } = require("./support");
-const {
-  ensureTool,
-  toolOrSkip,
-  runTool,
-  pmProject,
-  extendPackageJson,
-  findFiles,
-  assertOk,
-  assertHelloRan,
-  assertRanExecutable,
-  assertOneDownload,
-  assertLazyInstallOnce,
-  assertNoRegistryRequests,
-} = require("./pm-tools");
+const { run, explain, postbinTgz, newProject, isElf, startsWithShebang } = require("./support");
+const { setUpSuite, toolOrSkip, runTool, pmProject, extendPackageJson, findFiles, assertOk, assertHelloRan,
+  assertRanExecutable, assertOneDownload, assertLazyInstallOnce, assertNoRegistryRequests } = require("./pm-tools");
 
 const TEST_TIMEOUT_MS = 90_000;
 
 let s;
-before(() => {
-  s = sample();
-  // Installed here (once, then cached in target/tools), not under a test's timeout.
-  for (const name of ["bun"]) ensureTool(name);
-});
-after(() => cleanup());
+setUpSuite(["bun"], (built) => (s = built));
 
 /** package.json fields that make bun take postbin from the local tarball. */
 function overrides(extra = {}) {

@@ -11,20 +11,8 @@ const assert = require("node:assert/strict");
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
-const {
-  HELLO_OUTPUT,
-  run,
-  runOk,
-  explain,
-  tempDir,
-  cleanup,
-  sample,
-  postbinTgz,
-  startFixture,
-  testEnv,
-  newProject,
-  npm,
-} = require("./support");
+const { HELLO_OUTPUT, run, runOk, explain, tempDir, cleanup, sample, postbinTgz, startFixture, testEnv,
+  newProject, npm } = require("./support");
 
 const TEST_TIMEOUT_MS = 180_000;
 const TAG = "v1.0.0";

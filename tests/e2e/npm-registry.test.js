@@ -25,34 +25,11 @@ const assert = require("node:assert/strict");
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
-const {
-  run,
-  runOk,
-  explain,
-  tempDir,
-  cleanup,
-  sample,
-  postbinTgz,
-  startFixture,
-  testEnv,
-  newProject,
-  npm,
-  listDir,
-  postbinLines,
-} = require("./support");
+const { run, runOk, explain, tempDir, cleanup, sample, postbinTgz, startFixture, testEnv, newProject, npm,
+  listDir, postbinLines } = require("./support");
 const { toolOrSkip, startRegistryTrap, assertOk, assertHelloRan, assertNoRegistryRequests } = require("./pm-tools");
-const {
-  ensureVerdaccio,
-  startVerdaccio,
-  closedPortUrl,
-  formatRequests,
-  plainPath,
-  tarballPath,
-  npmPackFileName,
-  npmrcText,
-  sha512Integrity,
-  tgzEntries,
-} = require("./registry-tools");
+const { ensureVerdaccio, startVerdaccio, closedPortUrl, formatRequests, plainPath, tarballPath,
+  npmPackFileName, npmrcText, sha512Integrity, tgzEntries } = require("./registry-tools");
 
 const TEST_TIMEOUT_MS = 150_000;
 const SCOPED_NAME = "@acme/hello-tool";

@@ -7,26 +7,8 @@ const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("fs");
 const path = require("path");
-const {
-  HELLO_OUTPUT,
-  run,
-  explain,
-  tempDir,
-  cleanup,
-  sample,
-  startFixture,
-  isDownload,
-  makeReadOnly,
-  testEnv,
-  newProject,
-  npm,
-  isElf,
-  startsWithShebang,
-  listDir,
-  reportedExecutable,
-  lazyNotice,
-  postbinLines,
-} = require("./support");
+const { HELLO_OUTPUT, run, explain, tempDir, cleanup, sample, startFixture, isDownload, makeReadOnly, testEnv,
+  newProject, npm, isElf, startsWithShebang, listDir, reportedExecutable, lazyNotice, postbinLines } = require("./support");
 
 const TEST_TIMEOUT_MS = 150_000;
 const NOTICE_LAZY = "not installed yet";

@@ -14,22 +14,12 @@
 // someone else's package).
 
 const { spawn } = require("child_process");
+const { before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("fs");
 const path = require("path");
-const {
-  ROOT,
-  HELLO_OUTPUT,
-  run,
-  explain,
-  tempDir,
-  startFixture,
-  isDownload,
-  testEnv,
-  newProject,
-  reportedExecutable,
-  lazyNotice,
-} = require("./support");
+const { ROOT, HELLO_OUTPUT, run, explain, tempDir, cleanup, sample, startFixture, isDownload, testEnv,
+  newProject, reportedExecutable, lazyNotice } = require("./support");
 
 const TOOLS = path.join(ROOT, "target", "tools");
 const TOOL_INSTALL_TIMEOUT_MS = 300_000;
@@ -366,6 +356,20 @@ async function assertLazyInstallOnce(s, { fixture }, { packageDir, firstRun, sec
   assert.equal((await fixture.requests()).length, afterFirst.length, `the second run makes no request\n${explain(second)}`);
 }
 
+/**
+ * A package-manager suite's set-up: before any test, the sample tool
+ * (support.sample, built once) handed to `onSample` and each of `tools`
+ * installed (once, then cached in target/tools), not under a test's
+ * timeout; after the suite, every temp dir removed.
+ */
+function setUpSuite(tools, onSample) {
+  before(() => {
+    onSample(sample());
+    for (const name of tools) ensureTool(name);
+  });
+  after(() => cleanup());
+}
+
 /** Nothing asked the (trap) registry for anything: every package came from a local tarball. */
 function assertNoRegistryRequests({ registry }) {
   assert.deepEqual(registry.requests(), [], "no request reached the registry");
@@ -373,6 +377,7 @@ function assertNoRegistryRequests({ registry }) {
 
 module.exports = {
   NOTICE_LAZY,
+  setUpSuite,
   pmProject,
   assertOk,
   assertHelloRan,

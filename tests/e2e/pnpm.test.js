@@ -15,36 +15,19 @@
 // speed path it execs the ELF directly; a global shim keeps `exec node
 // <file>`, so postbin keeps the launcher there.
 
-const { test, before, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
-const { run, explain, cleanup, sample, postbinTgz, newProject, isElf, startsWithShebang, listDir } = require("./support");
-const {
-  ensureTool,
-  toolOrSkip,
-  runTool,
-  pmProject,
-  extendPackageJson,
-  findFiles,
-  assertOk,
-  assertHelloRan,
-  assertRanExecutable,
-  assertOneDownload,
-  assertLazyInstallOnce,
-  assertNoRegistryRequests,
-} = require("./pm-tools");
+const { run, explain, postbinTgz, newProject, isElf, startsWithShebang, listDir } = require("./support");
+const { setUpSuite, toolOrSkip, runTool, pmProject, extendPackageJson, findFiles, assertOk, assertHelloRan,
+  assertRanExecutable, assertOneDownload, assertLazyInstallOnce, assertNoRegistryRequests } = require("./pm-tools");
 
 const TEST_TIMEOUT_MS = 90_000;
 
 let s;
-before(() => {
-  s = sample();
-  // Installed here (once, then cached in target/tools), not under a test's timeout.
-  for (const name of ["pnpm10", "pnpm9", "pnpm12"]) ensureTool(name);
-});
-after(() => cleanup());
+setUpSuite(["pnpm10", "pnpm9", "pnpm12"], (built) => (s = built));
 
 /** package.json fields that make pnpm take postbin from the local tarball. */
 function overrides(extra = {}) {

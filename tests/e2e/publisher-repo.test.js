@@ -13,21 +13,8 @@ const assert = require("node:assert/strict");
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
-const {
-  ROOT,
-  run,
-  runOk,
-  explain,
-  tempDir,
-  cleanup,
-  postbinTgz,
-  startFixture,
-  testEnv,
-  newProject,
-  npm,
-  isElf,
-  startsWithShebang,
-} = require("./support");
+const { ROOT, run, runOk, explain, tempDir, cleanup, postbinTgz, startFixture, testEnv, newProject, npm,
+  isElf, startsWithShebang } = require("./support");
 
 const TEST_TIMEOUT_MS = 180_000;
 const TARGET = "x86_64-unknown-linux-musl";

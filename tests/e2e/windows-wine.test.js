@@ -26,18 +26,8 @@ const fs = require("fs");
 const path = require("path");
 const { explain, tempDir, cleanup, postbinTgz, startFixture, isDownload, testEnv, newProject, lazyNotice } = require("./support");
 const { startRegistryTrap } = require("./pm-tools");
-const {
-  WINDOWS_TARGET,
-  WINDOWS_HELLO_OUTPUT,
-  windowsTools,
-  waitForWineserver,
-  winPath,
-  runNodeExe,
-  runLauncherExe,
-  runNpmExe,
-  runCmd,
-  windowsSample,
-} = require("./wine-tools");
+const { WINDOWS_TARGET, WINDOWS_HELLO_OUTPUT, windowsTools, waitForWineserver, winPath, runNodeExe,
+  runLauncherExe, runNpmExe, runCmd, windowsSample } = require("./wine-tools");
 
 const SETUP_TIMEOUT_MS = 1_200_000;
 const TEST_TIMEOUT_MS = 600_000;

@@ -13,35 +13,19 @@
 // needs on disk are unplugged and `yarn hello` runs the launcher, or once
 // built the ELF itself. yarn 1 runs install scripts by default.
 
-const { test, before, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
-const { run, explain, cleanup, sample, postbinTgz, isElf, startsWithShebang } = require("./support");
-const {
-  ensureTool,
-  toolOrSkip,
-  runTool,
-  pmProject,
-  findFiles,
-  assertOk,
-  assertHelloRan,
-  assertRanExecutable,
-  assertOneDownload,
-  assertLazyInstallOnce,
-  assertNoRegistryRequests,
-} = require("./pm-tools");
+const { run, explain, postbinTgz, isElf, startsWithShebang } = require("./support");
+const { setUpSuite, toolOrSkip, runTool, pmProject, findFiles, assertOk, assertHelloRan, assertRanExecutable,
+  assertOneDownload, assertLazyInstallOnce, assertNoRegistryRequests } = require("./pm-tools");
 
 const TEST_TIMEOUT_MS = 90_000;
 
 let s;
-before(() => {
-  s = sample();
-  // Installed here (once, then cached in target/tools), not under a test's timeout.
-  for (const name of ["berry", "yarn1"]) ensureTool(name);
-});
-after(() => cleanup());
+setUpSuite(["berry", "yarn1"], (built) => (s = built));
 
 /** package.json fields that make yarn (1 and berry) take postbin from the local tarball. */
 function resolutions(extra = {}) {

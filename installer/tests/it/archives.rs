@@ -2,8 +2,6 @@
 //! are written by hand so that names the `tar` crate's builder refuses
 //! (`..`, absolute paths) can be produced.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
 use std::io::{Cursor, Write};
 use tar::{EntryType, Header};
 use zip::write::SimpleFileOptions;
@@ -163,4 +161,27 @@ pub fn flat_tar() -> Tar {
     Tar::new()
         .file("hello", 0o755, crate::support::SCRIPT)
         .file("README.md", 0o644, b"# hello\n")
+}
+
+/// `len` bytes that gzip cannot shrink (xorshift), so archive sizes are real.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    // Distinct seeds give distinct streams (xorshift state must be nonzero).
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// A tar.gz holding the script `hello` and `payload` (`len` bytes of noise).
+pub fn big_tar(len: usize, seed: u64) -> Vec<u8> {
+    Tar::new()
+        .file("hello", 0o755, crate::support::SCRIPT)
+        .file("payload.bin", 0o644, &noise(len, seed))
+        .gz()
 }

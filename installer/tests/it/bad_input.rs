@@ -6,45 +6,32 @@ use crate::support::*;
 use serde_json::json;
 use server_fixture::Fault;
 
-const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
-
 #[test]
 fn hash_mismatch_exits_6_and_installs_nothing() {
     let world = World::new();
     world.publish(ASSET, &flat_tar().gz());
     world.package(world.section("tar.gz", &sha256(b"some other release")));
 
-    world
-        .install()
-        .assert_exit(exit::INTEGRITY)
-        .assert_stderr_has(&["SHA-256 mismatch", ASSET, "nothing was installed"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        &[],
+        exit::INTEGRITY,
+        &["SHA-256 mismatch", ASSET, "nothing was installed"],
+    );
 }
 
 #[test]
 fn wrong_bytes_from_the_server_exit_6_and_install_nothing() {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::WrongBytes, None);
+    let (world, sha) = published();
+    world.fault_asset(Fault::WrongBytes, None);
 
-    world
-        .install()
-        .assert_exit(exit::INTEGRITY)
-        .assert_stderr_has(&["SHA-256 mismatch", &sha]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(&[], exit::INTEGRITY, &["SHA-256 mismatch", &sha]);
 }
 
 #[test]
 fn missing_pinned_hash_exits_3_and_names_postbin_pin() {
     let world = World::new();
     world.publish(ASSET, &flat_tar().gz());
-    world.package(json!({
-        "url": world.url_template(),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(false));
 
     world
         .install()
@@ -54,8 +41,7 @@ fn missing_pinned_hash_exits_3_and_names_postbin_pin() {
              is missing), so its download cannot be verified. Publisher: run `postbin pin` and \
              republish. User: ask the publisher, or set HELLO_BINARY_PATH to an executable you trust."
         ));
-    world.assert_nothing_installed();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_untouched();
 }
 
 #[test]
@@ -111,11 +97,7 @@ fn invalid_json_package_exits_3() {
     let world = World::new();
     std::fs::write(world.pkg().join("package.json"), "{ \"name\": \"hello\", ").unwrap();
 
-    world
-        .install()
-        .assert_exit(exit::CONFIG)
-        .assert_stderr_has(&["package.json", "not valid JSON"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(&[], exit::CONFIG, &["package.json", "not valid JSON"]);
 }
 
 /// Installs with this postbin section; asserts exit 3 naming `field`.
@@ -127,8 +109,7 @@ fn assert_config_error(section: serde_json::Value, field: &str) {
         .install()
         .assert_exit(exit::CONFIG)
         .assert_stderr_has(&[&format!("`{field}`")]);
-    world.assert_nothing_installed();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_untouched();
 }
 
 #[test]
@@ -220,11 +201,7 @@ fn archive_without_the_declared_bin_exits_7_listing_executables() {
 #[test]
 fn missing_package_json_exits_3_and_names_the_package_flag() {
     let world = World::new();
-    world
-        .install()
-        .assert_exit(exit::CONFIG)
-        .assert_stderr_has(&["package.json", "--package"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(&[], exit::CONFIG, &["package.json", "--package"]);
 }
 
 #[test]
@@ -257,9 +234,7 @@ fn an_option_the_command_does_not_take_exits_2() {
 /// the cache (whose variable would not help), and exits 8.
 #[test]
 fn prefill_out_that_cannot_be_written_exits_8_naming_out() {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
+    let (world, _) = published();
     let file = world.base().join("a-file");
     std::fs::write(&file, b"x").unwrap();
     let out = file.join("mirror");
@@ -269,7 +244,7 @@ fn prefill_out_that_cannot_be_written_exits_8_naming_out() {
         "postbin: error: cannot create {} in the --out tree; choose an --out directory you can write to",
         out.display()
     ));
-    assert!(!run.stderr.contains("POSTBIN_CACHE_DIR"), "{}", run.stderr);
+    run.assert_stderr_lacks(&["POSTBIN_CACHE_DIR"]);
     assert_eq!(std::fs::read(&file).unwrap(), b"x");
 }
 
@@ -277,9 +252,7 @@ fn prefill_out_that_cannot_be_written_exits_8_naming_out() {
 /// to a private temporary cache, says so, and names the variable to fix it.
 #[test]
 fn cache_dir_that_is_a_file_falls_back_and_names_postbin_cache_dir() {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
+    let (world, _) = published();
     let file = world.base().join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
 
@@ -300,10 +273,7 @@ fn cache_dir_that_is_a_file_falls_back_and_names_postbin_cache_dir() {
 #[test]
 fn missing_pinned_hash_names_the_package_binary_path_variable() {
     let world = World::new();
-    world.package(json!({
-        "url": world.url_template(),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(false));
 
     world
         .install()

@@ -28,6 +28,13 @@ fn tool(world: &World, name: &str, len: usize, seed: u64) -> (PathBuf, String) {
     (dir, sha)
 }
 
+/// `tool`, installed.
+fn installed_tool(world: &World, name: &str, len: usize, seed: u64) -> (PathBuf, String) {
+    let (dir, sha) = tool(world, name, len, seed);
+    world.install_pkg(&dir).assert_ok();
+    (dir, sha)
+}
+
 fn v1(world: &World) -> PathBuf {
     world.cache().join("v1")
 }
@@ -77,8 +84,7 @@ fn cache_dir_prints_the_configured_directory() {
 #[test]
 fn list_shows_package_version_target_size_and_last_use() {
     let world = World::new();
-    let (pkg, sha) = tool(&world, "alpha", 64 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, sha) = installed_tool(&world, "alpha", 64 << 10, 1);
 
     let run = cache_cmd(&world, &["list"]);
     run.assert_ok();
@@ -91,14 +97,13 @@ fn list_shows_package_version_target_size_and_last_use() {
         assert!(line.contains(needle), "{needle:?} missing in {line:?}");
     }
     assert!(run.stdout.lines().next().unwrap().starts_with("PACKAGE"));
-    assert!(run.stdout.contains("1 entry"), "{}", run.stdout);
+    run.assert_stdout_has(&["1 entry"]);
 }
 
 #[test]
 fn an_entry_without_metadata_lists_as_unknown() {
     let world = World::new();
-    let (pkg, sha) = tool(&world, "alpha", 1 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, sha) = installed_tool(&world, "alpha", 1 << 10, 1);
     // As written by postbin before entries carried metadata.
     std::fs::remove_dir_all(v1(&world).join("meta")).unwrap();
 
@@ -125,15 +130,10 @@ fn list_and_verify_of_a_cache_never_used_say_it_is_empty() {
 #[test]
 fn verify_of_an_intact_cache_exits_0() {
     let world = World::new();
-    let (pkg, _) = tool(&world, "alpha", 32 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    installed_tool(&world, "alpha", 32 << 10, 1);
     let run = cache_cmd(&world, &["verify"]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("verified 1 archive and 1 tree") && run.stdout.contains("all intact"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["verified 1 archive and 1 tree", "all intact"]);
 }
 
 #[test]
@@ -162,12 +162,10 @@ fn verify_removes_a_flipped_tree_byte_and_a_truncated_archive_then_installs_repa
 
     let run = cache_cmd(&world, &["verify"]);
     run.assert_exit(exit::FAILURE);
-    assert!(
-        run.stdout.contains("verified 2 archives and 2 trees")
-            && run.stdout.contains("2 corrupt entries removed"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&[
+        "verified 2 archives and 2 trees",
+        "2 corrupt entries removed",
+    ]);
     run.assert_stderr_has(&[
         "removed corrupt files of alpha",
         "removed corrupt archive of beta",
@@ -192,24 +190,19 @@ fn verify_removes_a_flipped_tree_byte_and_a_truncated_archive_then_installs_repa
         world.install_pkg(pkg).assert_ok();
         assert_runs(&placed(pkg, "hello"));
     }
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
 fn verify_removes_stray_files_and_a_tree_without_listing() {
     let world = World::new();
-    let (pkg, sha) = tool(&world, "alpha", 1 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, sha) = installed_tool(&world, "alpha", 1 << 10, 1);
     std::fs::write(v1(&world).join("archives").join("notes.txt"), b"x").unwrap();
     std::fs::remove_file(v1(&world).join("trees").join(&sha).join("listing.json")).unwrap();
 
     let run = cache_cmd(&world, &["verify"]);
     run.assert_exit(exit::FAILURE);
-    assert!(
-        run.stdout.contains("1 stray file removed"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["1 stray file removed"]);
     assert!(!v1(&world).join("archives").join("notes.txt").exists());
     assert!(!v1(&world).join("trees").join(&sha).exists());
     cache_cmd(&world, &["verify"]).assert_ok();
@@ -227,7 +220,7 @@ fn prune_older_than_removes_only_entries_unused_for_that_long() {
 
     let run = cache_cmd(&world, &["prune", "--older-than", "30"]);
     run.assert_ok();
-    assert!(run.stdout.contains("pruned 1 entry"), "{}", run.stdout);
+    run.assert_stdout_has(&["pruned 1 entry"]);
     assert!(!entry_exists(&world, &old));
     assert!(entry_exists(&world, &fresh));
     assert!(!v1(&world).join("meta").join(format!("{old}.json")).exists());
@@ -237,8 +230,7 @@ fn prune_older_than_removes_only_entries_unused_for_that_long() {
 #[test]
 fn an_install_marks_its_entry_used() {
     let world = World::new();
-    let (a, sha) = tool(&world, "alpha", 8 << 10, 1);
-    world.install_pkg(&a).assert_ok();
+    let (a, sha) = installed_tool(&world, "alpha", 8 << 10, 1);
     used_days_ago(&world, &sha, 40);
     // A fresh package using the same archive: a cache hit, which touches it.
     let other = world.base().join("pkg-alpha-2");
@@ -255,8 +247,7 @@ fn prune_max_size_evicts_the_least_recently_used_first() {
     let world = World::new();
     let mut shas = Vec::new();
     for (i, name) in ["alpha", "beta", "gamma"].iter().enumerate() {
-        let (pkg, sha) = tool(&world, name, 100 << 10, i as u64 + 1);
-        world.install_pkg(&pkg).assert_ok();
+        let (_, sha) = installed_tool(&world, name, 100 << 10, i as u64 + 1);
         shas.push(sha);
     }
     // beta used longest ago, then gamma, then alpha most recently.
@@ -267,7 +258,7 @@ fn prune_max_size_evicts_the_least_recently_used_first() {
     // Each entry is ~200 KiB (archive + files): 450K keeps two.
     let run = cache_cmd(&world, &["prune", "--max-size", "450K"]);
     run.assert_ok();
-    assert!(run.stdout.contains("pruned 1 entry"), "{}", run.stdout);
+    run.assert_stdout_has(&["pruned 1 entry"]);
     assert!(!entry_exists(&world, &shas[1]));
     assert!(entry_exists(&world, &shas[0]) && entry_exists(&world, &shas[2]));
 
@@ -299,7 +290,7 @@ fn prune_and_clean_skip_an_entry_whose_lock_is_held() {
     world.install_pkg(&b).assert_ok(); // back in the cache
     let run = cache_cmd(&world, &["clean"]);
     run.assert_ok().assert_stderr_has(&["kept alpha 1.0.0"]);
-    assert!(run.stdout.contains("removed 1 entry"), "{}", run.stdout);
+    run.assert_stdout_has(&["removed 1 entry"]);
     assert!(entry_exists(&world, &busy));
     assert!(!entry_exists(&world, &free));
     let locks = v1(&world).join("locks");
@@ -321,8 +312,7 @@ fn prune_and_clean_skip_an_entry_whose_lock_is_held() {
 #[test]
 fn prune_and_clean_skip_an_entry_being_copied_out() {
     let world = World::new();
-    let (a, busy) = tool(&world, "alpha", 8 << 10, 1);
-    world.install_pkg(&a).assert_ok();
+    let (_, busy) = installed_tool(&world, "alpha", 8 << 10, 1);
     let path = v1(&world).join("locks").join(format!("{busy}.lock"));
     let reader = File::open(&path).expect("an install leaves the entry's lock file");
     reader.lock_shared().unwrap();
@@ -347,8 +337,7 @@ fn prune_and_clean_skip_an_entry_being_copied_out() {
 #[test]
 fn clean_removes_everything_including_stale_temp_debris() {
     let world = World::new();
-    let (a, _) = tool(&world, "alpha", 8 << 10, 1);
-    world.install_pkg(&a).assert_ok();
+    let (a, _) = installed_tool(&world, "alpha", 8 << 10, 1);
     let tmp = v1(&world).join("tmp");
     let stale = tmp.join("download-crashed");
     std::fs::write(&stale, b"half a download").unwrap();
@@ -363,12 +352,7 @@ fn clean_removes_everything_including_stale_temp_debris() {
 
     let run = cache_cmd(&world, &["clean"]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("removed 1 entry")
-            && run.stdout.contains("1 temp entry of running installs kept"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["removed 1 entry", "1 temp entry of running installs kept"]);
     for sub in ["archives", "trees", "meta", "locks"] {
         assert!(list(&v1(&world).join(sub)).is_empty(), "{sub} not empty");
     }
@@ -435,32 +419,22 @@ fn import_of_an_indexed_mirror_tree_stores_every_file_by_its_hash() {
     let dir = path_str(&mirror);
     let run = cache_cmd(&world, &["import", &dir]);
     run.assert_ok();
-    assert!(run.stdout.contains("imported 2 archives"), "{}", run.stdout);
+    run.assert_stdout_has(&["imported 2 archives"]);
     for s in [&sha, &sha_b] {
         assert!(v1(&world).join("archives").join(s).is_file());
     }
     let listed = cache_cmd(&world, &["list"]);
-    assert!(listed.stdout.contains("unknown"), "{}", listed.stdout);
+    listed.assert_stdout_has(&["unknown"]);
 
     let again = cache_cmd(&world, &["import", &dir]);
     again.assert_ok();
-    assert!(
-        again.stdout.contains("imported 0 archives") && again.stdout.contains("2 already cached"),
-        "{}",
-        again.stdout
-    );
+    again.assert_stdout_has(&["imported 0 archives", "2 already cached"]);
 
     // Offline, the install finds the imported archive and unpacks it.
     world.fixture.clear_requests();
-    let p = path_str(&pkg);
-    world
-        .postbin_env(
-            &["install", "--package", &p, "--target", TARGET],
-            &[("POSTBIN_OFFLINE", "1")],
-        )
-        .assert_ok();
+    install_in(&world, &pkg, &[("POSTBIN_OFFLINE", "1")]).assert_ok();
     assert_runs(&placed(&pkg, "hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     // Unpacking recorded what the archive is.
     let listed = cache_cmd(&world, &["list"]);
     let line = listed
@@ -474,8 +448,7 @@ fn import_of_an_indexed_mirror_tree_stores_every_file_by_its_hash() {
 #[test]
 fn a_corrupt_cached_archive_is_replaced_by_import() {
     let world = World::new();
-    let (pkg, sha) = tool(&world, "alpha", 16 << 10, 1);
-    world.install_pkg(&pkg).assert_ok();
+    let (_, sha) = installed_tool(&world, "alpha", 16 << 10, 1);
     let archive = v1(&world).join("archives").join(&sha);
     File::options()
         .write(true)
@@ -488,6 +461,6 @@ fn a_corrupt_cached_archive_is_replaced_by_import() {
 
     let run = cache_cmd(&world, &["import", &path_str(&mirror)]);
     run.assert_ok();
-    assert!(run.stdout.contains("imported 1 archive "), "{}", run.stdout);
+    run.assert_stdout_has(&["imported 1 archive "]);
     assert_cache_consistent(&world.cache());
 }

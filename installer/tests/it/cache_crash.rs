@@ -106,8 +106,7 @@ fn sigkill_at_byte_offsets_of_the_download_never_leaves_a_partial_entry() {
     for (round, &offset) in offsets.iter().enumerate() {
         let cache = world.base().join(format!("cache-dl-{round}"));
         let pkg = copy_package(&world, &format!("pkg-dl-{round}"));
-        world.fixture.set_fault(
-            &World::asset_path(ASSET),
+        world.fault_asset(
             Fault::Slow {
                 bytes_per_sec: 2 << 20,
             },
@@ -151,8 +150,7 @@ fn many_files() -> Vec<u8> {
 
 #[test]
 fn sigkill_during_extraction_and_at_a_spread_of_moments_never_leaves_a_partial_entry() {
-    let world = World::new();
-    publish_default(&world, &many_files());
+    let (world, _) = published_with(&many_files());
     let mut report = Vec::new();
     let mut run = |label: String, wait: &dyn Fn(&Path, &mut Child) -> bool| {
         let n = report.len();
@@ -219,10 +217,8 @@ fn sigkill_during_extraction_and_at_a_spread_of_moments_never_leaves_a_partial_e
 
 #[test]
 fn a_lock_held_by_a_killed_install_never_blocks_the_next_one() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 20, 41));
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
+    let (world, sha) = published_with(&big_tar(1 << 20, 41));
+    world.fault_asset(
         Fault::Slow {
             bytes_per_sec: 64 << 10,
         },

@@ -32,8 +32,7 @@ fn warnings(run: &Run) -> Vec<&str> {
 
 #[test]
 fn an_unwritable_cache_dir_falls_back_to_a_temp_cache_with_one_warning() {
-    let world = World::new();
-    publish_default(&world, &big_tar(8 << 10, 1));
+    let (world, _) = published_with(&big_tar(8 << 10, 1));
     let cache = path_str(&blocked_cache(&world));
     let tmp = private_tmp(&world);
     let t = path_str(&tmp);
@@ -54,8 +53,7 @@ fn an_unwritable_cache_dir_falls_back_to_a_temp_cache_with_one_warning() {
 
 #[test]
 fn cache_only_with_an_unwritable_cache_prints_paths_that_outlive_the_run() {
-    let world = World::new();
-    publish_default(&world, &big_tar(8 << 10, 2));
+    let (world, _) = published_with(&big_tar(8 << 10, 2));
     let cache = path_str(&blocked_cache(&world));
     let t = path_str(&private_tmp(&world));
     let pkg = path_str(&world.pkg());
@@ -81,8 +79,7 @@ fn cache_only_with_an_unwritable_cache_prints_paths_that_outlive_the_run() {
 
 #[test]
 fn a_read_only_cache_serves_its_entries_and_misses_go_to_a_temp_cache() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(8 << 10, 3));
+    let (world, sha) = published_with(&big_tar(8 << 10, 3));
     world.install().assert_ok();
     let mount = match Mount::read_only(&world.cache()) {
         Ok(m) => m,
@@ -94,14 +91,10 @@ fn a_read_only_cache_serves_its_entries_and_misses_go_to_a_temp_cache() {
 
     // A hit: served from the read-only cache, no request.
     let hit = copy_package(&world, "pkg-hit");
-    let p = path_str(&hit);
-    let run = world.postbin_env(
-        &["install", "--package", &p, "--target", TARGET],
-        &[("TMPDIR", &t)],
-    );
+    let run = install_in(&world, &hit, &[("TMPDIR", &t)]);
     run.assert_ok();
     assert_runs(&placed(&hit, "hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     // Nothing went through a temp cache, so there is nothing to warn about.
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 
@@ -115,11 +108,7 @@ fn a_read_only_cache_serves_its_entries_and_misses_go_to_a_temp_cache() {
             "targets": { TARGET: { "sha256": other } }
         }),
     );
-    let p = path_str(&miss);
-    let run = world.postbin_env(
-        &["install", "--package", &p, "--target", TARGET],
-        &[("TMPDIR", &t)],
-    );
+    let run = install_in(&world, &miss, &[("TMPDIR", &t)]);
     run.assert_ok();
     assert_runs(&placed(&miss, "hello"));
     assert_eq!(warnings(&run).len(), 1, "{}", run.stderr);
@@ -178,8 +167,7 @@ fn truncate_half(path: &Path) {
 
 #[test]
 fn a_truncated_cached_archive_is_detected_on_the_next_hit_and_replaced() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(64 << 10, 5));
+    let (world, sha) = published_with(&big_tar(64 << 10, 5));
     world.install().assert_ok();
     let v1 = world.cache().join("v1");
     truncate_half(&v1.join("archives").join(&sha));
@@ -197,26 +185,15 @@ fn a_truncated_cached_archive_is_detected_on_the_next_hit_and_replaced() {
     truncate_half(&v1.join("archives").join(&sha));
     std::fs::remove_dir_all(v1.join("trees").join(&sha)).unwrap();
     let pkg = copy_package(&world, "pkg-3");
-    let p = path_str(&pkg);
-    world
-        .postbin_env(
-            &["install", "--package", &p, "--target", TARGET],
-            &[("POSTBIN_OFFLINE", "1")],
-        )
-        .assert_exit(exit::OFFLINE_MISS);
+    install_in(&world, &pkg, &[("POSTBIN_OFFLINE", "1")]).assert_exit(exit::OFFLINE_MISS);
     assert_nothing_linked(&pkg);
 }
 
 #[test]
 fn a_truncated_tree_file_is_detected_on_the_next_hit_and_replaced() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(8 << 10, 6));
+    let (world, sha) = published_with(&big_tar(8 << 10, 6));
     world.install().assert_ok();
-    let cached = world
-        .cache()
-        .join("v1/trees")
-        .join(&sha)
-        .join("files/hello");
+    let cached = world.tree_path(&sha, "files/hello");
     truncate_half(&cached);
     let pkg = copy_package(&world, "pkg-2");
     world.fixture.clear_requests();
@@ -224,5 +201,5 @@ fn a_truncated_tree_file_is_detected_on_the_next_hit_and_replaced() {
     world.install_pkg(&pkg).assert_ok();
     assert_runs(&placed(&pkg, "hello"));
     assert_eq!(std::fs::read(&cached).unwrap(), SCRIPT);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }

@@ -198,8 +198,7 @@ fn symlink(target: &Path, at: &Path) {
 
 /// Runs the layout; returns what went wrong, if anything.
 fn check_layout(rel: &str, what: Poison, aged: bool, seed: u64) -> Option<String> {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(64 << 10, seed));
+    let (world, sha) = published_with(&big_tar(64 << 10, seed));
     let decoy = world.base().join("home-decoy");
     make_decoy(&decoy);
     let v1 = world.cache().join("v1");
@@ -273,8 +272,7 @@ fn a_symlinked_layout_directory_is_replaced_not_followed() {
     if foreign_windows() {
         return;
     }
-    let world = World::new();
-    publish_default(&world, &big_tar(8 << 10, 7));
+    let (world, _) = published_with(&big_tar(8 << 10, 7));
     let decoy = world.base().join("home-decoy");
     make_decoy(&decoy);
     std::fs::create_dir_all(decoy.join("tmp")).unwrap();
@@ -299,8 +297,7 @@ fn a_world_writable_cache_dir_is_not_used() {
     if foreign_windows() {
         return;
     }
-    let world = World::new();
-    publish_default(&world, &big_tar(8 << 10, 8));
+    let (world, _) = published_with(&big_tar(8 << 10, 8));
     let shared = world.base().join("shared-cache");
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -335,8 +332,7 @@ fn another_users_cache_in_the_temp_dir_is_never_used() {
     let Ok(setpriv) = which("setpriv") else {
         return skip("another_users_cache...", "setpriv (util-linux) is missing");
     };
-    let world = World::new();
-    publish_default(&world, &big_tar(8 << 10, 9));
+    let (world, _) = published_with(&big_tar(8 << 10, 9));
     // Every directory down to the package must be reachable by the victim.
     let mut dir = world.base().to_path_buf();
     while dir.parent().is_some() {

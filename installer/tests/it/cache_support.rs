@@ -3,15 +3,11 @@
 //! big incompressible archives, the "nothing incomplete is published"
 //! check, and mount guards for the disk-full and read-only cases.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
-use crate::archives::Tar;
+pub use crate::archives::{big_tar, noise};
 use crate::support::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-pub const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
 
 /// The environment `World::postbin_env` gives a run, plus `extra`, and
 /// nothing else of the caller's.
@@ -83,44 +79,6 @@ pub fn collect(child: &mut Child) -> Run {
         stdout,
         stderr,
     }
-}
-
-/// A fresh package dir `<base>/<name>` with the default package's package.json.
-pub fn copy_package(world: &World, name: &str) -> PathBuf {
-    let dir = world.base().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(world.pkg().join("package.json"), dir.join("package.json")).unwrap();
-    dir
-}
-
-/// `len` bytes that gzip cannot shrink (xorshift), so archive sizes are real.
-pub fn noise(len: usize, seed: u64) -> Vec<u8> {
-    // Distinct seeds give distinct streams (xorshift state must be nonzero).
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
-/// A tar.gz holding the script `hello` and `payload` (`len` bytes of noise).
-pub fn big_tar(len: usize, seed: u64) -> Vec<u8> {
-    Tar::new()
-        .file("hello", 0o755, SCRIPT)
-        .file("payload.bin", 0o644, &noise(len, seed))
-        .gz()
-}
-
-/// Publishes `archive` as ASSET and writes the default package for it.
-pub fn publish_default(world: &World, archive: &[u8]) -> String {
-    let sha = world.publish(ASSET, archive);
-    world.package(world.section("tar.gz", &sha));
-    sha
 }
 
 /// Every published archive hashes to its name and every published tree has

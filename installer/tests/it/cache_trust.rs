@@ -13,12 +13,6 @@ use std::time::{Duration, Instant};
 
 const EVIL: &[u8] = b"#!/bin/sh\necho tampered\n";
 
-/// `postbin install` of `pkg` with the test's environment plus `env`.
-fn install_in(world: &World, pkg: &Path, env: &[(&str, &str)]) -> Run {
-    let pkg = path_str(pkg);
-    world.postbin_env(&["install", "--package", &pkg, "--target", TARGET], env)
-}
-
 /// A second user: own HOME and config dir (so own key), `cache` as cache.
 fn other_home(world: &World, name: &str, cache: &Path) -> Vec<(String, String)> {
     let home = world.base().join(name);
@@ -85,8 +79,7 @@ fn assert_placed(pkg: &Path, bytes: &[u8]) {
 
 #[test]
 fn cache_trust_a_tampered_tree_is_rebuilt_from_its_archive_or_is_a_miss() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 1));
+    let (world, sha) = published_with(&big_tar(1 << 10, 1));
     world.install().assert_ok();
     let cache = world.cache();
     let offline = [("POSTBIN_OFFLINE", "1")];
@@ -120,18 +113,17 @@ fn cache_trust_a_tampered_tree_is_rebuilt_from_its_archive_or_is_a_miss() {
 
 #[test]
 fn cache_trust_verify_reports_a_tampered_tree() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 2));
+    let (world, sha) = published_with(&big_tar(1 << 10, 2));
     world.install().assert_ok();
     let intact = world.postbin(&["cache", "verify"]);
     intact.assert_ok();
-    assert!(intact.stdout.contains("all intact"), "{}", intact.stdout);
+    intact.assert_stdout_has(&["all intact"]);
 
     tamper(&world.cache(), &sha, EVIL);
     let run = world.postbin(&["cache", "verify"]);
     run.assert_exit(exit::FAILURE)
         .assert_stderr_has(&["removed corrupt files", "not unpacked by postbin"]);
-    assert!(!run.stdout.contains("all intact"), "{}", run.stdout);
+    run.assert_stdout_lacks(&["all intact"]);
     assert!(!tree_dir(&world.cache(), &sha).exists());
 
     // The archive was fine and stays: the next install unpacks it offline.
@@ -143,18 +135,30 @@ fn cache_trust_verify_reports_a_tampered_tree() {
     .assert_ok();
     let run = world.postbin(&["cache", "verify"]);
     run.assert_ok();
-    assert!(run.stdout.contains("all intact"), "{}", run.stdout);
+    run.assert_stdout_has(&["all intact"]);
+}
+
+/// Someone else's cache, `<base>/their-cache`, filled by an install of the
+/// default package (`big_tar(1 KiB, seed)`) under their own home, so its
+/// trees are sealed with their key; then its tree's `hello` is tampered
+/// with. The archive's sha, their cache, their environment and the
+/// tampered listing.
+fn their_tampered_cache(
+    world: &World,
+    seed: u64,
+) -> (String, PathBuf, Vec<(String, String)>, String) {
+    let sha = publish_default(world, &big_tar(1 << 10, seed));
+    let theirs = world.base().join("their-cache");
+    let them = other_home(world, "their-home", &theirs);
+    install_in(world, &world.pkg(), &borrow(&them)).assert_ok();
+    let listing = tamper(&theirs, &sha, EVIL);
+    (sha, theirs, them, listing)
 }
 
 #[test]
 fn cache_trust_a_tree_sealed_by_another_key_is_rebuilt() {
     let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 3));
-    // Someone else's cache, whose trees they sealed with their own key.
-    let theirs = world.base().join("their-cache");
-    let them = other_home(&world, "their-home", &theirs);
-    install_in(&world, &world.pkg(), &borrow(&them)).assert_ok();
-    let listing = tamper(&theirs, &sha, EVIL);
+    let (sha, theirs, them, listing) = their_tampered_cache(&world, 3);
     let their_key = key_file(&world.base().join("their-home"));
     std::fs::write(
         tree_dir(&theirs, &sha).join("seal"),
@@ -169,7 +173,7 @@ fn cache_trust_a_tree_sealed_by_another_key_is_rebuilt() {
     // ...but their tree copied into our cache is not.
     let ours = world.cache();
     std::fs::create_dir_all(ours.join("v1/trees")).unwrap();
-    copy_dir(&tree_dir(&theirs, &sha), &tree_dir(&ours, &sha));
+    copy_tree(&tree_dir(&theirs, &sha), &tree_dir(&ours, &sha));
     let offline = [("POSTBIN_OFFLINE", "1")];
     let pkg = copy_package(&world, "pkg-ours");
     install_in(&world, &pkg, &offline).assert_exit(exit::OFFLINE_MISS);
@@ -181,7 +185,7 @@ fn cache_trust_a_tree_sealed_by_another_key_is_rebuilt() {
         ours.join("v1/archives").join(&sha),
     )
     .unwrap();
-    copy_dir(&tree_dir(&theirs, &sha), &tree_dir(&ours, &sha));
+    copy_tree(&tree_dir(&theirs, &sha), &tree_dir(&ours, &sha));
     install_in(&world, &pkg, &offline).assert_ok();
     assert_placed(&pkg, SCRIPT);
     assert_cache_consistent(&ours);
@@ -189,13 +193,12 @@ fn cache_trust_a_tree_sealed_by_another_key_is_rebuilt() {
 
 #[test]
 fn cache_trust_a_cache_carried_to_another_home_installs_offline_from_its_archives() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 4));
+    let (world, sha) = published_with(&big_tar(1 << 10, 4));
     world.install().assert_ok();
     let seal = std::fs::read_to_string(tree_dir(&world.cache(), &sha).join("seal")).unwrap();
 
     let carried = world.base().join("carried");
-    copy_dir(&world.cache(), &carried);
+    copy_tree(&world.cache(), &carried);
     let elsewhere = other_home(&world, "home-elsewhere", &carried);
     let mut env = borrow(&elsewhere);
     env.push(("POSTBIN_OFFLINE", "1"));
@@ -256,8 +259,7 @@ fn cache_trust_concurrent_first_runs_agree_on_one_key() {
 
 #[test]
 fn cache_trust_without_a_key_trees_are_never_trusted() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 5));
+    let (world, sha) = published_with(&big_tar(1 << 10, 5));
     // Under a file: the key can be neither read nor created.
     let blocker = world.base().join("not-a-dir");
     std::fs::write(&blocker, b"x").unwrap();
@@ -301,8 +303,7 @@ fn wait_for_download(cache: &Path, sha: &str, child: &mut std::process::Child) {
 
 #[test]
 fn cache_clean_removes_temp_files_of_a_killed_install_at_once() {
-    let world = World::new();
-    let dead_sha = publish_default(&world, &big_tar(4 << 20, 6));
+    let (world, dead_sha) = published_with(&big_tar(4 << 20, 6));
     let live_asset = format!("hello2-{TARGET}.tar.gz");
     let live_sha = world.publish(&live_asset, &big_tar(4 << 20, 7));
     let mut section = world.section("tar.gz", &live_sha);
@@ -353,11 +354,7 @@ fn cache_clean_removes_temp_files_of_a_killed_install_at_once() {
             p.display()
         );
     }
-    assert!(
-        run.stdout.contains("of running installs kept"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["of running installs kept"]);
     wait_bounded(&mut live, Duration::from_secs(60)).assert_ok();
     assert_placed(&live_pkg, SCRIPT);
     assert_cache_consistent(&cache);
@@ -365,8 +362,7 @@ fn cache_clean_removes_temp_files_of_a_killed_install_at_once() {
 
 #[test]
 fn cache_trust_a_current_package_still_sweeps_set_aside_executables() {
-    let world = World::new();
-    publish_default(&world, &big_tar(1 << 10, 8));
+    let (world, _) = published_with(&big_tar(1 << 10, 8));
     world.install().assert_ok();
     let set_aside = world.pkg().join(".postbin/bin/.postbin-old-12345");
     std::fs::write(&set_aside, b"old executable").unwrap();
@@ -375,31 +371,14 @@ fn cache_trust_a_current_package_still_sweeps_set_aside_executables() {
     assert_placed(&world.pkg(), SCRIPT);
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(entry.file_name());
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
 #[test]
 fn cache_trust_import_of_a_whole_cache_takes_archives_never_trees() {
     let world = World::new();
-    let sha = publish_default(&world, &big_tar(1 << 10, 9));
-    let theirs = world.base().join("their-cache");
-    let them = other_home(&world, "their-home", &theirs);
-    install_in(&world, &world.pkg(), &borrow(&them)).assert_ok();
-    tamper(&theirs, &sha, EVIL);
+    let (_, theirs, _, _) = their_tampered_cache(&world, 9);
 
     let run = world.postbin(&["cache", "import", &path_str(&theirs)]);
     run.assert_ok();
-    assert!(run.stdout.contains("imported 1 archive"), "{}", run.stdout);
+    run.assert_stdout_has(&["imported 1 archive"]);
     assert!(list(&world.cache().join("v1/trees")).is_empty());
     let pkg = copy_package(&world, "pkg-imported");
     install_in(&world, &pkg, &[("POSTBIN_OFFLINE", "1")]).assert_ok();

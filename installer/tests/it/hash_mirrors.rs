@@ -3,9 +3,7 @@
 //! whatever its path layout; `prefill --out --layout sha256` writes one.
 
 use crate::net_servers::Nginx;
-use crate::net_support::{ASSET, published};
 use crate::support::*;
-use serde_json::json;
 
 fn file_url(dir: &std::path::Path) -> String {
     format!("file://{}", path_str(dir))
@@ -38,10 +36,7 @@ fn a_sha256_tree_from_prefill_serves_an_offline_install_by_hash_alone() {
     let before = world.requests().len();
 
     let mirror = format!("{}/sha256/{{sha256}}", file_url(&out));
-    world
-        .install_env(&[("POSTBIN_MIRROR", &mirror), ("POSTBIN_OFFLINE", "1")])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_MIRROR", &mirror), ("POSTBIN_OFFLINE", "1")]);
     assert_eq!(world.requests().len(), before, "the install asked nobody");
 }
 
@@ -59,10 +54,7 @@ fn a_real_nginx_serves_archives_by_sha256_whatever_the_release_path() {
         return;
     };
     let mirror = format!("{}/blobs/sha256/{{sha256}}", nginx.url());
-    world
-        .install_env(&[("POSTBIN_MIRROR", &mirror)])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_MIRROR", &mirror)]);
     let line = format!("GET /blobs/sha256/{sha} 200");
     let log = nginx.access_log_with(&line);
     assert!(log.contains(&line), "{log}");
@@ -80,11 +72,8 @@ fn a_file_template_finds_the_asset_by_its_name_in_a_flat_directory() {
     std::fs::create_dir_all(&flat).unwrap();
     std::fs::copy(world.root().join(RELEASE_DIR).join(ASSET), flat.join(ASSET)).unwrap();
     let mirror = format!("{}/{{file}}", file_url(&flat));
-    world
-        .install_env(&[("POSTBIN_MIRROR", &mirror)])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_installs(&[("POSTBIN_MIRROR", &mirror)]);
+    world.assert_no_requests();
 }
 
 /// A target with no pinned hash cannot be found by hash: with only `{sha256}`
@@ -93,18 +82,14 @@ fn a_file_template_finds_the_asset_by_its_name_in_a_flat_directory() {
 fn an_unpinned_target_with_only_hash_mirrors_exits_3_saying_to_pin() {
     let world = World::new();
     world.publish(ASSET, &crate::archives::flat_tar().gz());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/{RELEASE_DIR}/SHA256SUMS", world.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(true));
     let run = world.install_env(&[("POSTBIN_MIRROR", "https://store.corp/sha256/{sha256}")]);
     run.assert_exit(exit::CONFIG).assert_stderr_line(&format!(
         "postbin: error: package.json: `postbin.url` cannot be fetched: every mirror (env \
          POSTBIN_MIRROR) names files by {{sha256}}, and {ASSET} has no pinned sha256; pin it \
          (`postbin pin`), or add a mirror that keeps the release's paths after them"
     ));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]

@@ -42,10 +42,13 @@ fn detects_this_host(test: &str) -> bool {
     native
 }
 
-/// The host's glibc version, if this is a glibc host whose `-gnu` builds
-/// can run (the library reads it as the binary does); else `None`, and the
-/// caller skips.
+/// The host's glibc version, if the installer under test runs natively on
+/// a glibc host whose `-gnu` builds can run (the library reads it as the
+/// binary does); else `None`, and the caller skips.
 fn glibc_host(test: &str) -> Option<GlibcVersion> {
+    if !detects_this_host(test) {
+        return None;
+    }
     let host = Host::detect();
     let usable = host.libc == Some(Libc::Gnu) && !host.gnu_loader_missing;
     match host.glibc {
@@ -55,6 +58,15 @@ fn glibc_host(test: &str) -> Option<GlibcVersion> {
             None
         }
     }
+}
+
+/// On a glibc host (else `None`, skipped): its glibc version, and a world
+/// offering only a `-gnu` build that needs glibc 99.0.
+fn only_a_gnu_build_needing_glibc_99(test: &str) -> Option<(GlibcVersion, World)> {
+    let has = glibc_host(test)?;
+    let world = World::new();
+    offer(&world, &[(&gnu(), Some("99.0"))]);
+    Some((has, world))
 }
 
 /// Publishes a nested archive for each `(target, glibc minimum)` and writes
@@ -110,9 +122,6 @@ fn a_gnu_build_needing_a_newer_glibc_gives_way_to_the_musl_build() {
 
 #[test]
 fn a_gnu_build_whose_minimum_this_host_meets_is_taken() {
-    if !detects_this_host("a_gnu_build_whose_minimum_this_host_meets_is_taken") {
-        return;
-    }
     let Some(_) = glibc_host("a_gnu_build_whose_minimum_this_host_meets_is_taken") else {
         return;
     };
@@ -127,14 +136,11 @@ fn a_gnu_build_whose_minimum_this_host_meets_is_taken() {
 
 #[test]
 fn only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions() {
-    if !detects_this_host("only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions") {
-        return;
-    }
-    let Some(has) = glibc_host("only_a_gnu_build_needing_a_newer_glibc_exits_4") else {
+    let Some((has, world)) = only_a_gnu_build_needing_glibc_99(
+        "only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions",
+    ) else {
         return;
     };
-    let world = World::new();
-    offer(&world, &[(&gnu(), Some("99.0"))]);
 
     install_detected(&world)
         .assert_exit(exit::UNSUPPORTED_PLATFORM)
@@ -144,8 +150,7 @@ fn only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions() {
             "the publisher offers no -musl build",
             "HELLO_BINARY_PATH",
         ]);
-    world.assert_nothing_installed();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_untouched();
 }
 
 #[test]
@@ -169,8 +174,7 @@ fn a_bad_glibc_value_exits_3_naming_the_field() {
         install_detected(&world)
             .assert_exit(exit::CONFIG)
             .assert_stderr_has(&[&format!("`postbin.targets.{target}.glibc`"), hint]);
-        world.assert_nothing_installed();
-        assert!(world.requests().is_empty(), "{:#?}", world.requests());
+        world.assert_untouched();
     }
 }
 
@@ -194,14 +198,11 @@ fn a_forced_gnu_target_is_installed_whatever_its_declared_minimum() {
 
 #[test]
 fn doctor_prints_the_glibc_version_and_why_the_gnu_build_was_passed_over() {
-    if !detects_this_host("doctor_prints_the_glibc_version_and_why_the_gnu_build_was_passed_over") {
-        return;
-    }
-    let Some(has) = glibc_host("doctor_prints_the_glibc_version") else {
+    let Some((has, world)) = only_a_gnu_build_needing_glibc_99(
+        "doctor_prints_the_glibc_version_and_why_the_gnu_build_was_passed_over",
+    ) else {
         return;
     };
-    let world = World::new();
-    offer(&world, &[(&gnu(), Some("99.0"))]);
 
     let pkg = path_str(&world.pkg());
     let run = world.postbin(&["doctor", "--package", &pkg]);

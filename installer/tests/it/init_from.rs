@@ -32,11 +32,6 @@ fn write_package(world: &World, value: Value) {
     std::fs::write(world.pkg().join("package.json"), text).unwrap();
 }
 
-fn read_package(world: &World) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-        .unwrap()
-}
-
 fn hello_package(world: &World) {
     write_package(
         world,
@@ -66,9 +61,7 @@ fn download_url(world: &World) -> String {
 /// Installs the package, as a consumer's dependency (inside node_modules),
 /// for TARGET, and runs the placed executable.
 fn installs_and_runs(world: &World) {
-    let dep = world.base().join("consumer/node_modules/hello");
-    std::fs::create_dir_all(&dep).unwrap();
-    std::fs::copy(world.pkg().join("package.json"), dep.join("package.json")).unwrap();
+    let dep = copy_package(world, "consumer/node_modules/hello");
     world.install_pkg(&dep).assert_ok();
     assert_runs(&placed(&dep, "hello"));
 }
@@ -121,16 +114,8 @@ fn cargo_dist_release_with_sha256_files_and_a_manifest() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains("skipped source.tar.gz: source tarball"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("GitHub API digest, dist-manifest.json"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["skipped source.tar.gz: source tarball"]);
+    run.assert_stdout_has(&["GitHub API digest, dist-manifest.json"]);
     // Nothing was downloaded: the manifest names the executables and hashes.
     assert!(
         world
@@ -138,7 +123,7 @@ fn cargo_dist_release_with_sha256_files_and_a_manifest() {
             .iter()
             .all(|r| !r.path.ends_with(".tar.xz"))
     );
-    let v = read_package(&world);
+    let v = world.package_json();
     let section = &v["postbin"];
     assert_eq!(
         section["url"],
@@ -155,17 +140,14 @@ fn cargo_dist_release_with_sha256_files_and_a_manifest() {
     assert!(windows.get("url").is_none());
     assert_eq!(section["targets"].as_object().unwrap().len(), 3);
     // The package.json keeps its 4-space indentation.
-    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
+    let text = world.package_text();
     assert!(text.starts_with("{\n    \"name\""), "{text}");
     installs_and_runs(&world);
 
     // The release workflow runs it again on every release: a section that
     // already matches the release is left as it is.
     from_release(&world).assert_ok();
-    assert_eq!(
-        std::fs::read_to_string(world.pkg().join("package.json")).unwrap(),
-        text
-    );
+    assert_eq!(world.package_text(), text);
 }
 
 fn goreleaser_release(world: &World) {
@@ -224,7 +206,7 @@ fn goreleaser_names_with_checksums_txt_and_paging() {
         .collect();
     assert_eq!(pages.len(), 3, "5 assets at 2 a page: {pages:?}");
     assert!(pages[2].ends_with("page=3"), "{pages:?}");
-    let v = read_package(&world);
+    let v = world.package_json();
     assert_eq!(v["bin"], json!({"hello": "bin/hello"}));
     let section = &v["postbin"];
     assert_eq!(
@@ -318,7 +300,7 @@ fn a_cargo_dist_npm_package_is_migrated_in_place() {
         );
     }
     assert!(pkg.join("README.md").exists());
-    let v = read_package(&world);
+    let v = world.package_json();
     assert_eq!(
         v["dependencies"],
         json!({"left-pad": "1", "postbin": format!("^{}", env!("CARGO_PKG_VERSION"))})
@@ -363,23 +345,12 @@ fn dry_run_prints_the_table_and_writes_nothing() {
     let world = World::new();
     goreleaser_release(&world);
     hello_package(&world);
-    let before = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
+    let before = world.package_text();
     let run = init(&world, &["--from", "acme/hello@v1.0.0", "--dry-run"], &[]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("dry run: nothing written"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("hello_1.0.0_linux_amd64.tar.gz"),
-        "{}",
-        run.stdout
-    );
-    assert_eq!(
-        std::fs::read_to_string(world.pkg().join("package.json")).unwrap(),
-        before
-    );
+    run.assert_stdout_has(&["dry run: nothing written"]);
+    run.assert_stdout_has(&["hello_1.0.0_linux_amd64.tar.gz"]);
+    assert_eq!(world.package_text(), before);
     assert!(!world.pkg().join("bin").exists());
 }
 
@@ -399,19 +370,16 @@ fn from_a_release_page_url_and_a_directory() {
     let dir = path_str(&world.root().join(RELEASE_DIR));
     let run = init(&world, &["--from", &dir, "--dry-run"], &[]);
     run.assert_ok();
-    assert!(run.stdout.contains("download"), "{}", run.stdout);
+    run.assert_stdout_has(&["download"]);
 }
 
 fn assert_not_written(world: &World, before: &str) {
-    assert_eq!(
-        std::fs::read_to_string(world.pkg().join("package.json")).unwrap(),
-        before
-    );
+    assert_eq!(world.package_text(), before);
 }
 
 fn bad(world: &World) -> (Run, String) {
     hello_package(world);
-    let before = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
+    let before = world.package_text();
     (from_release(world), before)
 }
 
@@ -487,7 +455,7 @@ fn one_archive_in_two_formats_takes_the_preferred_one() {
             run.stdout
         );
     }
-    let v = read_package(&world);
+    let v = world.package_json();
     let format = |target: &str| {
         let own = &v["postbin"]["targets"][target]["format"];
         own.as_str()

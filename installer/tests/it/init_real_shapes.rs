@@ -8,6 +8,7 @@
 use crate::real_releases::{Case, Input, corpus_env, from, set_up, write_json};
 use crate::support::*;
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 
 fn case(dir: &'static str, input: Input) -> Case {
     Case {
@@ -18,9 +19,44 @@ fn case(dir: &'static str, input: Input) -> Case {
     }
 }
 
-fn package_json(world: &World) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-        .unwrap()
+/// `set_up` of the case, asserting `init` succeeded; the world and its run.
+fn set_up_ok(dir: &'static str, input: Input) -> (World, Run) {
+    let (world, init) = set_up(&case(dir, input));
+    init.assert_ok();
+    (world, init)
+}
+
+/// Asserts the written package.json does (or does not) contain `needle`.
+#[track_caller]
+fn assert_package_has(world: &World, needle: &str, has: bool) {
+    let text = world.package_text();
+    assert_eq!(text.contains(needle), has, "{needle:?} in:\n{text}");
+}
+
+/// A world and its `dist/` directory, with a cargo-dist style archive of
+/// `hello-{TARGET}/hello` (not written there): the archive's name and bytes.
+fn dist_dir() -> (World, PathBuf, String, Vec<u8>) {
+    let world = World::new();
+    let dir = world.base().join("dist");
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = format!("hello-{TARGET}.tar.gz");
+    let bytes = crate::archives::Tar::new()
+        .file(&format!("hello-{TARGET}/hello"), 0o755, SCRIPT)
+        .gz();
+    (world, dir, name, bytes)
+}
+
+/// Writes `manifest` as `dir/dist-manifest.json` and a package `hello` of
+/// `version` (repository github:acme/hello), then runs `init --from` it.
+fn init_from_manifest(world: &World, dir: &Path, manifest: &Value, version: &str) -> Run {
+    write_json(&dir.join("dist-manifest.json"), manifest);
+    write_json(
+        &world.pkg().join("package.json"),
+        &json!({"name": "hello", "version": version, "repository": "github:acme/hello"}),
+    );
+    let pkg = path_str(&world.pkg());
+    let from = path_str(&dir.join("dist-manifest.json"));
+    run(world, &["init", "--package", &pkg, "--from", &from])
 }
 
 fn run(world: &World, args: &[&str]) -> Run {
@@ -31,20 +67,18 @@ fn run(world: &World, args: &[&str]) -> Run {
 
 #[test]
 fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
-    let (world, init) = set_up(&case(
+    let (world, init) = set_up_ok(
         "goreleaser-marvai",
         from(
             "dist/artifacts.json",
             "marvai",
             "https://github.com/acme/tool",
         ),
-    ));
-    init.assert_ok();
-    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
-    assert!(!text.contains("\"/marvai"), "{text}");
+    );
+    assert_package_has(&world, "\"/marvai", false);
     // The names of goreleaser's default template, under metadata.json's
     // tag (this snapshot build's `v0.0.0`, not a `v<version>` guessed).
-    let v = package_json(&world);
+    let v = world.package_json();
     let url = v["postbin"]["targets"]["x86_64-unknown-linux-musl"]["url"]
         .as_str()
         .or(v["postbin"]["url"].as_str())
@@ -61,7 +95,7 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
         "{}",
         init.stdout
     );
-    assert!(!init.stdout.contains("source tarball?"), "{}", init.stdout);
+    init.assert_stdout_lacks(&["source tarball?"]);
     // `prepack` runs postbin from node_modules: before `npm install` it
     // is not there, and init says so.
     assert!(
@@ -76,17 +110,13 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
     std::fs::create_dir_all(&installed).unwrap();
     std::fs::write(installed.join("package.json"), "{}").unwrap();
     // Without its prepack script, init writes package.json again.
-    let mut v = package_json(&world);
+    let mut v = world.package_json();
     v["scripts"].as_object_mut().unwrap().remove("prepack");
     write_json(&world.pkg().join("package.json"), &v);
     let again = run(&world, &["init", "--package", &pkg]);
     again.assert_ok();
-    assert!(again.stdout.contains("prepack scripts"), "{}", again.stdout);
-    assert!(
-        !again.stdout.contains("next: run `npm install`"),
-        "{}",
-        again.stdout
-    );
+    again.assert_stdout_has(&["prepack scripts"]);
+    again.assert_stdout_lacks(&["next: run `npm install`"]);
 }
 
 #[test]
@@ -113,9 +143,8 @@ fn check_fails_where_an_install_would() {
 
 #[test]
 fn a_registry_cargo_dist_package_is_migrated_in_key_order() {
-    let (world, init) = set_up(&case("npm-axodotdev-oranda-0.6.5", Input::NpmPackage(None)));
-    init.assert_ok();
-    let v = package_json(&world);
+    let (world, init) = set_up_ok("npm-axodotdev-oranda-0.6.5", Input::NpmPackage(None));
+    let v = world.package_json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     let original: Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -142,11 +171,7 @@ fn a_registry_cargo_dist_package_is_migrated_in_key_order() {
     for gone in ["tar", "axios", "detect-libc"] {
         assert!(!deps.contains_key(gone), "dependency {gone} left behind");
     }
-    assert!(
-        init.stdout.contains("npm-shrinkwrap.json still pins"),
-        "{}",
-        init.stdout
-    );
+    init.assert_stdout_has(&["npm-shrinkwrap.json still pins"]);
     // `-musl-dynamic` and `-musl-static` are one musl target.
     let targets = v["postbin"]["targets"].as_object().unwrap();
     assert!(targets.contains_key("x86_64-unknown-linux-musl"));
@@ -155,12 +180,8 @@ fn a_registry_cargo_dist_package_is_migrated_in_key_order() {
 
 #[test]
 fn glibc_minimum_of_a_cargo_dist_package_is_kept() {
-    let (world, init) = set_up(&case(
-        "npm-aiken-lang-aiken-1.1.21",
-        Input::NpmPackage(None),
-    ));
-    init.assert_ok();
-    let v = package_json(&world);
+    let (world, _) = set_up_ok("npm-aiken-lang-aiken-1.1.21", Input::NpmPackage(None));
+    let v = world.package_json();
     assert_eq!(
         v["postbin"]["targets"]["x86_64-unknown-linux-gnu"]["glibc"],
         "2.31"
@@ -169,17 +190,15 @@ fn glibc_minimum_of_a_cargo_dist_package_is_kept() {
 
 #[test]
 fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
-    let (world, init) = set_up(&case(
+    let (world, _) = set_up_ok(
         "cargo-dist-0.30.0-workspace",
         from(
             "dist-manifest.json",
             "axolotlsay",
             "https://github.com/axodotdev/axolotlsay",
         ),
-    ));
-    init.assert_ok();
-    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
-    assert!(!text.contains("axolotlsay-js"), "{text}");
+    );
+    assert_package_has(&world, "axolotlsay-js", false);
 
     let (world, other) = set_up(&case(
         "cargo-dist-0.30.0-workspace",
@@ -198,8 +217,7 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
     let from = path_str(&world.base().join("input/dist-manifest.json"));
     let args = ["init", "--package", &pkg, "--from", &from, "--app"];
     run(&world, &[&args[..], &["axolotlsay-js"]].concat()).assert_ok();
-    let text = std::fs::read_to_string(world.pkg().join("package.json")).unwrap();
-    assert!(text.contains("axolotlsay-js-"), "{text}");
+    assert_package_has(&world, "axolotlsay-js-", true);
     run(&world, &[&args[..], &["nope"]].concat())
         .assert_exit(2)
         .assert_stderr_has(&["--app nope: dist-manifest.json releases no such app"]);
@@ -208,40 +226,26 @@ fn a_workspace_manifest_is_narrowed_to_the_packages_app() {
 #[test]
 fn tags_and_hosts_are_read_from_the_manifest() {
     // 0.12's `hosting.github.artifact_download_url`, with no `repository`.
-    let (world, init) = set_up(&case(
+    let (world, _) = set_up_ok(
         "cargo-dist-0.12.0-axolotlsay",
         from("dist-manifest.json", "axolotlsay", ""),
-    ));
-    init.assert_ok();
-    let url = package_json(&world)["postbin"]["url"].clone();
+    );
+    let url = world.package_json()["postbin"]["url"].clone();
     assert_eq!(
         url,
         "https://github.com/axodotdev/axolotlsay/releases/download/v{version}/axolotlsay-{target}.{format}"
     );
 
     // `announcement_tag` without `v`.
-    let world = World::new();
-    let dir = world.base().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    let name = format!("hello-{TARGET}.tar.gz");
-    let bytes = crate::archives::Tar::new()
-        .file(&format!("hello-{TARGET}/hello"), 0o755, SCRIPT)
-        .gz();
+    let (world, dir, name, bytes) = dist_dir();
     std::fs::write(dir.join(&name), &bytes).unwrap();
     let manifest = json!({"dist_version": "0.30.0", "announcement_tag": "1.2.3",
         "releases": [{"app_name": "hello", "app_version": "1.2.3", "artifacts": [name]}],
         "artifacts": {&name: {"kind": "executable-zip", "target_triples": [TARGET],
             "assets": [{"kind": "executable", "name": "hello", "path": "hello"}],
             "checksums": {"sha256": sha256(&bytes)}}}});
-    write_json(&dir.join("dist-manifest.json"), &manifest);
-    write_json(
-        &world.pkg().join("package.json"),
-        &json!({"name": "hello", "version": "1.2.3", "repository": "github:acme/hello"}),
-    );
-    let pkg = path_str(&world.pkg());
-    let from = path_str(&dir.join("dist-manifest.json"));
-    run(&world, &["init", "--package", &pkg, "--from", &from]).assert_ok();
-    let url = package_json(&world)["postbin"]["url"].clone();
+    init_from_manifest(&world, &dir, &manifest, "1.2.3").assert_ok();
+    let url = world.package_json()["postbin"]["url"].clone();
     assert_eq!(
         url,
         "https://github.com/acme/hello/releases/download/{version}/hello-{target}.{format}"
@@ -250,13 +254,7 @@ fn tags_and_hosts_are_read_from_the_manifest() {
 
 #[test]
 fn a_hash_the_manifest_states_is_not_fetched_again() {
-    let world = World::new();
-    let dir = world.base().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    let name = format!("hello-{TARGET}.tar.gz");
-    let bytes = crate::archives::Tar::new()
-        .file(&format!("hello-{TARGET}/hello"), 0o755, SCRIPT)
-        .gz();
+    let (world, dir, name, bytes) = dist_dir();
     // The manifest names a `.sha256` the release has, but nothing is served:
     // the embedded hash is enough.
     let manifest = json!({"dist_version": "0.30.0", "announcement_tag": "v1.0.0",
@@ -267,27 +265,12 @@ fn a_hash_the_manifest_states_is_not_fetched_again() {
             "assets": [{"kind": "executable", "name": "hello", "path": "hello"}],
             "checksums": {"sha256": sha256(&bytes)}},
             format!("{name}.sha256"): {"kind": "checksum"}}});
-    write_json(&dir.join("dist-manifest.json"), &manifest);
-    write_json(
-        &world.pkg().join("package.json"),
-        &json!({"name": "hello", "version": "1.0.0", "repository": "github:acme/hello"}),
-    );
-    let pkg = path_str(&world.pkg());
-    let from = path_str(&dir.join("dist-manifest.json"));
-    let init = run(&world, &["init", "--package", &pkg, "--from", &from]);
+    let init = init_from_manifest(&world, &dir, &manifest, "1.0.0");
     init.assert_ok();
-    assert!(
-        init.stdout.contains("dist-manifest.json"),
-        "{}",
-        init.stdout
-    );
-    assert!(
-        !init.stdout.contains("trust on first use"),
-        "{}",
-        init.stdout
-    );
+    init.assert_stdout_has(&["dist-manifest.json"]);
+    init.assert_stdout_lacks(&["trust on first use"]);
     assert_eq!(
-        package_json(&world)["postbin"]["targets"][TARGET]["sha256"],
+        world.package_json()["postbin"]["targets"][TARGET]["sha256"],
         sha256(&bytes)
     );
 }
@@ -367,15 +350,14 @@ fn a_missing_release_file_is_named_with_the_release() {
 
 #[test]
 fn a_dry_run_says_nothing_was_written() {
-    let (world, init) = set_up(&case(
+    let (world, _) = set_up_ok(
         "cargo-dist-0.28.0-duckfetch",
         from(
             "dist-manifest.json",
             "duckfetch",
             "https://github.com/pmassicotte/duckfetch",
         ),
-    ));
-    init.assert_ok();
+    );
     let pkg = path_str(&world.pkg());
     let from = path_str(&world.base().join("input/dist-manifest.json"));
     let dry = run(
@@ -383,10 +365,6 @@ fn a_dry_run_says_nothing_was_written() {
         &["init", "--package", &pkg, "--from", &from, "--dry-run"],
     );
     dry.assert_ok();
-    assert!(
-        dry.stdout.contains("dry run: nothing written"),
-        "{}",
-        dry.stdout
-    );
-    assert!(!dry.stdout.contains("already set up"), "{}", dry.stdout);
+    dry.assert_stdout_has(&["dry run: nothing written"]);
+    dry.assert_stdout_lacks(&["already set up"]);
 }

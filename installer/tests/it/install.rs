@@ -6,16 +6,7 @@ use crate::support::*;
 use serde_json::json;
 use server_fixture::Host;
 
-const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
-
 /// A world with the flat tar.gz published and the package pointing at it.
-fn published() -> (World, String) {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
-    (world, sha)
-}
-
 #[test]
 fn cold_install_places_a_runnable_executable_and_which_prints_its_path() {
     let (world, sha) = published();
@@ -54,21 +45,15 @@ fn second_install_of_the_same_package_makes_no_request() {
     world.fixture.clear_requests();
 
     world.install().assert_ok();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_runs(&world.placed("hello"));
 }
 
 #[test]
 fn fresh_package_with_a_warm_cache_makes_no_request() {
-    let (world, _) = published();
-    world.install().assert_ok();
-    world.fixture.clear_requests();
-
-    let other = world.base().join("pkg2");
-    std::fs::create_dir_all(&other).unwrap();
-    std::fs::copy(world.pkg().join("package.json"), other.join("package.json")).unwrap();
+    let (world, other) = warm_cache_and_a_fresh_package();
     world.install_pkg(&other).assert_ok();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_runs(&placed(&other, "hello"));
 }
 
@@ -80,8 +65,7 @@ fn bins_nested_in_a_top_level_folder_are_found() {
     section["bin"] = json!({ "hello": "hello-{target}/hello{exe}" });
     world.package(section);
 
-    world.install().assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[]);
 }
 
 #[test]
@@ -172,11 +156,7 @@ fn corrupt(path: &std::path::Path) {
 fn corrupted_cache_tree_is_detected_and_unpacked_again() {
     let (world, sha) = published();
     world.install().assert_ok();
-    let cached = world
-        .cache()
-        .join("v1/trees")
-        .join(&sha)
-        .join("files/hello");
+    let cached = world.tree_path(&sha, "files/hello");
     corrupt(&cached);
     assert_ne!(std::fs::read(&cached).unwrap(), SCRIPT);
     std::fs::remove_dir_all(world.pkg().join(".postbin")).unwrap();
@@ -196,11 +176,7 @@ fn a_cached_executable_removed_before_the_copy_is_unpacked_again() {
     let (world, sha) = published();
     world.install().assert_ok();
     let requests = world.requests().len();
-    let cached = world
-        .cache()
-        .join("v1/trees")
-        .join(&sha)
-        .join("files/hello");
+    let cached = world.tree_path(&sha, "files/hello");
     std::fs::remove_file(&cached).unwrap();
     std::fs::remove_dir_all(world.pkg().join(".postbin")).unwrap();
 
@@ -248,9 +224,8 @@ fn tampered_placed_executable_is_replaced_from_the_cache() {
     std::fs::write(world.placed("hello"), b"#!/bin/sh\necho tampered\n").unwrap();
     world.fixture.clear_requests();
 
-    world.install().assert_ok();
-    assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_installs(&[]);
+    world.assert_no_requests();
 }
 
 /// A published tree whose listing.json is unreadable (disk corruption, a
@@ -260,16 +235,11 @@ fn tampered_placed_executable_is_replaced_from_the_cache() {
 fn unreadable_cache_listing_is_rebuilt() {
     let (world, sha) = published();
     world.install().assert_ok();
-    let listing = world
-        .cache()
-        .join("v1/trees")
-        .join(&sha)
-        .join("listing.json");
+    let listing = world.tree_path(&sha, "listing.json");
     std::fs::write(&listing, b"{ truncated").unwrap();
     std::fs::remove_dir_all(world.pkg().join(".postbin")).unwrap();
 
-    world.install().assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[]);
     let text = std::fs::read_to_string(&listing).unwrap();
     assert!(
         serde_json::from_str::<serde_json::Value>(&text).is_ok(),
@@ -287,7 +257,7 @@ fn binary_path_override_downloads_nothing() {
     let env = [("HELLO_BINARY_PATH", own.as_str())];
 
     world.install_env(&env).assert_ok();
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_nothing_cached(&world.cache());
     assert_nothing_linked(&world.pkg());
     let which = world.postbin_env(&["which", "--package", &pkg], &env);
@@ -307,16 +277,24 @@ fn binary_path_override_to_a_missing_file_exits_3() {
     world.assert_nothing_installed();
 }
 
+/// The default package, unpinned, its hash to come from a SHA256SUMS whose
+/// URL is a template (`v{version}`).
+fn templated_checksums_package(world: &World) {
+    let mut section = world.unpinned_section(true);
+    section["checksums"] = format!(
+        "{}/acme/hello/releases/download/v{{version}}/SHA256SUMS",
+        world.base_url()
+    )
+    .into();
+    world.package(section);
+}
+
 #[test]
 fn checksums_file_supplies_an_unpinned_hash_with_a_warning() {
     let world = World::new();
     let sha = world.publish(ASSET, &flat_tar().gz());
     world.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/acme/hello/releases/download/v{{version}}/SHA256SUMS", world.fixture.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    templated_checksums_package(&world);
 
     let run = world.install();
     run.assert_ok()
@@ -330,17 +308,9 @@ fn checksums_file_with_a_wrong_hash_exits_6() {
     world.publish(ASSET, &flat_tar().gz());
     let wrong = sha256(b"something else");
     world.publish("SHA256SUMS", format!("{wrong}  {ASSET}\n").as_bytes());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/acme/hello/releases/download/v{{version}}/SHA256SUMS", world.fixture.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    templated_checksums_package(&world);
 
-    world
-        .install()
-        .assert_exit(exit::INTEGRITY)
-        .assert_stderr_has(&["SHA-256 mismatch"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(&[], exit::INTEGRITY, &["SHA-256 mismatch"]);
 }
 
 #[test]
@@ -387,11 +357,7 @@ fn concurrent_installs_of_one_archive_make_one_download() {
     let (world, _) = published();
     // Slow enough that the installs overlap; with or without overlap, only
     // the first may download.
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
-        server_fixture::Fault::Slow { bytes_per_sec: 400 },
-        None,
-    );
+    world.fault_asset(server_fixture::Fault::Slow { bytes_per_sec: 400 }, None);
     let pkgs: Vec<_> = (0..4)
         .map(|i| {
             let dir = world.base().join(format!("pkg-{i}"));

@@ -25,7 +25,7 @@ const SPEED_PATH: &[(&str, &str)] = &[
 /// A world whose package offers the script for both Linux musl targets (so
 /// the host picks one, on x86_64 or aarch64 alike), with a JS launcher at
 /// `bin/hello` as `postbin init` writes it.
-fn published() -> World {
+fn published_for_both_musl_targets() -> World {
     let world = World::new();
     let archive = flat_tar().gz();
     let mut targets = serde_json::Map::new();
@@ -105,7 +105,7 @@ fn a_package_moved_from_another_platform_is_installed_again_for_this_host() {
     if skip() {
         return;
     }
-    let world = published();
+    let world = published_for_both_musl_targets();
     move_in_from_a_mac(&world);
     let js_launcher = fs::read(launcher(&world)).unwrap();
     install(&world, &[]).assert_ok();
@@ -128,7 +128,7 @@ fn a_foreign_executable_left_by_the_speed_path_is_replaced_by_this_hosts() {
         return;
     }
     for linked in [false, true] {
-        let world = published();
+        let world = published_for_both_musl_targets();
         move_in_from_a_mac(&world);
         fs::remove_file(launcher(&world)).unwrap();
         if linked {
@@ -155,7 +155,7 @@ fn a_damaged_executable_behind_the_speed_path_is_repaired() {
     if skip() {
         return;
     }
-    let world = published();
+    let world = published_for_both_musl_targets();
     install(&world, SPEED_PATH).assert_ok();
     assert_eq!(fs::read(launcher(&world)).unwrap(), SCRIPT, "speed path");
     // Damaged through the launcher, which shares the placed file's inode.
@@ -178,7 +178,7 @@ fn a_file_postbin_did_not_write_is_never_replaced() {
     if skip() {
         return;
     }
-    let world = published();
+    let world = published_for_both_musl_targets();
     move_in_from_a_mac(&world);
     let own = b"#!/bin/sh\necho the publisher's own\n";
     fs::write(launcher(&world), own).unwrap();
@@ -239,11 +239,8 @@ fn executables_run_the_moment_they_appear_during_concurrent_installs() {
                                 }
                                 busy
                             });
-                            let pkg_arg = path_str(pkg);
-                            let run = world.postbin_env(
-                                &["install", "--package", &pkg_arg, "--target", TARGET],
-                                &[("POSTBIN_CACHE_DIR", &path_str(cache))],
-                            );
+                            let run =
+                                install_in(world, pkg, &[("POSTBIN_CACHE_DIR", &path_str(cache))]);
                             done.store(true, Ordering::Release);
                             run.assert_ok();
                             watcher.join().unwrap()

@@ -83,7 +83,7 @@ fn the_report_names_every_setting_with_its_origin_and_prints_no_secret() {
     }
     // Read only: the report created no cache.
     assert!(!world.cache().join("v1").exists());
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -92,11 +92,7 @@ fn the_cache_state_follows_the_install() {
     assert_line(&doctor(&world, &[], &[]), "cache: empty (not created yet)");
     world.install().assert_ok();
     let run = doctor(&world, &[], &[]);
-    assert!(
-        run.stdout.contains("cache archive: cached ("),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["cache archive: cached ("]);
     assert_line(&run, "cache tree: unpacked");
     assert_line(&run, "installed in the package: yes");
 }
@@ -106,8 +102,8 @@ fn without_a_package_it_reports_the_host_and_settings() {
     let world = World::new();
     let run = world.postbin_env(&["doctor"], &[("GITHUB_TOKEN", "s3cr3t-t0ken")]);
     run.assert_ok();
-    assert!(run.stdout.contains("host targets: "), "{}", run.stdout);
-    assert!(run.stdout.contains("package: none ("), "{}", run.stdout);
+    run.assert_stdout_has(&["host targets: "]);
+    run.assert_stdout_has(&["package: none ("]);
     assert_line(&run, "mirror: none (the publisher's URL)");
     assert_line(&run, "strict-ssl: true (default)");
     assert_not_printed(&run, "s3cr3t-t0ken");
@@ -128,20 +124,20 @@ fn an_unsupported_platform_is_reported_with_its_exit_code() {
         run.stdout
     );
     // The settings are still reported.
-    assert!(run.stdout.contains("cache dir: "), "{}", run.stdout);
+    run.assert_stdout_has(&["cache dir: "]);
 }
 
 #[test]
 fn check_heads_every_source_and_exits_0_when_all_answer() {
     let (world, _) = published();
     let mirror = world.base().join("mirror");
-    crate::net_servers::copy_tree(&world.root(), &mirror);
+    copy_tree(&world.root(), &mirror);
     let mirrors = format!("{},file://{}", world.fixture.base_url(), path_str(&mirror));
 
     let run = doctor(&world, &["--check"], &[("POSTBIN_MIRROR", &mirrors)]);
     run.assert_ok();
-    assert!(run.stdout.contains(": ok, HTTP 200 in "), "{}", run.stdout);
-    assert!(run.stdout.contains(": ok, present ("), "{}", run.stdout);
+    run.assert_stdout_has(&[": ok, HTTP 200 in "]);
+    run.assert_stdout_has(&[": ok, present ("]);
     assert_line(&run, "check: every source answered");
     let methods: Vec<String> = asset_requests(&world)
         .iter()
@@ -155,13 +151,11 @@ fn check_heads_every_source_and_exits_0_when_all_answer() {
 #[test]
 fn check_exits_5_when_a_source_fails() {
     let (world, _) = published();
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Status(404), None);
+    world.fault_asset(Fault::Status(404), None);
 
     let run = doctor(&world, &["--check"], &[]);
     run.assert_exit(exit::NETWORK);
-    assert!(run.stdout.contains(": FAILED in "), "{}", run.stdout);
-    assert!(run.stdout.contains("404"), "{}", run.stdout);
+    run.assert_stdout_has(&[": FAILED in "]);
+    run.assert_stdout_has(&["404"]);
     assert_line(&run, "check: 1 of 1 sources failed");
 }

@@ -5,49 +5,55 @@
 
 use crate::net_support::*;
 use crate::support::*;
-use server_fixture::{Fault, Host};
+use server_fixture::{Fault, Host, RequestRecord};
 
-fn path() -> String {
-    World::asset_path(ASSET)
+/// Sets `fault` on ASSET for one request, installs with two retries (and
+/// `env` on top) and asserts the executable runs.
+fn install_through_once(world: &World, fault: Fault, env: &[(&str, &str)]) {
+    world.fault_asset(fault, Some(1));
+    let mut all = vec![("POSTBIN_RETRIES", "2")];
+    all.extend_from_slice(env);
+    world.assert_installs(&all);
 }
 
 #[test]
 fn a_429_with_retry_after_is_waited_out_and_the_install_succeeds() {
     let (world, _) = published();
-    world.fixture.set_fault(
-        &path(),
+    install_through_once(
+        &world,
         Fault::TooManyRequests {
             retry_after_secs: 1,
         },
-        Some(1),
+        &[],
     );
-
-    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
-    assert_runs(&world.placed("hello"));
     assert_eq!(
         hits(&world.requests(), ASSET),
         [(Host::Main, 429), (Host::Main, 302), (Host::Objects, 200)]
     );
 }
 
-#[test]
-fn a_reset_mid_body_is_resumed_with_range() {
-    let (world, _) = published_with(&big_archive());
-    world.fixture.set_fault(
-        &path(),
+/// Resets the body after 300 000 bytes once, installs with two retries and
+/// checks the executable runs; the two objects-host requests for ASSET.
+fn install_through_one_reset(world: &World) -> Vec<RequestRecord> {
+    install_through_once(
+        world,
         Fault::ResetMidBody {
             after_bytes: 300_000,
         },
-        Some(1),
+        &[],
     );
-
-    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
-    assert_runs(&world.placed("hello"));
-    let objects: Vec<_> = asset_requests(&world)
+    let objects: Vec<_> = asset_requests(world)
         .into_iter()
         .filter(|r| r.host == Host::Objects)
         .collect();
     assert_eq!(objects.len(), 2, "{objects:#?}");
+    objects
+}
+
+#[test]
+fn a_reset_mid_body_is_resumed_with_range() {
+    let (world, _) = published_with(&big_archive());
+    let objects = install_through_one_reset(&world);
     assert_eq!(objects[0].range, None);
     let range = objects[1]
         .range
@@ -65,22 +71,8 @@ fn a_reset_mid_body_is_resumed_with_range() {
 #[test]
 fn a_reset_on_a_server_without_ranges_restarts_from_zero() {
     let (world, _) = published_with(&big_archive());
-    world.fixture.set_fault(&path(), Fault::NoRange, None);
-    world.fixture.set_fault(
-        &path(),
-        Fault::ResetMidBody {
-            after_bytes: 300_000,
-        },
-        Some(1),
-    );
-
-    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
-    assert_runs(&world.placed("hello"));
-    let objects: Vec<_> = asset_requests(&world)
-        .into_iter()
-        .filter(|r| r.host == Host::Objects)
-        .collect();
-    assert_eq!(objects.len(), 2, "{objects:#?}");
+    world.fault_asset(Fault::NoRange, None);
+    let objects = install_through_one_reset(&world);
     // It asked to resume, got the whole body with 200, and started over.
     assert!(objects[1].range.is_some(), "{objects:#?}");
     assert_eq!(objects[1].status, 200);
@@ -89,27 +81,21 @@ fn a_reset_on_a_server_without_ranges_restarts_from_zero() {
 #[test]
 fn a_stalled_body_is_retried() {
     let (world, _) = published_with(&big_archive());
-    world.fixture.set_fault(
-        &path(),
+    install_through_once(
+        &world,
         Fault::Stall {
             after_bytes: 50_000,
             secs: 5,
         },
-        Some(1),
+        &[("POSTBIN_STALL_TIMEOUT", "1")],
     );
-
-    world
-        .install_env(&[("POSTBIN_RETRIES", "2"), ("POSTBIN_STALL_TIMEOUT", "1")])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
     assert_eq!(count(&world, Host::Objects), 2);
 }
 
 #[test]
 fn a_body_that_keeps_stalling_exits_5_saying_so() {
     let (world, _) = published_with(&big_archive());
-    world.fixture.set_fault(
-        &path(),
+    world.fault_asset(
         Fault::Stall {
             after_bytes: 1000,
             secs: 5,
@@ -128,35 +114,27 @@ fn a_body_that_keeps_stalling_exits_5_saying_so() {
 #[test]
 fn a_truncated_body_is_retried() {
     let (world, _) = published_with(&big_archive());
-    world.fixture.set_fault(
-        &path(),
+    install_through_once(
+        &world,
         Fault::Truncate {
             after_bytes: 200_000,
         },
-        Some(1),
+        &[],
     );
-
-    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
-    assert_runs(&world.placed("hello"));
     assert_eq!(count(&world, Host::Objects), 2);
 }
 
 #[test]
 fn a_truncated_body_without_retries_is_a_network_error_not_a_hash_mismatch() {
     let (world, _) = published_with(&big_archive());
-    world.fixture.set_fault(
-        &path(),
+    world.fault_asset(
         Fault::Truncate {
             after_bytes: 200_000,
         },
         None,
     );
 
-    world
-        .install()
-        .assert_exit(exit::NETWORK)
-        .assert_stderr_has(&["broke off"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(&[], exit::NETWORK, &["broke off"]);
 }
 
 #[test]
@@ -167,9 +145,7 @@ fn an_https_download_redirected_to_plain_http_is_refused() {
         "http://127.0.0.1:{}/{RELEASE_DIR}/{ASSET}",
         crate::net_servers::free_port()
     );
-    world
-        .fixture
-        .set_fault(&path(), Fault::RedirectTo(plain), None);
+    world.fault_asset(Fault::RedirectTo(plain), None);
 
     world
         .install_env(&[
@@ -213,6 +189,17 @@ fn the_token_goes_to_the_github_host_only_and_never_across_the_redirect() {
     }
 }
 
+/// Asserts the install asked for ASSET twice (redirect, download) and sent
+/// no token either time.
+#[track_caller]
+fn assert_no_token_sent(world: &World) {
+    let requests = asset_requests(world);
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    for r in requests {
+        assert_eq!(r.authorization, None, "{r:#?}");
+    }
+}
+
 #[test]
 fn a_mirror_never_gets_the_token_even_on_a_github_host() {
     let (mut world, sha) = published();
@@ -230,11 +217,7 @@ fn a_mirror_never_gets_the_token_even_on_a_github_host() {
             ("POSTBIN_TEST_GITHUB_HOSTS", "localhost,127.0.0.1"),
         ])
         .assert_ok();
-    let requests = asset_requests(&world);
-    assert_eq!(requests.len(), 2, "{requests:#?}");
-    for r in requests {
-        assert_eq!(r.authorization, None, "{r:#?}");
-    }
+    assert_no_token_sent(&world);
 }
 
 #[test]
@@ -248,17 +231,13 @@ fn plain_http_never_carries_the_token() {
             ("POSTBIN_TEST_GITHUB_HOSTS", "localhost"),
         ])
         .assert_ok();
-    let requests = asset_requests(&world);
-    assert_eq!(requests.len(), 2, "{requests:#?}");
-    for r in requests {
-        assert_eq!(r.authorization, None, "{r:#?}");
-    }
+    assert_no_token_sent(&world);
 }
 
 #[test]
 fn wrong_bytes_exit_6_and_nothing_is_cached() {
     let (world, _) = published();
-    world.fixture.set_fault(&path(), Fault::WrongBytes, None);
+    world.fault_asset(Fault::WrongBytes, None);
 
     world
         .install_env(&[("POSTBIN_RETRIES", "2")])
@@ -272,7 +251,7 @@ fn wrong_bytes_exit_6_and_nothing_is_cached() {
 #[test]
 fn postbin_retries_bounds_the_attempts_and_the_error_lists_them() {
     let (world, _) = published();
-    world.fixture.set_fault(&path(), Fault::Status(503), None);
+    world.fault_asset(Fault::Status(503), None);
 
     let run = world.install_env(&[("POSTBIN_RETRIES", "2")]);
     run.assert_exit(exit::NETWORK)

@@ -3,8 +3,7 @@
 //! variable, generic variable, `npm_config_*`, project then user `.npmrc`),
 //! and `${VAR}` expansion in `.npmrc`.
 
-use crate::net_servers::{copy_tree, free_port};
-use crate::net_support::*;
+use crate::net_servers::free_port;
 use crate::support::*;
 use server_fixture::Host;
 use std::path::{Path, PathBuf};
@@ -51,11 +50,8 @@ fn a_file_mirror_needs_no_server() {
     let mirror = world.base().join("mirror");
     copy_tree(&world.root(), &mirror);
 
-    world
-        .install_env(&[("POSTBIN_MIRROR", &file_url(&mirror))])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_installs(&[("POSTBIN_MIRROR", &file_url(&mirror))]);
+    world.assert_no_requests();
 }
 
 #[test]
@@ -65,11 +61,11 @@ fn every_mirror_failing_lists_each_attempt() {
     std::fs::create_dir_all(&empty).unwrap();
     let missing = format!("{}/no-such-mirror", world.fixture.base_url());
 
-    world
-        .install_env(&[("POSTBIN_MIRROR", &format!("{},{missing}", file_url(&empty)))])
-        .assert_exit(exit::NETWORK)
-        .assert_stderr_has(&["2 attempt", "empty-mirror", "no-such-mirror", "404"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        &[("POSTBIN_MIRROR", &format!("{},{missing}", file_url(&empty)))],
+        exit::NETWORK,
+        &["2 attempt", "empty-mirror", "no-such-mirror", "404"],
+    );
 }
 
 /// Four file mirrors, one per way of setting the mirror; only `winner`
@@ -154,7 +150,7 @@ fn the_most_specific_mirror_setting_wins() {
             doctor.stdout
         );
     }
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -162,22 +158,15 @@ fn npmrc_values_expand_environment_variables() {
     let (world, _) = published();
     let mirror = world.base().join("expanded-mirror");
     copy_tree(&world.root(), &mirror);
-    let project = world.base().join("project");
-    std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(
-        project.join(".npmrc"),
+    let project = world.project_with_npmrc(
         "; the mirror lives wherever the CI put it\npostbin-mirror=file://${PB_TEST_MIRROR_DIR}\n",
-    )
-    .unwrap();
+    );
 
-    world
-        .install_env(&[
-            ("INIT_CWD", &path_str(&project)),
-            ("PB_TEST_MIRROR_DIR", &path_str(&mirror)),
-        ])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_installs(&[
+        ("INIT_CWD", &path_str(&project)),
+        ("PB_TEST_MIRROR_DIR", &path_str(&mirror)),
+    ]);
+    world.assert_no_requests();
 }
 
 #[test]
@@ -186,10 +175,7 @@ fn a_mirror_with_a_path_prefix_replaces_only_the_origin() {
     let prefixed = world.root().join("gh");
     copy_tree(&world.root().join("acme"), &prefixed.join("acme"));
 
-    world
-        .install_env(&[("HELLO_MIRROR", &format!("{}/gh/", world.fixture.base_url()))])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("HELLO_MIRROR", &format!("{}/gh/", world.fixture.base_url()))]);
     // The main host serves files outside the release route directly.
     let requests = world.requests();
     assert_eq!(requests.len(), 1, "{requests:#?}");

@@ -8,7 +8,7 @@
 //! `POSTBIN_TEST_PROXY_LOOPBACK=1` to send the fixture's traffic through the
 //! proxy.
 
-use crate::net_servers::{Nginx, Tinyproxy, copy_tree, free_port};
+use crate::net_servers::{Nginx, Tinyproxy, free_port};
 use crate::net_support::*;
 use crate::support::*;
 use server_fixture::{Fixture, Host};
@@ -73,14 +73,11 @@ fn https_downloads_tunnel_through_a_real_proxy() {
     let ca = to_https(&mut world, &sha);
     let objects = port_of(&world.fixture.objects_url());
 
-    world
-        .install_env(&[
-            ("HTTPS_PROXY", &proxy.url(None)),
-            ("POSTBIN_TEST_PROXY_LOOPBACK", "1"),
-            ("POSTBIN_CA_FILE", &path_str(&ca)),
-        ])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[
+        ("HTTPS_PROXY", &proxy.url(None)),
+        ("POSTBIN_TEST_PROXY_LOOPBACK", "1"),
+        ("POSTBIN_CA_FILE", &path_str(&ca)),
+    ]);
     let log = proxy.log_with(&connect_line(objects));
     assert!(log.contains(&connect_line(objects)), "{log}");
 }
@@ -120,7 +117,7 @@ fn proxy_credentials_work_and_are_never_printed() {
         ),
         "USER:PASSWORD",
     ]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 
     // Wrong credentials: refused, and the wrong password is not echoed.
     let run = install(&proxy.url(Some("pbuser:wr0ng-pw")));
@@ -146,8 +143,7 @@ fn a_proxy_that_is_down_exits_5_and_names_it_redacted() {
     run.assert_exit(exit::NETWORK)
         .assert_stderr_has(&[&format!("proxy http://***@127.0.0.1:{port}"), "NO_PROXY"]);
     assert_not_printed(&run, "s3cr3t-pw");
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }
 
 #[test]
@@ -159,14 +155,11 @@ fn a_real_nginx_serves_a_mirror_tree() {
         return;
     };
 
-    world
-        .install_env(&[("POSTBIN_MIRROR", &nginx.url())])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_MIRROR", &nginx.url())]);
     let line = format!("GET {} 200", World::asset_path(ASSET));
     let log = nginx.access_log_with(&line);
     assert!(log.contains(&line), "{log}");
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -195,16 +188,8 @@ fn a_pull_through_cache_keeps_serving_after_the_origin_is_gone() {
     std::fs::create_dir_all(&empty).unwrap();
     world.fixture = Fixture::start(&empty).unwrap();
     std::fs::remove_dir_all(world.cache()).unwrap();
-    let fresh = world.base().join("pkg2");
-    std::fs::create_dir_all(&fresh).unwrap();
-    std::fs::copy(world.pkg().join("package.json"), fresh.join("package.json")).unwrap();
-    let fresh_str = path_str(&fresh);
-    world
-        .postbin_env(
-            &["install", "--package", &fresh_str, "--target", TARGET],
-            &mirror,
-        )
-        .assert_ok();
+    let fresh = copy_package(&world, "pkg2");
+    install_in(&world, &fresh, &mirror).assert_ok();
     assert_runs(&placed(&fresh, "hello"));
     let hit = format!("GET {asset} 200 cache=HIT");
     assert!(nginx.access_log_with(&hit).contains(&hit));

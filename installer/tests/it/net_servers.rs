@@ -8,8 +8,6 @@
 //! (`scripts/test` installs them: apt packages `tinyproxy-bin` and `nginx`),
 //! unless `POSTBIN_TEST_REQUIRE_SERVERS=1` makes that a failure.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -106,6 +104,30 @@ pub fn wait_for_log(path: &Path, needle: &str) -> String {
     }
 }
 
+/// Starts server `name` from a fresh temp dir `postbin-<name>-*`: on up to
+/// five free ports in turn, writes `conf(dir, port)` to `dir/<name>.conf`
+/// and runs `command(dir, conf_path)` until it listens. Panics if it never
+/// does.
+fn start_server(
+    name: &str,
+    conf: impl Fn(&Path, u16) -> String,
+    command: impl Fn(&Path, &Path) -> Command,
+) -> (tempfile::TempDir, u16, Running) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("postbin-{name}-"))
+        .tempdir()
+        .unwrap();
+    for _ in 0..5 {
+        let port = free_port();
+        let conf_path = dir.path().join(format!("{name}.conf"));
+        std::fs::write(&conf_path, conf(dir.path(), port)).unwrap();
+        if let Some(running) = spawn_listening(command(dir.path(), &conf_path), dir.path(), port) {
+            return (dir, port, running);
+        }
+    }
+    panic!("{name} would not start; see {}", dir.path().display());
+}
+
 /// tinyproxy on 127.0.0.1, CONNECT allowed to any port (no `ConnectPort`
 /// line), all clients allowed (no `Allow` line), logging every request.
 pub struct Tinyproxy {
@@ -118,34 +140,31 @@ impl Tinyproxy {
     /// Starts it, with Basic auth if `auth` is given; None if not installed.
     pub fn start(auth: Option<(&str, &str)>) -> Option<Tinyproxy> {
         let bin = program("tinyproxy", "tinyproxy-bin")?;
-        let dir = tempfile::Builder::new()
-            .prefix("postbin-tinyproxy-")
-            .tempdir()
-            .unwrap();
-        for _ in 0..5 {
-            let port = free_port();
-            let mut conf = format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\n\
-                 LogLevel Info\nLogFile \"{}\"\nPidFile \"{}\"\n",
-                dir.path().join("tinyproxy.log").display(),
-                dir.path().join("tinyproxy.pid").display(),
-            );
-            if let Some((user, password)) = auth {
-                conf.push_str(&format!("BasicAuth {user} {password}\n"));
-            }
-            let conf_path = dir.path().join("tinyproxy.conf");
-            std::fs::write(&conf_path, conf).unwrap();
-            let mut cmd = Command::new(&bin);
-            cmd.arg("-d").arg("-c").arg(&conf_path);
-            if let Some(running) = spawn_listening(cmd, dir.path(), port) {
-                return Some(Tinyproxy {
-                    dir,
-                    port,
-                    _running: running,
-                });
-            }
-        }
-        panic!("tinyproxy would not start; see {}", dir.path().display());
+        let (dir, port, running) = start_server(
+            "tinyproxy",
+            |dir, port| {
+                let mut conf = format!(
+                    "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\n\
+                     LogLevel Info\nLogFile \"{}\"\nPidFile \"{}\"\n",
+                    dir.join("tinyproxy.log").display(),
+                    dir.join("tinyproxy.pid").display(),
+                );
+                if let Some((user, password)) = auth {
+                    conf.push_str(&format!("BasicAuth {user} {password}\n"));
+                }
+                conf
+            },
+            |_, conf_path| {
+                let mut cmd = Command::new(&bin);
+                cmd.arg("-d").arg("-c").arg(conf_path);
+                cmd
+            },
+        );
+        Some(Tinyproxy {
+            dir,
+            port,
+            _running: running,
+        })
     }
 
     /// `http://127.0.0.1:PORT`, or with `user:password@` in it.
@@ -163,11 +182,6 @@ impl Tinyproxy {
     /// The log once it mentions `needle` (or as it is after a short wait).
     pub fn log_with(&self, needle: &str) -> String {
         wait_for_log(&self.log_path(), needle)
-    }
-
-    /// The log as it is now.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 }
 
@@ -201,43 +215,39 @@ impl Nginx {
 
     fn start(locations: &str) -> Option<Nginx> {
         let bin = program("nginx", "nginx")?;
-        let dir = tempfile::Builder::new()
-            .prefix("postbin-nginx-")
-            .tempdir()
-            .unwrap();
-        let d = dir.path().display();
-        for _ in 0..5 {
-            let port = free_port();
-            let conf = format!(
-                "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
-                 events {{ worker_connections 64; }}\n\
-                 http {{\n\
-                   log_format pb '$request_method $request_uri $status cache=$upstream_cache_status';\n\
-                   access_log {d}/access.log pb;\n\
-                   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
-                   fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
-                   proxy_cache_path {d}/cache levels=1:2 keys_zone=pb:1m inactive=1h;\n\
-                   server {{ listen 127.0.0.1:{port}; {locations} }}\n\
-                 }}\n"
-            );
-            let conf_path = dir.path().join("nginx.conf");
-            std::fs::write(&conf_path, conf).unwrap();
-            let mut cmd = Command::new(&bin);
-            cmd.arg("-p")
-                .arg(dir.path())
-                .arg("-c")
-                .arg(&conf_path)
-                .arg("-e")
-                .arg(dir.path().join("error.log"));
-            if let Some(running) = spawn_listening(cmd, dir.path(), port) {
-                return Some(Nginx {
-                    dir,
-                    port,
-                    _running: running,
-                });
-            }
-        }
-        panic!("nginx would not start; see {}", dir.path().display());
+        let (dir, port, running) = start_server(
+            "nginx",
+            |dir, port| {
+                let d = dir.display();
+                format!(
+                    "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
+                     events {{ worker_connections 64; }}\n\
+                     http {{\n\
+                       log_format pb '$request_method $request_uri $status cache=$upstream_cache_status';\n\
+                       access_log {d}/access.log pb;\n\
+                       client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
+                       fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+                       proxy_cache_path {d}/cache levels=1:2 keys_zone=pb:1m inactive=1h;\n\
+                       server {{ listen 127.0.0.1:{port}; {locations} }}\n\
+                     }}\n"
+                )
+            },
+            |dir, conf_path| {
+                let mut cmd = Command::new(&bin);
+                cmd.arg("-p")
+                    .arg(dir)
+                    .arg("-c")
+                    .arg(conf_path)
+                    .arg("-e")
+                    .arg(dir.join("error.log"));
+                cmd
+            },
+        );
+        Some(Nginx {
+            dir,
+            port,
+            _running: running,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -248,19 +258,5 @@ impl Nginx {
     /// mentions `needle`.
     pub fn access_log_with(&self, needle: &str) -> String {
         wait_for_log(&self.dir.path().join("access.log"), needle)
-    }
-}
-
-/// Copies the directory tree `from` into `to` (created).
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
     }
 }

@@ -2,44 +2,15 @@
 //! mid-body, the fixture switched to HTTPS with its CA on disk, the package
 //! pointed at `localhost` instead of `127.0.0.1`, and small log queries.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
-use crate::archives::{Tar, flat_tar};
+use crate::archives::big_tar;
 use crate::support::*;
 use server_fixture::{Fixture, Host, Options, RequestRecord};
 use std::path::PathBuf;
 
-pub const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
-
 /// A tar.gz of about 1 MiB: the runnable `hello` plus incompressible filler,
 /// so a body cut after a few KiB is really cut mid-way.
 pub fn big_archive() -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let filler: Vec<u8> = (0..1 << 20)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    Tar::new()
-        .file("hello", 0o755, SCRIPT)
-        .file("filler.bin", 0o644, &filler)
-        .gz()
-}
-
-/// A world with `bytes` published as ASSET and the package pinned to them.
-pub fn published_with(bytes: &[u8]) -> (World, String) {
-    let world = World::new();
-    let sha = world.publish(ASSET, bytes);
-    world.package(world.section("tar.gz", &sha));
-    (world, sha)
-}
-
-/// The small flat archive, published and pinned.
-pub fn published() -> (World, String) {
-    published_with(&flat_tar().gz())
+    big_tar(1 << 20, 1)
 }
 
 /// Replaces the world's fixture with an HTTPS one serving the same tree,

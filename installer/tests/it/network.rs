@@ -2,28 +2,15 @@
 //! The deep suites: `net_faults` (retries, resume, stalls, redirects, the
 //! token), `net_real` (tinyproxy, nginx), `net_tls`, `net_mirrors`, `net_doctor`.
 
-use crate::archives::flat_tar;
 use crate::support::*;
 use server_fixture::{Fault, Host};
 
-const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
-
-fn published() -> World {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
-    world
-}
-
 #[test]
 fn a_503_is_retried_and_the_install_succeeds() {
-    let world = published();
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Status(503), Some(1));
+    let (world, _) = published();
+    world.fault_asset(Fault::Status(503), Some(1));
 
-    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_RETRIES", "2")]);
     let hits = hits(&world.requests(), ASSET);
     assert_eq!(
         hits,
@@ -35,10 +22,8 @@ fn a_503_is_retried_and_the_install_succeeds() {
 
 #[test]
 fn a_503_without_retries_exits_5_after_one_attempt() {
-    let world = published();
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Status(503), None);
+    let (world, _) = published();
+    world.fault_asset(Fault::Status(503), None);
 
     world
         .install()
@@ -50,10 +35,8 @@ fn a_503_without_retries_exits_5_after_one_attempt() {
 
 #[test]
 fn a_redirect_loop_exits_5_after_a_bounded_number_of_hops() {
-    let world = published();
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::RedirectLoop, None);
+    let (world, _) = published();
+    world.fault_asset(Fault::RedirectLoop, None);
 
     world
         .install()
@@ -66,50 +49,27 @@ fn a_redirect_loop_exits_5_after_a_bounded_number_of_hops() {
 
 #[test]
 fn offline_with_an_empty_cache_exits_9_without_a_request() {
-    let world = published();
-    let pkg = path_str(&world.pkg());
-
+    let (world, _) = published();
     world
-        .postbin(&[
-            "install",
-            "--package",
-            &pkg,
-            "--target",
-            TARGET,
-            "--offline",
-        ])
+        .install_with(&["--offline"])
         .assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&["offline", "postbin prefill", "POSTBIN_MIRROR"]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }
 
 #[test]
 fn offline_with_a_warm_cache_installs_a_fresh_package() {
-    let world = published();
-    world.install().assert_ok();
-    world.fixture.clear_requests();
-
-    let other = world.base().join("pkg2");
-    std::fs::create_dir_all(&other).unwrap();
-    std::fs::copy(world.pkg().join("package.json"), other.join("package.json")).unwrap();
-    let pkg = path_str(&other);
-    world
-        .postbin_env(
-            &["install", "--package", &pkg, "--target", TARGET],
-            &[("POSTBIN_OFFLINE", "1")],
-        )
-        .assert_ok();
+    let (world, other) = warm_cache_and_a_fresh_package();
+    install_in(&world, &other, &[("POSTBIN_OFFLINE", "1")]).assert_ok();
     assert_runs(&placed(&other, "hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
 fn npm_config_offline_is_honoured() {
-    let world = published();
+    let (world, _) = published();
     world
         .install_env(&[("npm_config_offline", "true")])
         .assert_exit(exit::OFFLINE_MISS);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }

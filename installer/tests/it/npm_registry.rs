@@ -4,7 +4,6 @@
 //! path), with the credentials npm would send, to that registry only;
 //! integrity-checked before it is read; from npm's own cache when there.
 
-use crate::net_support::{ASSET, published};
 use crate::support::*;
 use postbin::npm::integrity::Sha512Integrity;
 use serde_json::Value;
@@ -46,9 +45,7 @@ fn pack_and_serve(world: &World) -> Packed {
         assert_eq!(mode(&tgz), mode(&plain), "the wrapper tarball's mode");
         std::fs::remove_file(&plain).unwrap();
     }
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-            .unwrap();
+    let json: Value = world.package_json();
     let integrity = json["postbin"]["targets"][TARGET]["integrity"]
         .as_str()
         .unwrap()
@@ -91,6 +88,26 @@ fn origin_unreachable(world: &World) {
     std::fs::write(&path, moved).unwrap();
 }
 
+/// Asserts the wrapper was asked for once, with the registry's token.
+#[track_caller]
+fn assert_one_request_with_the_token(world: &World, packed: &Packed) {
+    assert_eq!(
+        authorizations(world, &packed.path),
+        vec![Some(format!("Bearer {TOKEN}"))],
+        "one request, with the registry's token"
+    );
+}
+
+/// The default package published, packed and served by the registry (with
+/// the user's token in `.npmrc`), and its release host unreachable.
+fn registry_only() -> (World, Packed) {
+    let (world, _) = published();
+    let packed = pack_and_serve(&world);
+    origin_unreachable(&world);
+    npmrc(&world, TOKEN);
+    (world, packed)
+}
+
 /// The user's `.npmrc`: the registry on the fixture, and its token.
 fn npmrc(world: &World, token: &str) -> PathBuf {
     let registry = format!("{}/npm/", world.base_url());
@@ -115,17 +132,9 @@ fn authorizations(world: &World, path: &str) -> Vec<Option<String>> {
 
 #[test]
 fn with_the_release_host_unreachable_the_registry_serves_the_archive() {
-    let (world, _) = published();
-    let packed = pack_and_serve(&world);
-    origin_unreachable(&world);
-    npmrc(&world, TOKEN);
-    world.install().assert_ok();
-    assert_runs(&world.placed("hello"));
-    assert_eq!(
-        authorizations(&world, &packed.path),
-        vec![Some(format!("Bearer {TOKEN}"))],
-        "one request, with the registry's token"
-    );
+    let (world, packed) = registry_only();
+    world.assert_installs(&[]);
+    assert_one_request_with_the_token(&world, &packed);
 }
 
 #[test]
@@ -134,19 +143,14 @@ fn the_token_never_reaches_the_release_host() {
     let packed = pack_and_serve(&world);
     npmrc(&world, TOKEN);
     // The release host answers, but not with the asset.
-    world
-        .fixture
-        .set_fault(&World::asset_path(ASSET), Fault::Status(404), None);
+    world.fault_asset(Fault::Status(404), None);
     world.install().assert_ok();
     assert_eq!(
         authorizations(&world, &World::asset_path(ASSET)),
         vec![None],
         "the origin got no credentials"
     );
-    assert_eq!(
-        authorizations(&world, &packed.path),
-        vec![Some(format!("Bearer {TOKEN}"))]
-    );
+    assert_one_request_with_the_token(&world, &packed);
 }
 
 #[test]
@@ -193,21 +197,21 @@ fn a_refused_token_names_the_registry_and_the_key_and_installs_nothing() {
 
 #[test]
 fn a_tarball_that_is_not_the_pinned_one_is_never_opened() {
-    let (world, _) = published();
-    let packed = pack_and_serve(&world);
-    origin_unreachable(&world);
-    npmrc(&world, TOKEN);
+    let (world, packed) = registry_only();
     // Another valid wrapper in its place: same shape, other bytes.
     let served = world.root().join(packed.path.trim_start_matches('/'));
     let mut other = std::fs::read(&packed.tgz).unwrap();
     let last = other.len() - 9;
     other[last] ^= 0xff;
     std::fs::write(&served, &other).unwrap();
-    world.install().assert_exit(6).assert_stderr_has(&[
-        "integrity mismatch for",
-        &format!("expected {}", packed.integrity),
-    ]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        &[],
+        6,
+        &[
+            "integrity mismatch for",
+            &format!("expected {}", packed.integrity),
+        ],
+    );
 }
 
 #[test]
@@ -221,13 +225,10 @@ fn npms_own_cache_serves_an_offline_install() {
     std::fs::create_dir_all(content.parent().unwrap()).unwrap();
     std::fs::copy(&packed.tgz, &content).unwrap();
     let before = world.requests().len();
-    world
-        .install_env(&[
-            ("npm_config_cache", &path_str(&npm_cache)),
-            ("POSTBIN_OFFLINE", "1"),
-        ])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[
+        ("npm_config_cache", &path_str(&npm_cache)),
+        ("POSTBIN_OFFLINE", "1"),
+    ]);
     assert_eq!(
         world.requests().len(),
         before,
@@ -255,9 +256,7 @@ fn packing_twice_gives_the_same_tarball_and_pin_drops_a_stale_integrity() {
     world
         .postbin(&["pin", "--package", &pkg, "--download"])
         .assert_ok();
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-            .unwrap();
+    let json: Value = world.package_json();
     assert!(
         json["postbin"]["targets"][TARGET]
             .get("integrity")
@@ -328,10 +327,7 @@ fn without_init_cwd_the_projects_npmrc_is_read() {
     let project = world.dir.path().join(".npmrc");
     std::fs::rename(&user, &project).unwrap();
     world.install().assert_ok();
-    assert_eq!(
-        authorizations(&world, &packed.path),
-        vec![Some(format!("Bearer {TOKEN}"))]
-    );
+    assert_one_request_with_the_token(&world, &packed);
 }
 
 /// `registry=https://user:pass@host/`: a 401 names the user and password in
@@ -355,8 +351,8 @@ fn a_refused_password_in_the_registry_url_is_named_as_such() {
     run.assert_exit(5)
         .assert_stderr_has(&["refused the user and password in its URL"])
         .assert_stderr_has(&["ix the user and password in the registry URL"]);
-    assert!(!run.stderr.contains("_authToken"), "{}", run.stderr);
-    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    run.assert_stderr_lacks(&["_authToken"]);
+    run.assert_stderr_lacks(&["hunter2"]);
     world.assert_nothing_installed();
 }
 
@@ -364,10 +360,7 @@ fn a_refused_password_in_the_registry_url_is_named_as_such() {
 /// POSTBIN_MIRROR, which the user never set.
 #[test]
 fn a_failing_registry_is_not_called_a_mirror() {
-    let (world, _) = published();
-    let packed = pack_and_serve(&world);
-    origin_unreachable(&world);
-    npmrc(&world, TOKEN);
+    let (world, packed) = registry_only();
     world
         .fixture
         .set_fault(&packed.path, Fault::Status(404), None);
@@ -382,7 +375,7 @@ fn a_failing_registry_is_not_called_a_mirror() {
         "the mirror (POSTBIN_MIRROR)",
         "wrong `url` template",
     ] {
-        assert!(!run.stderr.contains(mirror_advice), "{}", run.stderr);
+        run.assert_stderr_lacks(&[mirror_advice]);
     }
     world.assert_nothing_installed();
 }

@@ -41,13 +41,6 @@ fn offline_install(world: &World, pkg: &Path, env: &[(&str, &str)]) -> Run {
     world.postbin_env(&["install", "--package", &p, "--target", TARGET], &all)
 }
 
-fn published() -> (World, String) {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
-    (world, sha)
-}
-
 #[test]
 fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_network() {
     let (world, sha) = published();
@@ -55,12 +48,7 @@ fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_netw
     // "The host" is whatever POSTBIN_TARGET forces, as for install.
     let run = world.postbin_env(&["prefill", &pkg], &[("POSTBIN_TARGET", TARGET)]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("prefilled 1 archive (")
-            && run.stdout.contains("for 1 package; 0 already cached"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["prefilled 1 archive (", "for 1 package; 0 already cached"]);
     let v1 = world.cache().join("v1");
     assert!(v1.join("archives").join(&sha).is_file());
     assert!(v1.join("trees").join(&sha).join("listing.json").is_file());
@@ -76,17 +64,14 @@ fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_netw
         "{}",
         again.stdout
     );
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 
     for env in [("POSTBIN_OFFLINE", "1"), ("npm_config_offline", "true")] {
         let other = copy_package(&world, &format!("pkg-{}", env.0));
-        let p = path_str(&other);
-        world
-            .postbin_env(&["install", "--package", &p, "--target", TARGET], &[env])
-            .assert_ok();
+        install_in(&world, &other, &[env]).assert_ok();
         assert_runs(&placed(&other, "hello"));
     }
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -97,26 +82,16 @@ fn npmrc_offline_true_is_honoured_with_no_request() {
         .install()
         .assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&["postbin prefill", "POSTBIN_MIRROR", "cache import"]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }
 
 #[test]
 fn offline_flag_miss_exits_9_with_zero_requests_on_either_host() {
     let (world, _) = published();
-    let pkg = path_str(&world.pkg());
     world
-        .postbin(&[
-            "install",
-            "--package",
-            &pkg,
-            "--target",
-            TARGET,
-            "--offline",
-        ])
+        .install_with(&["--offline"])
         .assert_exit(exit::OFFLINE_MISS);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }
 
 #[test]
@@ -133,7 +108,7 @@ fn prefill_reads_package_json_from_a_packed_tarball() {
 
     let run = world.postbin(&["prefill", &path_str(&path), "--targets", TARGET]);
     run.assert_ok();
-    assert!(run.stdout.contains("prefilled 1 archive"), "{}", run.stdout);
+    run.assert_stdout_has(&["prefilled 1 archive"]);
     assert!(world.cache().join("v1/archives").join(&sha).is_file());
 
     // Not an npm tarball: a clear failure naming the file.
@@ -188,11 +163,7 @@ fn prefill_scans_node_modules_with_scopes_nesting_pnpm_and_symlink_loops() {
         TARGET,
     ]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("prefilled 4 archives") && run.stdout.contains("for 4 packages"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["prefilled 4 archives", "for 4 packages"]);
     for sha in [&a, &b, &c, &d] {
         assert!(world.cache().join("v1/archives").join(sha).is_file());
     }
@@ -205,11 +176,7 @@ fn prefill_scans_node_modules_with_scopes_nesting_pnpm_and_symlink_loops() {
         TARGET,
     ]);
     again.assert_ok();
-    assert!(
-        again.stdout.contains("4 already cached"),
-        "{}",
-        again.stdout
-    );
+    again.assert_stdout_has(&["4 already cached"]);
 }
 
 #[test]
@@ -231,11 +198,7 @@ fn prefill_targets_all_and_lists() {
 
     let run = world.postbin(&["prefill", &pkg, "--targets", "all"]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("prefilled 2 archives"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["prefilled 2 archives"]);
     for sha in [&linux, &windows] {
         assert!(world.cache().join("v1/trees").join(sha).is_dir());
     }
@@ -276,7 +239,7 @@ fn prefill_lists_what_failed_keeps_the_rest_and_exits_nonzero() {
     ]);
     run.assert_exit(exit::INTEGRITY)
         .assert_stderr_has(&["failed: bad 1.0.0", "SHA-256 mismatch"]);
-    assert!(run.stdout.contains("prefilled 1 archive"), "{}", run.stdout);
+    run.assert_stdout_has(&["prefilled 1 archive"]);
     assert!(world.cache().join("v1/archives").join(&good_sha).is_file());
     assert_cache_consistent(&world.cache());
 }
@@ -285,20 +248,9 @@ fn prefill_lists_what_failed_keeps_the_rest_and_exits_nonzero() {
 fn prefill_out(world: &World) -> (PathBuf, String) {
     let sha = publish_default(world, &big_tar(64 << 10, 7));
     let out = world.base().join("carry");
-    let run = world.postbin(&[
-        "prefill",
-        &path_str(&world.pkg()),
-        "--targets",
-        TARGET,
-        "--out",
-        &path_str(&out),
-    ]);
+    let run = world.prefill(&["--out", &path_str(&out)], &[]);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("prefilled 1 archive") && run.stdout.contains("0 already there"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["prefilled 1 archive", "0 already there"]);
     (out, sha)
 }
 
@@ -320,50 +272,32 @@ fn prefill_out_writes_the_mirror_layout_which_an_offline_install_uses() {
 
     // Again: nothing downloaded.
     world.fixture.clear_requests();
-    let again = world.postbin(&[
-        "prefill",
-        &path_str(&world.pkg()),
-        "--targets",
-        TARGET,
-        "--out",
-        &path_str(&out),
-    ]);
+    let again = world.prefill(&["--out", &path_str(&out)], &[]);
     again.assert_ok();
-    assert!(again.stdout.contains("1 already there"), "{}", again.stdout);
-    assert!(world.requests().is_empty());
+    again.assert_stdout_has(&["1 already there"]);
+    world.assert_no_requests();
 
     // The air-gapped side: an empty cache, the network forbidden, the mirror.
     let mirror = format!("file://{}", path_str(&out));
     offline_install(&world, &world.pkg(), &[("POSTBIN_MIRROR", &mirror)]).assert_ok();
     assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
 fn prefill_out_copies_from_a_warm_cache_without_downloading() {
-    let world = World::new();
-    let sha = publish_default(&world, &big_tar(16 << 10, 3));
+    let (world, sha) = published_with(&big_tar(16 << 10, 3));
     world.install().assert_ok();
     world.fixture.clear_requests();
     let out = world.base().join("carry");
     world
-        .postbin_env(
-            &[
-                "prefill",
-                &path_str(&world.pkg()),
-                "--targets",
-                TARGET,
-                "--out",
-                &path_str(&out),
-            ],
-            &[("POSTBIN_OFFLINE", "1")],
-        )
+        .prefill(&["--out", &path_str(&out)], &[("POSTBIN_OFFLINE", "1")])
         .assert_ok();
     assert_eq!(
         sha256(&std::fs::read(out.join(RELEASE_DIR).join(ASSET)).unwrap()),
         sha
     );
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
@@ -376,11 +310,7 @@ fn cache_import_of_a_prefill_tree_serves_offline_installs() {
 
     let run = world.postbin_env(&["cache", "import", &path_str(&out)], &env);
     run.assert_ok();
-    assert!(
-        run.stdout.contains("imported 1 archive") && run.stdout.contains("0 already cached"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_has(&["imported 1 archive", "0 already cached"]);
     assert!(target_cache.join("v1/archives").join(&sha).is_file());
     // The index labels the entry even before an install unpacks it.
     let listed = world.postbin_env(&["cache", "list"], &env);
@@ -398,7 +328,7 @@ fn cache_import_of_a_prefill_tree_serves_offline_installs() {
     let pkg = copy_package(&world, "airgapped-pkg");
     offline_install(&world, &pkg, &env).assert_ok();
     assert_runs(&placed(&pkg, "hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_cache_consistent(&target_cache);
 }
 
@@ -408,35 +338,20 @@ fn offline_prefill_from_a_file_mirror_fills_the_cache() {
     let (out, sha) = prefill_out(&world);
     world.fixture.clear_requests();
     let mirror = format!("file://{}", path_str(&out));
-    let run = world.postbin_env(
-        &[
-            "prefill",
-            &path_str(&world.pkg()),
-            "--targets",
-            TARGET,
-            "--offline",
-        ],
-        &[("POSTBIN_MIRROR", &mirror)],
-    );
+    let run = world.prefill(&["--offline"], &[("POSTBIN_MIRROR", &mirror)]);
     run.assert_ok();
     assert!(world.cache().join("v1/trees").join(&sha).is_dir());
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 #[test]
 fn offline_prefill_without_a_mirror_fails_with_exit_9_and_no_request() {
     let (world, _) = published();
     world
-        .postbin(&[
-            "prefill",
-            &path_str(&world.pkg()),
-            "--targets",
-            TARGET,
-            "--offline",
-        ])
+        .prefill(&["--offline"], &[])
         .assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&["failed: hello 1.0.0"]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_nothing_cached(&world.cache());
 }
 
@@ -450,8 +365,7 @@ fn offline_with_a_file_mirror_lacking_the_asset_exits_9_and_opens_no_socket() {
     // An offline miss, whether the cache or the local mirror lacks it.
     run.assert_exit(exit::OFFLINE_MISS)
         .assert_stderr_has(&[&path_str(&empty), "prefill"]);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
-    world.assert_nothing_installed();
+    world.assert_untouched();
 }
 
 #[test]
@@ -470,22 +384,9 @@ fn prefill_out_carries_the_checksums_file_of_an_unpinned_target() {
     let world = World::new();
     let sha = world.publish(ASSET, &flat_tar().gz());
     world.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/{RELEASE_DIR}/SHA256SUMS", world.fixture.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(true));
     let out = world.base().join("carry");
-    world
-        .postbin(&[
-            "prefill",
-            &path_str(&world.pkg()),
-            "--targets",
-            TARGET,
-            "--out",
-            &path_str(&out),
-        ])
-        .assert_ok();
+    world.prefill(&["--out", &path_str(&out)], &[]).assert_ok();
     assert!(out.join(RELEASE_DIR).join("SHA256SUMS").is_file());
     assert_eq!(
         sha256(&std::fs::read(out.join(RELEASE_DIR).join(ASSET)).unwrap()),
@@ -498,5 +399,5 @@ fn prefill_out_carries_the_checksums_file_of_an_unpinned_target() {
         .assert_ok()
         .assert_stderr_has(&["pins no sha256"]);
     assert_runs(&world.placed("hello"));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }

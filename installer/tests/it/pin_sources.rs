@@ -3,7 +3,7 @@
 //! and `--download` pinning only archives that hold the declared bins.
 
 use crate::archives::{Zip, nested_tar};
-use crate::net_servers::{copy_tree, free_port};
+use crate::net_servers::free_port;
 use crate::support::*;
 use serde_json::{Value, json};
 use server_fixture::Fixture;
@@ -71,33 +71,25 @@ fn served(world: &World, name: &str, text: &str) -> String {
     format!("{}/{RELEASE_DIR}/{name}", world.base_url())
 }
 
-fn package_json(world: &World) -> String {
-    std::fs::read_to_string(world.pkg().join("package.json")).unwrap()
-}
-
 fn pinned(world: &World, target: &str) -> Option<String> {
-    let json: Value = serde_json::from_str(&package_json(world)).unwrap();
-    json["postbin"]["targets"][target]["sha256"]
+    world.package_json()["postbin"]["targets"][target]["sha256"]
         .as_str()
         .map(str::to_string)
 }
 
+/// `pin --checksums SUMS` pins both targets to the published hashes.
 #[track_caller]
-fn assert_stdout_line(run: &Run, line: &str) {
-    assert!(
-        run.stdout.lines().any(|l| l == line),
-        "stdout lacks the line {line:?}:\n{}\n--- stderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
+fn assert_pins_both(world: &World, sums: &str, linux: &str, windows: &str) {
+    let run = pin(world, &["--checksums", sums]);
+    assert_both_pinned(world, &run, linux, windows, sums);
 }
 
 /// Both targets pinned to the published hashes, each line naming `from`.
 #[track_caller]
 fn assert_both_pinned(world: &World, run: &Run, linux: &str, windows: &str, from: &str) {
     run.assert_ok();
-    assert_stdout_line(run, &format!("pinned {TARGET} {linux} from {from}"));
-    assert_stdout_line(run, &format!("pinned {WINDOWS} {windows} from {from}"));
+    run.assert_stdout_line(&format!("pinned {TARGET} {linux} from {from}"));
+    run.assert_stdout_line(&format!("pinned {WINDOWS} {windows} from {from}"));
     assert_eq!(pinned(world, TARGET).as_deref(), Some(linux));
     assert_eq!(pinned(world, WINDOWS).as_deref(), Some(windows));
 }
@@ -112,8 +104,7 @@ fn sha256sum_output_with_text_and_binary_marks_and_paths() {
         "SHA256SUMS",
         &format!("{linux}  ./dist/{LINUX_ASSET}\n{windows} *{WINDOWS_ASSET}\n"),
     );
-    let run = pin(&world, &["--checksums", &sums]);
-    assert_both_pinned(&world, &run, &linux, &windows, &sums);
+    assert_pins_both(&world, &sums, &linux, &windows);
 }
 
 #[test]
@@ -124,8 +115,7 @@ fn bsd_style_lines() {
         "sums.bsd",
         &format!("SHA256 ({LINUX_ASSET}) = {linux}\nSHA256 ({WINDOWS_ASSET}) = {windows}\n"),
     );
-    let run = pin(&world, &["--checksums", &sums]);
-    assert_both_pinned(&world, &run, &linux, &windows, &sums);
+    assert_pins_both(&world, &sums, &linux, &windows);
 }
 
 #[test]
@@ -145,8 +135,7 @@ fn goreleaser_checksums_txt_by_url() {
             "{windows}  hello_1.0.0_windows_amd64.zip\n{linux}  hello_1.0.0_linux_amd64.tar.gz\n"
         ),
     );
-    let run = pin(&world, &["--checksums", &url]);
-    assert_both_pinned(&world, &run, &linux, &windows, &url);
+    assert_pins_both(&world, &url, &linux, &windows);
 }
 
 /// cargo-dist's `<asset>.sha256` beside each asset, through a template over
@@ -162,11 +151,8 @@ fn per_asset_sha256_files_through_a_url_template() {
     let windows_url = served(&world, &format!("{WINDOWS_ASSET}.sha256"), &windows);
     let run = pin(&world, &["--checksums", "{url}.sha256"]);
     run.assert_ok();
-    assert_stdout_line(&run, &format!("pinned {TARGET} {linux} from {linux_url}"));
-    assert_stdout_line(
-        &run,
-        &format!("pinned {WINDOWS} {windows} from {windows_url}"),
-    );
+    run.assert_stdout_line(&format!("pinned {TARGET} {linux} from {linux_url}"));
+    run.assert_stdout_line(&format!("pinned {WINDOWS} {windows} from {windows_url}"));
     assert_eq!(pinned(&world, WINDOWS), Some(windows));
 }
 
@@ -192,8 +178,7 @@ fn cargo_dist_sha256_sum() {
         "sha256.sum",
         &format!("{linux} *{LINUX_ASSET}\n{windows} *{WINDOWS_ASSET}\n\n"),
     );
-    let run = pin(&world, &["--checksums", &url]);
-    assert_both_pinned(&world, &run, &linux, &windows, &url);
+    assert_pins_both(&world, &url, &linux, &windows);
 }
 
 #[test]
@@ -225,8 +210,7 @@ fn cargo_dist_manifest() {
         "dist-manifest.json",
         &serde_json::to_string_pretty(&manifest).unwrap(),
     );
-    let run = pin(&world, &["--checksums", &path]);
-    assert_both_pinned(&world, &run, &linux, &windows, &path);
+    assert_pins_both(&world, &path, &linux, &windows);
 }
 
 #[test]
@@ -251,8 +235,7 @@ fn github_release_api_json_saved_as_a_file() {
         ]
     });
     let path = file(&world, "release.json", &release.to_string());
-    let run = pin(&world, &["--checksums", &path]);
-    assert_both_pinned(&world, &run, &linux, &windows, &path);
+    assert_pins_both(&world, &path, &linux, &windows);
 }
 
 // --- several sources ---
@@ -268,8 +251,8 @@ fn several_sources_merge() {
     );
     let run = pin(&world, &["--checksums", &a, "--checksums", &b]);
     run.assert_ok();
-    assert_stdout_line(&run, &format!("pinned {TARGET} {linux} from {a}, {b}"));
-    assert_stdout_line(&run, &format!("pinned {WINDOWS} {windows} from {b}"));
+    run.assert_stdout_line(&format!("pinned {TARGET} {linux} from {a}, {b}"));
+    run.assert_stdout_line(&format!("pinned {WINDOWS} {windows} from {b}"));
 }
 
 #[test]
@@ -282,7 +265,7 @@ fn sources_that_disagree_fail_naming_both_and_write_nothing() {
         &format!("{linux}  {LINUX_ASSET}\n{windows}  {WINDOWS_ASSET}\n"),
     );
     let b = file(&world, "b.sums", &format!("{other}  {LINUX_ASSET}\n"));
-    let before = package_json(&world);
+    let before = world.package_text();
     pin(&world, &["--checksums", &a, "--checksums", &b])
         .assert_exit(exit::INTEGRITY)
         .assert_stderr_line(&format!(
@@ -290,7 +273,7 @@ fn sources_that_disagree_fail_naming_both_and_write_nothing() {
         ))
         .assert_stderr_line(&format!("  {linux} in {a}"))
         .assert_stderr_line(&format!("  {other} in {b}"));
-    assert_eq!(package_json(&world), before);
+    assert_eq!(world.package_text(), before);
 }
 
 #[test]
@@ -328,7 +311,7 @@ fn a_checksums_url_goes_through_the_mirror() {
         &[("POSTBIN_MIRROR", &mirror.base_url())],
     );
     assert_both_pinned(&world, &run, &linux, &windows, &origin_url);
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     let paths: Vec<String> = mirror.requests().into_iter().map(|r| r.path).collect();
     assert!(
         paths.contains(&format!("/{RELEASE_DIR}/SHA256SUMS")),
@@ -340,11 +323,11 @@ fn a_checksums_url_goes_through_the_mirror() {
 fn an_unreachable_checksums_url_is_a_network_error() {
     let (world, _, _) = release();
     let url = format!("http://127.0.0.1:{}/{RELEASE_DIR}/SHA256SUMS", free_port());
-    let before = package_json(&world);
+    let before = world.package_text();
     pin(&world, &["--checksums", &url])
         .assert_exit(exit::NETWORK)
         .assert_stderr_has(&[&url]);
-    assert_eq!(package_json(&world), before);
+    assert_eq!(world.package_text(), before);
 }
 
 #[test]
@@ -360,7 +343,7 @@ fn a_missing_checksums_url_is_a_network_error() {
 fn a_missing_local_file_is_a_configuration_error() {
     let (world, _, _) = release();
     let path = path_str(&world.base().join("no-such-SHA256SUMS"));
-    let before = package_json(&world);
+    let before = world.package_text();
     let run = pin(&world, &["--checksums", &path]);
     run.assert_exit(exit::CONFIG);
     let prefix = format!("postbin: error: --checksums is `{path}`: cannot read it (");
@@ -371,7 +354,7 @@ fn a_missing_local_file_is_a_configuration_error() {
         "{}",
         run.stderr
     );
-    assert_eq!(package_json(&world), before);
+    assert_eq!(world.package_text(), before);
 }
 
 #[test]
@@ -382,7 +365,7 @@ fn a_file_in_no_known_format_is_a_configuration_error_naming_it() {
         "index.html",
         "<!DOCTYPE html><html>Not Found</html>\n",
     );
-    let before = package_json(&world);
+    let before = world.package_text();
     pin(&world, &["--checksums", &url])
         .assert_exit(exit::CONFIG)
         .assert_stderr_line(&format!(
@@ -390,7 +373,7 @@ fn a_file_in_no_known_format_is_a_configuration_error_naming_it() {
              (`<hex>  <name>` or `SHA256 (<name>) = <hex>` lines, a bare hash, a cargo-dist \
              dist-manifest.json, a GitHub release or goreleaser artifacts.json); fix it or unset it"
         ));
-    assert_eq!(package_json(&world), before);
+    assert_eq!(world.package_text(), before);
 }
 
 // --- --download checks what it pins ---
@@ -398,7 +381,7 @@ fn a_file_in_no_known_format_is_a_configuration_error_naming_it() {
 #[test]
 fn download_of_a_web_page_is_not_pinned() {
     let world = one_target(b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n");
-    let before = package_json(&world);
+    let before = world.package_text();
     let url = format!("{}/{RELEASE_DIR}/{LINUX_ASSET}", world.base_url());
     let run = pin(&world, &["--download"]);
     run.assert_exit(exit::FAILURE);
@@ -412,7 +395,7 @@ fn download_of_a_web_page_is_not_pinned() {
         run.stderr
     );
     assert!(run.stdout.is_empty(), "{}", run.stdout);
-    assert_eq!(package_json(&world), before);
+    assert_eq!(world.package_text(), before);
 }
 
 #[test]
@@ -422,7 +405,7 @@ fn download_of_an_archive_without_the_declared_bin_is_not_pinned() {
         .file("README.md", 0o644, b"# hello\n")
         .gz();
     let world = one_target(&archive);
-    let before = package_json(&world);
+    let before = world.package_text();
     let url = format!("{}/{RELEASE_DIR}/{LINUX_ASSET}", world.base_url());
     pin(&world, &["--download"])
         .assert_exit(exit::FAILURE)
@@ -430,7 +413,7 @@ fn download_of_an_archive_without_the_declared_bin_is_not_pinned() {
             "postbin: not pinned: {TARGET}: {LINUX_ASSET} from {url} has no \
              `hello-{TARGET}/hello`, which `postbin.bin` declares; executables in it: other/tool"
         ));
-    assert_eq!(package_json(&world), before);
+    assert_eq!(world.package_text(), before);
 }
 
 #[test]
@@ -443,19 +426,18 @@ fn download_checks_the_checksums_sources_too() {
     let good = file(&world, "good.sums", &format!("{sha}  {LINUX_ASSET}\n"));
     let run = pin(&world, &["--checksums", &good, "--download"]);
     run.assert_ok();
-    assert_stdout_line(
-        &run,
-        &format!("pinned {TARGET} {sha} from downloaded {url}, matching {good}"),
-    );
+    run.assert_stdout_line(&format!(
+        "pinned {TARGET} {sha} from downloaded {url}, matching {good}"
+    ));
     let size = archive.len().to_string();
-    assert!(package_json(&world).contains(&format!("\"size\": {size}")));
+    assert!(world.package_text().contains(&format!("\"size\": {size}")));
 
     let other = "0".repeat(64);
     let stale = file(&world, "stale.sums", &format!("{other}  {LINUX_ASSET}\n"));
-    let before = package_json(&world);
+    let before = world.package_text();
     pin(&world, &["--checksums", &stale, "--download"])
         .assert_exit(exit::INTEGRITY)
         .assert_stderr_line(&format!("  {other} in {stale}"))
         .assert_stderr_line(&format!("  {sha} downloaded from {url}"));
-    assert_eq!(package_json(&world), before);
+    assert_eq!(world.package_text(), before);
 }

@@ -72,11 +72,7 @@ fn plan_json_lists_urls_in_order_hash_size_format_and_bins_without_a_request() {
 #[test]
 fn plan_json_of_an_unpinned_target_names_its_checksums_file() {
     let world = World::new();
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/{}/SHA256SUMS", world.base_url(), RELEASE_DIR),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(true));
     let run = world.postbin(&[
         "plan",
         "--json",

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
 const HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The tool's own checkout, outside any node_modules, set up by `init`,
@@ -77,7 +76,7 @@ fn the_checkouts_own_npm_install_does_nothing_at_all() {
          repository?); its launchers run the tool from the postbin cache",
         repo.display()
     ));
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
     assert_untouched(&repo);
     assert_nothing_cached(&world.cache());
 }
@@ -445,12 +444,7 @@ fn the_release_workflow_agrees_with_the_section() {
         .unwrap()
         .iter()
         .map(|t| {
-            let bins: Vec<&str> = t["bins"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|b| b["path"].as_str().unwrap())
-                .collect();
+            let bins = strings_at(&t["bins"], "path");
             (
                 t["target"].as_str().unwrap().to_string(),
                 t["asset"].as_str().unwrap().to_string(),
@@ -502,7 +496,7 @@ fn the_release_workflow_agrees_with_the_section() {
     // Written once; the same again is no change, a different one is refused.
     let again = write_workflow();
     again.assert_ok();
-    assert!(!again.stdout.contains("wrote"), "{}", again.stdout);
+    again.assert_stdout_lacks(&["wrote"]);
     world
         .postbin(&["init", "--package", &pkg_s, "--workflow", "github"])
         .assert_exit(exit::USAGE)

@@ -363,9 +363,7 @@ fn install_host_target(world: &World, plan_json: &str, env: &[(&str, &str)]) -> 
     let served = world.root().join(path);
     std::fs::create_dir_all(served.parent().unwrap()).unwrap();
     std::fs::write(&served, &bytes).unwrap();
-    let dep = world.base().join("consumer/node_modules/tool");
-    std::fs::create_dir_all(&dep).unwrap();
-    std::fs::copy(world.pkg().join("package.json"), dep.join("package.json")).unwrap();
+    let dep = copy_package(world, "consumer/node_modules/tool");
     let dep = path_str(&dep);
     let run = world.postbin_env(&["install", "--package", &dep, "--target", target], env);
     let pinned_real = entry["sha256"].as_str() != Some(sha256(&bytes).as_str());

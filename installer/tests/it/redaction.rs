@@ -8,7 +8,6 @@
 use crate::net_servers::free_port;
 use crate::net_support::*;
 use crate::support::*;
-use serde_json::json;
 use server_fixture::Fault;
 
 const SECRET: &str = "s3cret";
@@ -79,8 +78,7 @@ fn a_mirror_answering_404_never_shows_its_password() {
 #[test]
 fn a_mirror_resetting_mid_body_never_shows_its_password() {
     let (world, _) = published_with(&big_archive());
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
+    world.fault_asset(
         Fault::ResetMidBody {
             after_bytes: 100_000,
         },
@@ -103,11 +101,7 @@ fn a_mirror_resetting_mid_body_never_shows_its_password() {
 fn a_missing_checksums_file_at_a_mirror_never_shows_its_password() {
     let world = World::new();
     world.publish(ASSET, &flat_tar_gz());
-    world.package(json!({
-        "url": world.url_template(),
-        "checksums": format!("{}/{RELEASE_DIR}/SHA256SUMS", world.fixture.base_url()),
-        "targets": { TARGET: {} }
-    }));
+    world.package(world.unpinned_section(true));
     let mirror = mirror_with_credentials(&world, "");
     let sums = format!("{mirror}/{RELEASE_DIR}/SHA256SUMS");
     let runs = every_command(
@@ -124,6 +118,19 @@ fn flat_tar_gz() -> Vec<u8> {
     crate::archives::flat_tar().gz()
 }
 
+/// Asserts the install failed with exit 5 after three attempts and gave
+/// the advice `hint` once.
+#[track_caller]
+fn assert_three_attempts_and_one(run: &Run, hint: &str) {
+    run.assert_exit(5);
+    assert!(
+        run.stderr.contains("download failed after 3 attempts"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches(hint).count(), 1, "{}", run.stderr);
+}
+
 /// Two dead mirrors: the first is left at its refused connection (another
 /// source remains), the last is retried: three failed attempts, one hint,
 /// and the hint is about the mirror, not a proxy.
@@ -136,19 +143,8 @@ fn the_advice_for_dead_mirrors_is_given_once_and_names_the_mirror() {
         ("POSTBIN_MIRROR", &format!("{a},{b}")),
         ("POSTBIN_RETRIES", "1"),
     ]);
-    run.assert_exit(5);
-    assert!(
-        run.stderr.contains("download failed after 3 attempts"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        run.stderr.matches("is up and reachable").count(),
-        1,
-        "{}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("HTTPS_PROXY"), "{}", run.stderr);
+    assert_three_attempts_and_one(&run, "is up and reachable");
+    run.assert_stderr_lacks(&["HTTPS_PROXY"]);
     assert_not_printed(&run, SECRET);
 }
 
@@ -164,16 +160,5 @@ fn the_firewall_hint_is_given_once_for_a_retried_origin() {
     .into();
     world.package(section);
     let run = world.install_env(&[("POSTBIN_RETRIES", "2")]);
-    run.assert_exit(5);
-    assert!(
-        run.stderr.contains("download failed after 3 attempts"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        run.stderr.matches("HTTPS_PROXY").count(),
-        1,
-        "{}",
-        run.stderr
-    );
+    assert_three_attempts_and_one(&run, "HTTPS_PROXY");
 }

@@ -6,8 +6,7 @@
 //! (POSTBIN_TEST_INSTALLER) is a release build without that log, and is
 //! checked on outcomes only.
 
-use crate::archives::Tar;
-use crate::net_support::ASSET;
+use crate::archives::big_tar;
 use crate::support::*;
 use serde_json::Value;
 use server_fixture::Fault;
@@ -18,19 +17,7 @@ const CHUNK: u64 = 1 << 20;
 /// A tar.gz of a bit over 3 MiB (four chunks): `hello` plus incompressible
 /// filler.
 fn archive() -> Vec<u8> {
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let filler: Vec<u8> = (0..3 * CHUNK + 100_000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    Tar::new()
-        .file("hello", 0o755, SCRIPT)
-        .file("filler.bin", 0o644, &filler)
-        .gz()
+    big_tar((3 * CHUNK + 100_000) as usize, 2)
 }
 
 /// A world with the archive published and pinned by `pin --download`,
@@ -46,9 +33,7 @@ fn pinned_with_chunks() -> (World, Vec<u8>, Vec<String>) {
     world
         .postbin(&["pin", "--package", &pkg, "--download"])
         .assert_ok();
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(world.pkg().join("package.json")).unwrap())
-            .unwrap();
+    let json: Value = world.package_json();
     let chunks = &json["postbin"]["targets"][TARGET]["chunks"];
     assert_eq!(chunks["file"], format!("postbin-chunks/{TARGET}"), "{json}");
     let text = std::fs::read_to_string(world.pkg().join(chunks["file"].as_str().unwrap())).unwrap();
@@ -91,10 +76,7 @@ fn every_chunk_once(digests: &[String]) -> Vec<(usize, String)> {
 fn an_install_hands_the_decoder_each_checked_chunk_once_in_order() {
     let (world, _, digests) = pinned_with_chunks();
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_TEST_HANDOFF_LOG", &log)]);
     if instrumented() {
         assert_eq!(handed(&world), every_chunk_once(&digests));
     }
@@ -104,8 +86,7 @@ fn an_install_hands_the_decoder_each_checked_chunk_once_in_order() {
 fn a_mirror_that_corrupts_one_chunk_never_gets_it_to_the_decoder() {
     let (world, _, digests) = pinned_with_chunks();
     // The first answer flips one byte in chunk 2; the second source's is clean.
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
+    world.fault_asset(
         Fault::FlipByteAt {
             offset: 2 * CHUNK + 7,
         },
@@ -113,13 +94,10 @@ fn a_mirror_that_corrupts_one_chunk_never_gets_it_to_the_decoder() {
     );
     let mirrors = format!("{},{}", world.base_url(), world.fixture.objects_url());
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[
-            ("POSTBIN_MIRROR", &mirrors),
-            ("POSTBIN_TEST_HANDOFF_LOG", &log),
-        ])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[
+        ("POSTBIN_MIRROR", &mirrors),
+        ("POSTBIN_TEST_HANDOFF_LOG", &log),
+    ]);
     if instrumented() {
         // Chunks 0 and 1 from the first source, 2 and 3 from the second; the
         // bad chunk 2 never, and nothing twice.
@@ -141,17 +119,13 @@ fn a_mirror_that_corrupts_one_chunk_never_gets_it_to_the_decoder() {
 #[test]
 fn a_corrupt_chunk_from_the_only_source_installs_nothing() {
     let (world, _, _) = pinned_with_chunks();
-    world.fixture.set_fault(
-        &World::asset_path(ASSET),
-        Fault::FlipByteAt { offset: CHUNK + 1 },
-        None,
-    );
+    world.fault_asset(Fault::FlipByteAt { offset: CHUNK + 1 }, None);
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])
-        .assert_exit(6)
-        .assert_stderr_has(&["chunk 1 (from byte 1048576) has SHA-256"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        &[("POSTBIN_TEST_HANDOFF_LOG", &log)],
+        6,
+        &["chunk 1 (from byte 1048576) has SHA-256"],
+    );
     if instrumented() {
         assert_eq!(handed(&world).len(), 1, "only chunk 0 was handed on");
     }
@@ -169,11 +143,14 @@ fn a_chunk_file_that_does_not_match_its_pin_is_refused() {
         &line[1..]
     );
     std::fs::write(&file, text.replacen(line, &other, 1)).unwrap();
-    world.install().assert_exit(6).assert_stderr_has(&[&format!(
-        "the chunk digests {} do not match their pinned sha256",
-        file.display()
-    )]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        &[],
+        6,
+        &[&format!(
+            "the chunk digests {} do not match their pinned sha256",
+            file.display()
+        )],
+    );
     assert!(world.requests().is_empty(), "refused before any download");
 }
 
@@ -182,10 +159,7 @@ fn a_package_without_chunk_digests_installs_as_before() {
     let (world, bytes, _) = pinned_with_chunks();
     world.package(world.section("tar.gz", &sha256(&bytes)));
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_TEST_HANDOFF_LOG", &log)]);
     assert!(!handoff_log(&world).exists(), "nothing was streamed");
 }
 
@@ -201,10 +175,7 @@ fn a_kept_partial_download_resumes_after_its_last_good_chunk() {
     kept[last] ^= 0xFF;
     std::fs::write(tmp.join(format!("{}.partial", sha256(&bytes))), &kept).unwrap();
     let log = path_str(&handoff_log(&world));
-    world
-        .install_env(&[("POSTBIN_TEST_HANDOFF_LOG", &log)])
-        .assert_ok();
-    assert_runs(&world.placed("hello"));
+    world.assert_installs(&[("POSTBIN_TEST_HANDOFF_LOG", &log)]);
     let ranges: Vec<Option<String>> = world
         .requests()
         .into_iter()
@@ -227,7 +198,7 @@ fn check_names_a_chunk_file_that_installs_would_refuse() {
     let file = world.pkg().join(format!("postbin-chunks/{TARGET}"));
     let problem = format!("postbin.targets.{TARGET}.chunks: postbin-chunks/{TARGET}");
     let before = world.postbin(&["check", "--package", &pkg]);
-    assert!(!before.stderr.contains(&problem), "{}", before.stderr);
+    before.assert_stderr_lacks(&[&problem]);
     std::fs::write(&file, "postbin-chunks 1 1048576 0\n").unwrap();
     world.postbin(&["check", "--package", &pkg]).assert_exit(1).assert_stderr_has(&[&format!(
         "{problem} does not match its pinned sha256 (installs would refuse it); run `npx postbin pin --download` to write it again, or remove `chunks`"
@@ -260,9 +231,5 @@ fn an_absurd_chunk_size_fails_check_and_install_cleanly() {
         .postbin(&["check", "--package", &pkg])
         .assert_exit(1)
         .assert_stderr_has(&["is not a chunk-digest file of postbin's (1048576 byte chunks"]);
-    world
-        .install()
-        .assert_exit(6)
-        .assert_stderr_has(&["are not a chunk digest file"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(&[], 6, &["are not a chunk digest file"]);
 }

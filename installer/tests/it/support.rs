@@ -3,10 +3,9 @@
 //! environment, package.json writers, release publishing and assertions on
 //! what the cache and the package hold.
 
-#![allow(dead_code)] // Each theme uses a different subset.
-
+use crate::archives::flat_tar;
 use serde_json::{Value, json};
-use server_fixture::{Fixture, Host, RequestRecord};
+use server_fixture::{Fault, Fixture, Host, RequestRecord};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +20,8 @@ pub const RELEASE_DIR: &str = "acme/hello/releases/download/v1.0.0";
 /// The executable inside the archives: runs anywhere with a /bin/sh.
 pub const SCRIPT: &[u8] = b"#!/bin/sh\necho hello from postbin\n";
 pub const SCRIPT_OUTPUT: &str = "hello from postbin";
+/// The asset of the default package: its archive for TARGET.
+pub const ASSET: &str = "hello-x86_64-unknown-linux-musl.tar.gz";
 
 /// Everything one test needs, all under one temp dir that is removed on drop:
 /// `releases/` (the fixture root), `cache/`, `home/`, `pkg/`, inside its
@@ -100,6 +101,19 @@ impl World {
         })
     }
 
+    /// A postbin section for one target with no pinned hash, or with its
+    /// hash to come from the release's SHA256SUMS (`checksums`).
+    pub fn unpinned_section(&self, checksums: bool) -> Value {
+        let mut section = json!({
+            "url": self.url_template(),
+            "targets": { TARGET: {} }
+        });
+        if checksums {
+            section["checksums"] = format!("{}/{RELEASE_DIR}/SHA256SUMS", self.base_url()).into();
+        }
+        section
+    }
+
     /// Writes the default package (`pkg/`) with this postbin section.
     pub fn package(&self, section: Value) {
         package(&self.pkg(), section);
@@ -142,14 +156,63 @@ impl World {
         self.postbin_env(&["install", "--package", &pkg, "--target", TARGET], env)
     }
 
+    /// `postbin install --package pkg --target TARGET EXTRA...`.
+    pub fn install_with(&self, extra: &[&str]) -> Run {
+        let pkg = path_str(&self.pkg());
+        let args = [&["install", "--package", &pkg, "--target", TARGET], extra].concat();
+        self.postbin(&args)
+    }
+
+    /// `postbin prefill pkg --targets TARGET EXTRA...` with `env` on top.
+    pub fn prefill(&self, extra: &[&str], env: &[(&str, &str)]) -> Run {
+        let pkg = path_str(&self.pkg());
+        let args = [&["prefill", &pkg, "--targets", TARGET], extra].concat();
+        self.postbin_env(&args, env)
+    }
+
     /// `postbin install` for another package dir, same cache.
     pub fn install_pkg(&self, pkg: &Path) -> Run {
-        let pkg = path_str(pkg);
-        self.postbin(&["install", "--package", &pkg, "--target", TARGET])
+        install_in(self, pkg, &[])
+    }
+
+    /// Sets `fault` on the default asset (ASSET), for `times` requests or all.
+    pub fn fault_asset(&self, fault: Fault, times: Option<u32>) {
+        self.fixture
+            .set_fault(&World::asset_path(ASSET), fault, times);
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.fixture.requests()
+    }
+
+    /// Asserts the fixture has logged no request (since the last clear).
+    #[track_caller]
+    pub fn assert_no_requests(&self) {
+        let requests = self.requests();
+        assert!(requests.is_empty(), "{requests:#?}");
+    }
+
+    /// A project directory `<base>/project` whose `.npmrc` is `npmrc`.
+    pub fn project_with_npmrc(&self, npmrc: &str) -> PathBuf {
+        let project = self.base().join("project");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(project.join(".npmrc"), npmrc).unwrap();
+        project
+    }
+
+    /// The default package's package.json, as text.
+    pub fn package_text(&self) -> String {
+        std::fs::read_to_string(self.pkg().join("package.json")).unwrap()
+    }
+
+    /// The default package's package.json, parsed.
+    pub fn package_json(&self) -> Value {
+        serde_json::from_str(&self.package_text()).unwrap()
+    }
+
+    /// `rel` inside the cached tree of the archive `sha`.
+    pub fn tree_path(&self, sha: &str, rel: &str) -> PathBuf {
+        self.cache().join("v1/trees").join(sha).join(rel)
     }
 
     /// Where the default package's executable `file_name` is placed.
@@ -157,11 +220,36 @@ impl World {
         placed(&self.pkg(), file_name)
     }
 
+    /// Asserts `install` (with `env` on top) exits `code` saying every one
+    /// of `needles` on stderr, and installs nothing.
+    #[track_caller]
+    pub fn assert_install_fails(&self, env: &[(&str, &str)], code: i32, needles: &[&str]) {
+        self.install_env(env)
+            .assert_exit(code)
+            .assert_stderr_has(needles);
+        self.assert_nothing_installed();
+    }
+
+    /// Asserts `install` (with `env` on top) succeeds and the placed `hello`
+    /// runs.
+    #[track_caller]
+    pub fn assert_installs(&self, env: &[(&str, &str)]) {
+        self.install_env(env).assert_ok();
+        assert_runs(&self.placed("hello"));
+    }
+
     /// Asserts the install left no archive, no tree, no executable and no
     /// receipt behind.
     pub fn assert_nothing_installed(&self) {
         assert_nothing_cached(&self.cache());
         assert_nothing_linked(&self.pkg());
+    }
+
+    /// Asserts the fixture logged no request and nothing was installed.
+    #[track_caller]
+    pub fn assert_untouched(&self) {
+        self.assert_no_requests();
+        self.assert_nothing_installed();
     }
 
     /// Asserts no file or link named `name` exists anywhere under the test's
@@ -174,6 +262,12 @@ impl World {
             "/tmp/{name} was created"
         );
     }
+}
+
+/// `postbin install` of `pkg` with the test's environment plus `env`.
+pub fn install_in(world: &World, pkg: &Path, env: &[(&str, &str)]) -> Run {
+    let pkg = path_str(pkg);
+    world.postbin_env(&["install", "--package", &pkg, "--target", TARGET], env)
 }
 
 pub fn path_str(p: &Path) -> String {
@@ -219,17 +313,60 @@ impl Run {
         self
     }
 
+    /// Asserts stdout has `line` as one whole line.
+    #[track_caller]
+    pub fn assert_stdout_line(&self, line: &str) -> &Self {
+        assert!(
+            self.stdout.lines().any(|l| l == line),
+            "stdout lacks the line {line:?}:\n{}\n--- stderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts stdout contains every one of `needles`.
+    #[track_caller]
+    pub fn assert_stdout_has(&self, needles: &[&str]) -> &Self {
+        assert_contains_all("stdout", &self.stdout, needles);
+        self
+    }
+
+    /// Asserts stdout contains none of `needles`.
+    #[track_caller]
+    pub fn assert_stdout_lacks(&self, needles: &[&str]) -> &Self {
+        assert_contains_none("stdout", &self.stdout, needles);
+        self
+    }
+
+    /// Asserts stderr contains none of `needles`.
+    #[track_caller]
+    pub fn assert_stderr_lacks(&self, needles: &[&str]) -> &Self {
+        assert_contains_none("stderr", &self.stderr, needles);
+        self
+    }
+
     /// Asserts stderr contains every one of `needles`.
     #[track_caller]
     pub fn assert_stderr_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(
-                self.stderr.contains(needle),
-                "stderr lacks {needle:?}:\n{}",
-                self.stderr
-            );
-        }
+        assert_contains_all("stderr", &self.stderr, needles);
         self
+    }
+}
+
+/// Asserts `text` (the `what` of a run) contains every one of `needles`.
+#[track_caller]
+fn assert_contains_all(what: &str, text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "{what} lacks {needle:?}:\n{text}");
+    }
+}
+
+/// Asserts `text` (the `what` of a run) contains none of `needles`.
+#[track_caller]
+fn assert_contains_none(what: &str, text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(!text.contains(needle), "{what} has {needle:?}:\n{text}");
     }
 }
 
@@ -340,6 +477,43 @@ pub fn sha256(bytes: &[u8]) -> String {
     postbin::hash::hash_bytes(bytes).hex()
 }
 
+/// Publishes `archive` as ASSET and writes the default package for it.
+pub fn publish_default(world: &World, archive: &[u8]) -> String {
+    let sha = world.publish(ASSET, archive);
+    world.package(world.section("tar.gz", &sha));
+    sha
+}
+
+/// A world with `bytes` published as ASSET and the package pinned to them.
+pub fn published_with(bytes: &[u8]) -> (World, String) {
+    let world = World::new();
+    let sha = publish_default(&world, bytes);
+    (world, sha)
+}
+
+/// The small flat archive, published and pinned.
+pub fn published() -> (World, String) {
+    published_with(&flat_tar().gz())
+}
+
+/// A fresh package dir `<base>/<name>` with the default package's package.json.
+pub fn copy_package(world: &World, name: &str) -> PathBuf {
+    let dir = world.base().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(world.pkg().join("package.json"), dir.join("package.json")).unwrap();
+    dir
+}
+
+/// The default package installed once (so the cache holds its archive),
+/// the requests cleared, and a fresh copy of the package at `<base>/pkg2`.
+pub fn warm_cache_and_a_fresh_package() -> (World, PathBuf) {
+    let (world, _) = published();
+    world.install().assert_ok();
+    world.fixture.clear_requests();
+    let other = copy_package(&world, "pkg2");
+    (world, other)
+}
+
 /// Writes `dir/package.json` with `name` "hello", version "1.0.0", `bin`
 /// `{"hello": "bin/hello"}` and this `postbin` section.
 pub fn package(dir: &Path, section: Value) {
@@ -379,11 +553,36 @@ pub fn assert_nothing_linked(pkg: &Path) {
     assert!(!receipt.exists(), "a receipt was written");
 }
 
+/// The string `key` of each object in the JSON array `array`.
+pub fn strings_at<'a>(array: &'a Value, key: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
+}
+
 /// Entries of a directory (empty if it does not exist).
 pub fn list(dir: &Path) -> Vec<PathBuf> {
     match std::fs::read_dir(dir) {
         Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
         Err(_) => Vec::new(),
+    }
+}
+
+/// Copies the directory tree `from` into `to` (created): its directories
+/// and regular files; links and anything else are left out.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
     }
 }
 

@@ -15,16 +15,9 @@ fn which(world: &World, args: &[&str], env: &[(&str, &str)]) -> Run {
     world.postbin_env(&all, env)
 }
 
-fn published() -> World {
-    let world = World::new();
-    let sha = world.publish(&format!("hello-{TARGET}.tar.gz"), &flat_tar().gz());
-    world.package(world.section("tar.gz", &sha));
-    world
-}
-
 #[test]
 fn which_refuses_a_relative_or_missing_override_with_exit_3() {
-    let world = published();
+    let (world, _) = published();
     let missing = path_str(&world.base().join("no-such-hello"));
     for bad in ["hello", "./bin/hello", missing.as_str()] {
         which(&world, &[], &[("HELLO_BINARY_PATH", bad)])
@@ -32,11 +25,11 @@ fn which_refuses_a_relative_or_missing_override_with_exit_3() {
             .assert_stderr_has(&["HELLO_BINARY_PATH", bad]);
     }
     // Install applies the same rule.
-    world
-        .install_env(&[("HELLO_BINARY_PATH", "relative/hello")])
-        .assert_exit(exit::CONFIG)
-        .assert_stderr_has(&["HELLO_BINARY_PATH", "absolute"]);
-    world.assert_nothing_installed();
+    world.assert_install_fails(
+        &[("HELLO_BINARY_PATH", "relative/hello")],
+        exit::CONFIG,
+        &["HELLO_BINARY_PATH", "absolute"],
+    );
 
     let own = world.base().join("my-hello");
     std::fs::write(&own, SCRIPT).unwrap();
@@ -48,7 +41,7 @@ fn which_refuses_a_relative_or_missing_override_with_exit_3() {
 
 #[test]
 fn which_of_an_undeclared_command_is_a_usage_error_listing_the_declared_ones() {
-    let world = published();
+    let (world, _) = published();
     which(&world, &["nope"], &[])
         .assert_exit(exit::USAGE)
         .assert_stderr_has(&["declares no command `nope`", "hello"]);
@@ -93,7 +86,7 @@ fn archives_in(cache: &Path) -> Vec<String> {
 #[test]
 fn cache_import_takes_only_pinned_regular_files_and_follows_no_symlink() {
     use std::os::unix::fs::symlink;
-    let world = published();
+    let (world, _) = published();
     let out = world.base().join("tree");
     prefill_out(&world, &out);
     let published = world
@@ -133,7 +126,7 @@ fn cache_import_takes_only_pinned_regular_files_and_follows_no_symlink() {
 
     let run = world.postbin(&["cache", "import", &path_str(&out)]);
     run.assert_ok();
-    assert!(run.stdout.contains("imported 1 archive "), "{}", run.stdout);
+    run.assert_stdout_has(&["imported 1 archive "]);
     run.assert_stderr_has(&["link.tar.gz", "symlink", "dirlink", "do not match"]);
     assert_eq!(archives_in(&world.cache()), std::slice::from_ref(&pinned));
     assert_ne!(secret_sha, sha256(&stray));
@@ -171,12 +164,7 @@ fn prefill_out_writes_every_target_path_when_targets_share_one_archive() {
     let index: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("postbin-prefill.json")).unwrap())
             .unwrap();
-    let targets: Vec<&str> = index["archives"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["target"].as_str().unwrap())
-        .collect();
+    let targets = strings_at(&index["archives"], "target");
     assert_eq!(targets.len(), 2, "{index:#}");
 
     // Each target installs from the tree alone: empty cache, no network.
@@ -199,5 +187,5 @@ fn prefill_out_writes_every_target_path_when_targets_share_one_archive() {
             .assert_ok();
         assert_runs(&placed(&pkg, "hello"));
     }
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }

@@ -368,7 +368,7 @@ fn a_file_mirror_without_a_drive_letter_is_read_from_the_root() {
         std::fs::read(world.placed("hello.exe")).unwrap(),
         tool_bytes()
     );
-    assert!(world.requests().is_empty(), "{:#?}", world.requests());
+    world.assert_no_requests();
 }
 
 /// The unpacked file `name` of the cached tree of `archive`.

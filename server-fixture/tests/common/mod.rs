@@ -32,6 +32,14 @@ pub fn release_tree() -> tempfile::TempDir {
     dir
 }
 
+/// The release tree served by a fresh fixture: the tree (kept while it
+/// serves) and the fixture.
+pub fn serving() -> (tempfile::TempDir, server_fixture::Fixture) {
+    let tree = release_tree();
+    let fx = server_fixture::Fixture::start(tree.path()).unwrap();
+    (tree, fx)
+}
+
 pub fn root_file(root: &Path, rel: &str) -> Vec<u8> {
     std::fs::read(root.join(rel.trim_start_matches('/'))).unwrap()
 }

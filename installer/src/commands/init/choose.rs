@@ -2,7 +2,7 @@
 //! says of each asset, else what its name says; the rest is reported with
 //! why it is not used.
 
-use super::from::Report;
+use super::report::Report;
 use crate::error::Error;
 use crate::plan::Format;
 use crate::release::{Release, names};

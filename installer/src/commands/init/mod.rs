@@ -8,6 +8,7 @@
 
 mod choose;
 mod from;
+mod report;
 mod section;
 mod workflow;
 
@@ -41,7 +42,7 @@ pub struct Options {
 #[derive(Debug, Default)]
 pub struct Report {
     /// What `--from` (or a cargo-dist package migrated in place) chose.
-    pub from: Option<from::Report>,
+    pub from: Option<report::Report>,
     pub package_dir: PathBuf,
     pub launchers_written: Vec<PathBuf>,
     pub package_json_changed: bool,

@@ -3,7 +3,7 @@
 //! per-target overrides only where a target's names break it, each
 //! template checked by rendering it exactly as install will.
 
-use super::from::Pick;
+use super::report::Pick;
 use crate::manifest::unscoped;
 use crate::plan::Format;
 use crate::platform;
