@@ -210,6 +210,13 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
     Ok(text)
 }
 
+/// Whether `path` is a directory itself, not a link to one: `O_NOFOLLOW`
+/// guards only a path's last component, so a directory inside the cache
+/// that files are opened through is checked with this first.
+pub fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir())
+}
+
 /// Removes the name at `path` without following it, whatever it is: a
 /// directory tree (`remove_dir_all` does not follow links inside it), a
 /// file, a link (to a file or, on Windows, to a directory).

@@ -88,6 +88,12 @@ fn main() {
     );
     put(out, "url_template", "unknown", b"https://h/{verison}/{\x00");
 
+    // cache_layout: (name index, kind) pairs, see installer/fuzz/src/cache.rs.
+    put(out, "cache_layout", "tmp-link-home", &[1, 2]);
+    put(out, "cache_layout", "partial-links", &[6, 3, 11, 4, 12, 5]);
+    put(out, "cache_layout", "layout-dirs-linked", &[2, 2, 3, 2, 4, 2, 5, 2, 9, 2]);
+    put(out, "cache_layout", "tree-file-out", &[13, 0, 16, 0, 17, 3, 14, 1]);
+
     put(out, "url_parse", "github", b"https://github.com/o/r/releases/download/v1/a.tgz\x00https://objects.githubusercontent.com/x?sig=1");
     put(
         out,

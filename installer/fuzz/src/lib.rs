@@ -13,6 +13,8 @@
 //! - the tree can always be removed (the installer drops its staging
 //!   directory when an unpack fails, so nothing is left behind).
 
+pub mod cache;
+
 use postbin::extract::{self, Limits, Listing};
 use postbin::plan::Format;
 use std::collections::BTreeMap;

@@ -419,7 +419,8 @@ impl Cache {
 
     /// True if a tree directory exists, complete or not.
     pub fn has_tree_dir(&self, sha: &Sha256Hash) -> bool {
-        self.tree_dir(sha).exists()
+        // Not `exists()`: a dangling link there must be cleared too.
+        fs::symlink_metadata(self.tree_dir(sha)).is_ok()
     }
 
     /// Removes a tree found corrupt: renamed into tmp first (atomic), then deleted.
@@ -486,8 +487,11 @@ impl Cache {
 
     /// Marks a tree as used now (for `cache list` and `prune`).
     pub fn touch(&self, sha: &Sha256Hash) {
-        let listing = self.tree_dir(sha).join("listing.json");
-        if let Ok(f) = safe_fs::open(&listing, Access::Append) {
+        let dir = self.tree_dir(sha);
+        if !safe_fs::is_real_dir(&dir) {
+            return;
+        }
+        if let Ok(f) = safe_fs::open(&dir.join("listing.json"), Access::Append) {
             let _ = f.set_modified(SystemTime::now());
         }
     }
@@ -528,7 +532,13 @@ impl Tree {
 }
 
 /// The tree in `dir` if its listing parses and `key` sealed it for `sha`.
+/// Its directory and `files/` must be real directories: `O_NOFOLLOW` guards
+/// only a path's last component, and a tree directory linked elsewhere would
+/// be read (and touched) there.
 fn read_tree(dir: &Path, sha: &Sha256Hash, key: &seal::Key) -> Option<Tree> {
+    if !(safe_fs::is_real_dir(dir) && safe_fs::is_real_dir(&dir.join("files"))) {
+        return None;
+    }
     let text = safe_fs::read_to_string(&dir.join("listing.json")).ok()?;
     let sealed = safe_fs::read_to_string(&dir.join(seal::SEAL_FILE)).ok()?;
     if !key.verifies(&sha.hex(), text.as_bytes(), &sealed) {
@@ -603,6 +613,41 @@ mod tests {
             },
         );
         l
+    }
+
+    /// Found by the cache_layout fuzz target: `O_NOFOLLOW` guards only the
+    /// last component, so `trees/<sha>` linked to a directory outside had
+    /// its `listing.json` read and touched there.
+    #[cfg(unix)]
+    #[test]
+    fn a_tree_directory_that_is_a_link_is_neither_read_nor_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("cache"))
+            .unwrap()
+            .with_key(Some(seal::Key::from_bytes([1; 32])));
+        let sha = hash::hash_bytes(b"archive");
+        let outside = dir.path().join("home");
+        fs::create_dir_all(outside.join("files")).unwrap();
+        fs::write(outside.join("listing.json"), b"{}").unwrap();
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        File::options()
+            .append(true)
+            .open(outside.join("listing.json"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        std::os::unix::fs::symlink(&outside, cache.tree_dir(&sha)).unwrap();
+        cache.touch(&sha);
+        assert!(cache.tree(&sha).is_none());
+        let mtime = fs::metadata(outside.join("listing.json"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(mtime, old, "touched through the link");
+        assert!(
+            cache.has_tree_dir(&sha),
+            "a link there is cleared as debris"
+        );
     }
 
     #[test]
