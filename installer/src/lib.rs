@@ -4,7 +4,7 @@
 //! hashed by `hash`) → `extract` → `link`, wired by `pipeline`.
 //!
 //! Imports only go down (docs/design-notes.md, "Layers"); from the floor up:
-//! - leaves: `hash`, `format`, `limits`, `names`, `safe_fs`, `io_error`,
+//! - leaves: `hash`, `format`, `limits`, `names`, `safe_fs`, `io_error`, `mem`,
 //!   `read_full`, `fs_retry`, `env_vars`, `template`, `platform`, `json_edit`;
 //! - config and mechanisms: `manifest`, `npmrc`, `settings`, `extract`,
 //!   `chunks`, `cache`, `net`, `npm`, `progress`;
@@ -36,6 +36,10 @@ pub(crate) mod launcher;
 pub(crate) mod limits;
 pub mod link;
 pub mod manifest;
+// The static x86_64 Linux installer's memcpy/memmove (musl's are slow on
+// the decoders' short copies): a process-wide symbol, see mem.rs.
+#[cfg(all(target_arch = "x86_64", any(target_env = "musl", test)))]
+mod mem;
 pub(crate) mod mirror_tree;
 pub(crate) mod names;
 pub mod net;

@@ -10,10 +10,6 @@
 //! Every regular file is hashed while it is written (on a second thread, see
 //! `writer`); the resulting listing is what later cache hits re-verify against.
 
-// The static x86_64 Linux installer's memcpy/memmove (musl's are slow on
-// the decoders' short copies): see mem.rs.
-#[cfg(all(target_arch = "x86_64", any(target_env = "musl", test)))]
-mod mem;
 mod path;
 mod tar_format;
 mod writer;
