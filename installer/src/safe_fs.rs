@@ -147,7 +147,10 @@ pub fn open(path: &Path, access: Access) -> io::Result<File> {
     let file = options.open(path).map_err(|e| {
         if is_symlink_refusal(&e) {
             refused("a symlink")
-        } else if e.kind() == io::ErrorKind::IsADirectory {
+        } else if e.kind() == io::ErrorKind::IsADirectory
+            // Windows says "access denied" for a directory opened to write.
+            || fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_dir())
+        {
             refused("a directory")
         } else {
             e
