@@ -23,7 +23,7 @@ if (require.main === module) {
   process.on("unhandledRejection", guard);
 }
 
-const { installerPath, envPrefixOf, UnsupportedPlatformError, InstallerMissingError } = require("./platform");
+const { installerPath, envPrefixOf, isInstallerError, UnsupportedPlatformError } = require("./platform");
 const { spawnSyncRetrying, oneLine, describeExecError, exitKilledBy } = require("./launcher");
 
 // Commands that work on one tool package (`--package DIR`, default: cwd).
@@ -77,10 +77,13 @@ function main(args = process.argv.slice(2)) {
   try {
     installer = installerPath({ envPrefix: toolEnvPrefix(args) });
   } catch (e) {
-    if (e instanceof UnsupportedPlatformError || e instanceof InstallerMissingError) {
+    if (isInstallerError(e)) {
       process.stderr.write(oneLine(e.message) + "\n");
-      // The installer's own code for "no binary for this platform" (docs/cli.md).
-      return e instanceof UnsupportedPlatformError ? 4 : 1;
+      // The installer's own codes (docs/cli.md): 4, no binary for this
+      // platform; 5 or 9, fetching the host's installer failed (network,
+      // offline); 6, an installer that is not the pinned one.
+      if (e instanceof UnsupportedPlatformError) return 4;
+      return Number.isInteger(e.exitCode) ? e.exitCode : 1;
     }
     throw e;
   }

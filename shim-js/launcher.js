@@ -15,7 +15,7 @@ const { spawn, spawnSync } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
-const { installerPath, UnsupportedPlatformError, InstallerMissingError } = require("./platform");
+const { installerPath, isInstallerError } = require("./platform");
 
 const EXE = process.platform === "win32" ? ".exe" : "";
 
@@ -366,7 +366,7 @@ function run(options = {}) {
   try {
     executable = resolveExecutable(options);
   } catch (e) {
-    if (e instanceof LauncherError || e instanceof UnsupportedPlatformError || e instanceof InstallerMissingError) fail(e);
+    if (e instanceof LauncherError || isInstallerError(e)) fail(e);
     throw e; // a bug: the process guard reports it
   }
   const env = options.env || process.env;

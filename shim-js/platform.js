@@ -1,15 +1,35 @@
 "use strict";
-// Which prebuilt postbin installer runs on this host. The installers are
-// static where the OS allows (musl on Linux), so libc does not matter here;
-// the installer itself detects glibc vs musl for the tool it installs.
-// installers.json is the one list: what is built and shipped (`installers`)
-// and which of them each host can run, best first (`hosts`).
+// Which prebuilt postbin installer runs on this host, and where it is. The
+// installers are static where the OS allows (musl on Linux), so libc does not
+// matter here; the installer itself detects glibc vs musl for the tool it
+// installs. installers.json is the one list: what is built and shipped
+// (`installers`), the npm package each ships in (`packages`), and which of
+// them each host can run, best first (`hosts`).
+//
+// Where an installer is found, in order: POSTBIN_INSTALLER_PATH (used as
+// given); native/<target>/ in this package (a postbin packed with its
+// installers inside, or one fetched earlier); the package @postbin/<os>-<cpu>
+// (an optional dependency, so npm and the others install only the host's);
+// else it is fetched (fetch-installer.js). Whatever is found is checked
+// against the sha256 postbin's package.json pins for it (`installers`)
+// before it runs, every time: 2 MB hashed, a few milliseconds.
 
+const crypto = require("crypto");
 const path = require("path");
 const fs = require("fs");
-const { installers: INSTALLERS, hosts: HOSTS } = require("./installers.json");
+const { installers: INSTALLERS, hosts: HOSTS, packages: PACKAGES } = require("./installers.json");
+const { fetchInstaller, InstallerFetchError } = require("./fetch-installer");
 
 const NATIVE_DIR = path.join(__dirname, "native");
+const OWN_MANIFEST = readOwnManifest();
+
+function readOwnManifest() {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, "package.json"), "utf8"));
+  } catch {
+    return {};
+  }
+}
 
 // How to get an installer where none is shipped (there is no crates.io
 // release yet, so `cargo install postbin` would not work).
@@ -52,6 +72,16 @@ class UnsupportedPlatformError extends Error {
   }
 }
 
+/** An installer on disk is not the one postbin pins: changed after install. Exit 6, as an integrity failure. */
+class InstallerMismatchError extends Error {
+  constructor(message, file) {
+    super(message);
+    this.name = "InstallerMismatchError";
+    this.file = file;
+    this.exitCode = 6;
+  }
+}
+
 /** This host has a prebuilt installer, but the postbin package on disk lacks it. */
 class InstallerMissingError extends Error {
   constructor(message, host, candidates) {
@@ -68,11 +98,42 @@ function wayOut(envPrefix) {
     : `set POSTBIN_INSTALLER_PATH to ${BUILD_HINT}`;
 }
 
+/** Where the installer package for `target` is installed, seen from this package; undefined if it is not. */
+function packageInstaller(target, fromDir = __dirname) {
+  const pkg = PACKAGES[target];
+  if (!pkg) return undefined;
+  try {
+    const manifest = require.resolve(`${pkg.name}/package.json`, { paths: [fromDir] });
+    return path.join(path.dirname(manifest), installerName(target));
+  } catch {
+    return undefined;
+  }
+}
+
+function sha256File(file) {
+  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/** Throws InstallerMismatchError unless `file` has the pinned sha256 (no pin: nothing to check, a checkout). */
+function checkPinned(file, target, pins) {
+  const pin = pins[target];
+  if (!pin || !pin.sha256) return file;
+  const sha = sha256File(file);
+  if (sha !== pin.sha256) {
+    throw new InstallerMismatchError(
+      `postbin: the installer ${file} is not the one this postbin pins for ${target} (sha256 ${sha}, pinned ${pin.sha256}): ` +
+        `it was changed after it was installed; nothing was run; reinstall postbin (delete node_modules and install again)`,
+      file
+    );
+  }
+  return file;
+}
+
 /**
- * The installer for this host. POSTBIN_INSTALLER_PATH overrides it (for
- * hosts without a prebuilt installer). Throws UnsupportedPlatformError or
- * InstallerMissingError, whose messages name the tool's own variable when
- * `envPrefix` is given.
+ * The installer for this host, checked against its pin: see the top of this
+ * file for where it is looked for. Throws UnsupportedPlatformError,
+ * InstallerMismatchError, InstallerFetchError or InstallerMissingError,
+ * whose messages name the tool's own variable when `envPrefix` is given.
  */
 function installerPath(options = {}) {
   const env = options.env || process.env;
@@ -80,21 +141,52 @@ function installerPath(options = {}) {
   const platform = options.platform || process.platform;
   const arch = options.arch || process.arch;
   const exists = options.exists || fs.existsSync;
+  const pins = options.pins || OWN_MANIFEST.installers || {};
   const host = hostKey(platform, arch);
-  const candidates = installerCandidates(platform, arch, options.nativeDir);
-  const found = candidates.find((p) => exists(p));
-  if (found) return found;
-  if (candidates.length === 0) {
+  const targets = HOSTS[host] || [];
+  const nativeDir = options.nativeDir || NATIVE_DIR;
+  const findPackage = options.packageInstaller || packageInstaller;
+  for (const t of targets) {
+    const embedded = path.join(nativeDir, t, installerName(t));
+    if (exists(embedded)) return checkPinned(embedded, t, pins);
+    const fromPackage = findPackage(t);
+    if (fromPackage && exists(fromPackage)) return checkPinned(fromPackage, t, pins);
+  }
+  if (targets.length === 0) {
     throw new UnsupportedPlatformError(
       `postbin: no prebuilt postbin installer for ${host}; ${wayOut(options.envPrefix)}`,
       host
     );
   }
+  const fetchable = targets.find((t) => pins[t] && pins[t].integrity && pins[t].package);
+  if (fetchable) {
+    const fetch = options.fetchInstaller || fetchInstaller;
+    const file = fetch({
+      target: fetchable,
+      pin: pins[fetchable],
+      version: options.version || OWN_MANIFEST.version,
+      postbinDir: path.dirname(nativeDir),
+      host,
+      env,
+    });
+    return checkPinned(file, fetchable, pins);
+  }
+  const candidates = installerCandidates(platform, arch, nativeDir);
   throw new InstallerMissingError(
     `postbin: the postbin package is missing its installer for ${host} (${candidates[0]}); ` +
       `reinstall it (delete node_modules and install again), or ${wayOut(options.envPrefix)}`,
     host,
     candidates
+  );
+}
+
+/** Whether `e` is one of the errors installerPath throws for the user (one line, maybe an exit code). */
+function isInstallerError(e) {
+  return (
+    e instanceof UnsupportedPlatformError ||
+    e instanceof InstallerMissingError ||
+    e instanceof InstallerMismatchError ||
+    e instanceof InstallerFetchError
   );
 }
 
@@ -106,6 +198,11 @@ module.exports = {
   installerCandidates,
   installerPath,
   installerName,
+  packageInstaller,
+  isInstallerError,
   UnsupportedPlatformError,
   InstallerMissingError,
+  InstallerMismatchError,
+  InstallerFetchError,
+  PACKAGES,
 };

@@ -87,6 +87,10 @@ pub const NPM_CONFIG_GLOBALCONFIG: &str = "npm_config_globalconfig";
 pub const NPM_CONFIG_GLOBAL_PREFIX_DIR: &str = "npm_config_prefix";
 pub const NPM_CONFIG_USER_AGENT: &str = "npm_config_user_agent";
 pub const NPM_CONFIG_GLOBAL: &str = "npm_config_global";
+/// npm's `--os`, `--cpu`, `--libc`: the platform an install is for.
+pub const NPM_CONFIG_OS: &str = "npm_config_os";
+pub const NPM_CONFIG_CPU: &str = "npm_config_cpu";
+pub const NPM_CONFIG_LIBC: &str = "npm_config_libc";
 pub const INIT_CWD: &str = "INIT_CWD";
 pub const USERPROFILE: &str = "USERPROFILE";
 pub const APPDATA: &str = "APPDATA";
@@ -270,7 +274,7 @@ pub const TABLE: &[Documented] = &[
         "installer to run, for hosts without a prebuilt one (read by postbin's JS side, not by the installer)",
         &[POSTBIN_INSTALLER_PATH],
         &[],
-        "`native/<target>/postbin` in the postbin package",
+        "the host's installer package (`@postbin/<os>-<cpu>`, an optional dependency of postbin), else fetched from the registry",
     ),
     row(
         "log level: `error`, `warn`, `info`, `debug`",
@@ -299,6 +303,18 @@ pub const CONTEXT: &[(&str, &str)] = &[
         "set (to anything but `false`/`0`) by CI services: no progress line on the terminal",
     ),
     (NPM_CONFIG_GLOBAL, "`true`: a global install"),
+    (
+        NPM_CONFIG_OS,
+        "npm `--os`: during an install script, install the tool for that OS (another machine)",
+    ),
+    (
+        NPM_CONFIG_CPU,
+        "npm `--cpu`: during an install script, install the tool for that CPU (another machine)",
+    ),
+    (
+        NPM_CONFIG_LIBC,
+        "npm `--libc` (`glibc`, `musl`): during an install script, the other machine's C library",
+    ),
     (
         INIT_CWD,
         "where the user ran the package manager: the project's `.npmrc` is there",

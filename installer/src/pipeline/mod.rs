@@ -101,14 +101,20 @@ impl Targets {
 }
 
 /// The target to install for this host: the forced one (`--target`,
-/// `POSTBIN_TARGET`) if any, else the best one the package offers.
+/// `POSTBIN_TARGET`) if any, else the best one the package offers for this
+/// host, or for the machine an install script was asked to install for
+/// (npm `--os`/`--cpu`/`--libc`).
 pub fn host_target(manifest: &Manifest, settings: &Settings) -> Result<String, Error> {
     let forced = settings.target.as_ref().map(|s| s.value.as_str());
-    Ok(plan::choose_target(
-        manifest,
-        &platform::host_candidates(),
-        forced,
-    )?)
+    let host = platform::target_host(&settings.requested_platform, &platform::Host::detect());
+    let candidates = platform::Candidates::for_host(host);
+    let target = plan::choose_target(manifest, &candidates, forced)?;
+    if forced.is_none()
+        && let Some(asked) = &candidates.host.for_another_machine
+    {
+        crate::info!("installing {target}, for another machine ({asked})");
+    }
+    Ok(target)
 }
 
 /// The archive's hash as the plan vouches for it: the pinned one, or, for a

@@ -80,6 +80,11 @@ impl Host {
             ("linux", arch) => match linux_arch(arch) {
                 // A static musl binary also runs on glibc; the reverse is not true.
                 Some(a) if self.libc == Some(Libc::Musl) => a.musl.to_vec(),
+                // Another machine whose libc was not asked: the static
+                // build runs on either.
+                Some(a) if self.libc.is_none() && self.for_another_machine.is_some() => {
+                    a.musl.iter().chain(a.gnu).copied().collect()
+                }
                 Some(a) => a.gnu.iter().chain(a.musl).copied().collect(),
                 None => vec![],
             },
@@ -111,7 +116,7 @@ impl Host {
     /// glibc `needs` (if any); `None` when nothing is known against it.
     /// Only `-gnu` Linux builds are judged: the others have no such needs.
     pub fn cannot_run(&self, triple: &str, needs: Option<GlibcVersion>) -> Option<Unrunnable> {
-        if !is_gnu_linux(triple) {
+        if !is_gnu_linux(triple) || self.for_another_machine.is_some() {
             return None;
         }
         if self.gnu_loader_missing {

@@ -35,6 +35,10 @@ pub struct Host {
     /// macOS: this x86_64 process is translated by Rosetta 2, so the
     /// machine is Apple silicon and runs arm64 builds natively.
     pub translated: bool,
+    /// Not this machine: the one an install for another platform is for
+    /// (npm `--os`/`--cpu`/`--libc`, as `Requested::describe` says it).
+    /// Nothing is known of its glibc, so nothing is judged by it.
+    pub for_another_machine: Option<String>,
 }
 
 impl Host {
@@ -85,6 +89,9 @@ impl Host {
         }
         if self.translated {
             text.push_str(" under Rosetta 2");
+        }
+        if let Some(asked) = &self.for_another_machine {
+            text.push_str(&format!(" (another machine: {asked})"));
         }
         text
     }

@@ -11,19 +11,22 @@
 //! a `Host` into the triples it can run and judges each offered build;
 //! `glibc` finds and reads the glibc version, `elf` reads an ELF file's
 //! interpreter, `linux_arch` is the table of Linux architectures and
-//! `triple` what a triple's spelling says.
+//! `triple` what a triple's spelling says; `requested` describes the
+//! machine an install for another platform (npm `--os`/`--cpu`) is for.
 
 mod choice;
 mod elf;
 mod glibc;
 mod host;
 mod linux_arch;
+mod requested;
 mod triple;
 
 pub use choice::{Candidates, Unrunnable, host_candidates};
 pub use elf::elf_interpreter;
 pub use glibc::{GlibcVersion, find_glibc, glibc_version_of, parse_glibc_version};
 pub use host::{Host, Libc, detect_libc, host_description};
+pub use requested::{Requested, target_host};
 pub use triple::{go_os_arch, is_gnu_linux, is_windows};
 
 /// Hosts described by hand, for the tests of `host` and `choice`.

@@ -98,6 +98,9 @@ pub struct Settings {
     pub cache_dir: Setting<PathBuf>,
     pub offline: Setting<bool>,
     pub target: Option<Setting<String>>,
+    /// The machine an install script installs for, when npm was asked for
+    /// another (`--os`, `--cpu`, `--libc`); empty otherwise.
+    pub requested_platform: crate::platform::Requested,
     pub https_proxy: Option<Setting<String>>,
     pub http_proxy: Option<Setting<String>>,
     pub no_proxy: Option<Setting<String>>,
@@ -173,6 +176,7 @@ impl Settings {
             .map(|s| Setting::new(ev::is_truthy(&s.value), s.origin))
             .unwrap_or_else(|| Setting::new(false, Origin::Default));
         let target = look.first(&[ev::POSTBIN_TARGET.into()], None);
+        let requested_platform = requested_platform(env);
         let (https_proxy, http_proxy, no_proxy) = proxies(&look);
         let (ca_files, ca_inline) = certificates(&look);
         let strict_ssl = look
@@ -198,6 +202,7 @@ impl Settings {
             cache_dir,
             offline,
             target,
+            requested_platform,
             https_proxy,
             http_proxy,
             no_proxy,
@@ -541,6 +546,27 @@ impl Lookup<'_> {
             .flat_map(|n| [n.to_string(), n.to_ascii_lowercase()])
             .collect();
         self.first(&both, None)
+    }
+}
+
+/// npm's `--os`/`--cpu`/`--libc`, read only while an install script runs:
+/// npm passes them to install scripts, and the same keys in an `.npmrc`
+/// must not make a tool's first run (the launcher, outside any install)
+/// install a build this machine cannot run.
+fn requested_platform(env: EnvLookup<'_>) -> crate::platform::Requested {
+    let installing = matches!(
+        (env)(ev::NPM_LIFECYCLE_EVENT).as_deref(),
+        Some("preinstall" | "install" | "postinstall")
+    );
+    let read = |name: &str| {
+        (env)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| installing && !v.is_empty())
+    };
+    crate::platform::Requested {
+        os: read(ev::NPM_CONFIG_OS),
+        cpu: read(ev::NPM_CONFIG_CPU),
+        libc: read(ev::NPM_CONFIG_LIBC),
     }
 }
 
