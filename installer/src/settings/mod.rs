@@ -623,6 +623,30 @@ mod tests {
     }
 
     #[test]
+    fn npm_os_cpu_libc_count_only_while_an_install_script_runs() {
+        let asked = [
+            ("npm_config_os", "linux"),
+            ("npm_config_cpu", "arm64"),
+            ("npm_config_libc", " musl "),
+        ];
+        let mut installing = asked.to_vec();
+        installing.push(("npm_lifecycle_event", "postinstall"));
+        let s = resolve(&installing, &[], None);
+        assert_eq!(s.requested_platform.os.as_deref(), Some("linux"));
+        assert_eq!(s.requested_platform.cpu.as_deref(), Some("arm64"));
+        assert_eq!(s.requested_platform.libc.as_deref(), Some("musl"));
+        // A tool's first run (the launcher) or `npx`: this machine.
+        assert!(resolve(&asked, &[], None).requested_platform.is_empty());
+        let mut npx = asked.to_vec();
+        npx.push(("npm_lifecycle_event", "npx"));
+        assert!(resolve(&npx, &[], None).requested_platform.is_empty());
+        // The same keys in an .npmrc are never read for this.
+        let rc = [("os", "linux"), ("cpu", "arm64")];
+        let s = resolve(&[("npm_lifecycle_event", "postinstall")], &rc, None);
+        assert!(s.requested_platform.is_empty());
+    }
+
+    #[test]
     fn package_mirror_beats_generic_beats_npm_config_beats_npmrc() {
         let all = [
             ("HELLO_MIRROR", "https://pkg"),
