@@ -226,7 +226,7 @@ fn resolve_inner(
         .clone()
         .unwrap_or_else(|| manifest.version.clone());
     let exe = exe_suffix(target);
-    let vars = template_vars(&version, target, format, exe, unscoped(&manifest.name));
+    let vars = template_vars(&version, target, format.as_str(), unscoped(&manifest.name));
     let asset = locate(manifest, entry, settings, target, format, &vars)?;
     let integrity = integrity(manifest, entry, settings, target, &vars, need_hash)?;
     let mut sources = asset.sources;
@@ -296,24 +296,29 @@ fn chunks_ref(
 
 /// The values templates may name, `{name}` being the package's (unscoped)
 /// until a bin template names the command instead (`with_name`).
-type Vars<'a> = [(&'static str, &'a str); 7];
+pub type Vars<'a> = [(&'static str, &'a str); 9];
 
-fn template_vars<'a>(
+/// The one list of template variables and their values, for install and
+/// for the publisher commands that write or check templates.
+pub fn template_vars<'a>(
     version: &'a str,
     target: &'a str,
-    format: Format,
-    exe: &'static str,
+    format: &'a str,
     package_name: &'a str,
 ) -> Vars<'a> {
+    let exe = exe_suffix(target);
     let (os, arch) = platform::go_os_arch(target);
+    let (title_os, goreleaser_arch) = platform::goreleaser_os_arch(target);
     [
         ("version", version),
         ("target", target),
-        ("format", format.as_str()),
+        ("format", format),
         ("exe", exe),
         ("name", package_name),
         ("os", os),
         ("arch", arch),
+        ("Os", title_os),
+        ("Arch", goreleaser_arch),
     ]
 }
 

@@ -39,9 +39,48 @@ pub fn go_os_arch(triple: &str) -> (&'static str, &'static str) {
     (os, arch)
 }
 
+/// The OS and architecture as goreleaser's default archive name spells
+/// them (`{{ title .Os }}_{{ if eq .Arch "amd64" }}x86_64{{ else if eq
+/// .Arch "386" }}i386{{ else }}{{ .Arch }}{{ end }}{{ with .Arm }}v{{ . }}
+/// {{ end }}`): `Linux_x86_64`, `Darwin_arm64`, `Windows_i386`,
+/// `Linux_armv7`. The template variables `{Os}` and `{Arch}`.
+pub fn goreleaser_os_arch(triple: &str) -> (&'static str, &'static str) {
+    let (os, arch) = go_os_arch(triple);
+    let os = match os {
+        "linux" => "Linux",
+        "darwin" => "Darwin",
+        "windows" => "Windows",
+        "freebsd" => "Freebsd",
+        _ => "Unknown",
+    };
+    let arch = match arch {
+        "amd64" => "x86_64",
+        "386" => "i386",
+        // Rust's `arm-*-gnueabihf` is ARMv6 (GOARM=6), `armv7-*` ARMv7.
+        "arm" if triple.starts_with("armv7") => "armv7",
+        "arm" => "armv6",
+        other => other,
+    };
+    (os, arch)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn goreleaser_default_names() {
+        for (triple, want) in [
+            ("x86_64-unknown-linux-musl", ("Linux", "x86_64")),
+            ("aarch64-apple-darwin", ("Darwin", "arm64")),
+            ("i686-pc-windows-msvc", ("Windows", "i386")),
+            ("armv7-unknown-linux-gnueabihf", ("Linux", "armv7")),
+            ("arm-unknown-linux-gnueabihf", ("Linux", "armv6")),
+            ("universal2-apple-darwin", ("Darwin", "all")),
+        ] {
+            assert_eq!(goreleaser_os_arch(triple), want, "{triple}");
+        }
+    }
 
     #[test]
     fn go_names() {

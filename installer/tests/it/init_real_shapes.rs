@@ -76,17 +76,19 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
         ),
     );
     assert_package_has(&world, "\"/marvai", false);
-    // The names of goreleaser's default template, under metadata.json's
-    // tag (this snapshot build's `v0.0.0`, not a `v<version>` guessed).
+    // The names of goreleaser's default template (`marvai_Linux_x86_64`,
+    // `marvai_Darwin_arm64`, ...) are one url for every target, `{Os}_{Arch}`,
+    // under metadata.json's tag (this snapshot build's `v0.0.0`, not a
+    // `v<version>` guessed).
     let v = world.package_json();
-    let url = v["postbin"]["targets"]["x86_64-unknown-linux-musl"]["url"]
-        .as_str()
-        .or(v["postbin"]["url"].as_str())
-        .unwrap();
+    let url = v["postbin"]["url"].as_str().unwrap_or_default();
     assert!(
-        url.ends_with("/acme/tool/releases/download/v0.0.0/marvai_Linux_x86_64.{format}"),
-        "{url}"
+        url.ends_with("/acme/tool/releases/download/v0.0.0/marvai_{Os}_{Arch}.{format}"),
+        "{v:#}"
     );
+    for (target, entry) in v["postbin"]["targets"].as_object().unwrap() {
+        assert!(entry.get("url").is_none(), "{target} has a url of its own: {v:#}");
+    }
     // Every skip says why, truly.
     assert!(
         init.stdout.contains(

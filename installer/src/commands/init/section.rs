@@ -82,26 +82,12 @@ impl Renderer<'_> {
     /// Whether `template` renders to `want` for `p` (`command` is `{name}`
     /// in a bin path; empty in a url).
     fn renders(&self, template: &str, p: &Pick<'_>, command: &str, want: &str) -> bool {
-        let (os, arch) = platform::go_os_arch(&p.target);
-        let exe = if platform::is_windows(&p.target) {
-            ".exe"
-        } else {
-            ""
-        };
         let name = if command.is_empty() {
             &self.name
         } else {
             command
         };
-        let vars = [
-            ("version", self.version),
-            ("target", p.target.as_str()),
-            ("format", p.format.as_str()),
-            ("exe", exe),
-            ("name", name),
-            ("os", os),
-            ("arch", arch),
-        ];
+        let vars = crate::plan::template_vars(self.version, &p.target, p.format.as_str(), name);
         template::render(template, &vars).is_ok_and(|r| r == want)
     }
 
@@ -188,8 +174,8 @@ fn string_map(map: &BTreeMap<String, String>) -> Value {
     )
 }
 
-/// A pick's URL as a template: its target (or goreleaser's `{os}_{arch}`),
-/// version and format made variables.
+/// A pick's URL as a template: its target (or goreleaser's `{os}_{arch}`,
+/// or its default name's `{Os}_{Arch}`), version and format made variables.
 fn url_template(p: &Pick<'_>, version: &str) -> String {
     let url = &p.asset.url;
     let (dir, file) = url.rsplit_once('/').unwrap_or(("", url));
@@ -200,10 +186,13 @@ fn url_template(p: &Pick<'_>, version: &str) -> String {
         file = format!("{stem}.{{format}}");
     }
     let (os, arch) = platform::go_os_arch(&p.target);
+    let (title_os, goreleaser_arch) = platform::goreleaser_os_arch(&p.target);
     if file.contains(p.target.as_str()) {
         file = file.replace(p.target.as_str(), "{target}");
-    } else {
+    } else if file.contains(&format!("{os}_{arch}")) {
         file = file.replace(&format!("{os}_{arch}"), "{os}_{arch}");
+    } else {
+        file = file.replace(&format!("{title_os}_{goreleaser_arch}"), "{Os}_{Arch}");
     }
     if p.format == Format::Raw && platform::is_windows(&p.target) && file.ends_with(".exe") {
         file = format!("{}{{exe}}", &file[..file.len() - 4]);

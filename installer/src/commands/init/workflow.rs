@@ -17,7 +17,6 @@
 
 use crate::error::Error;
 use crate::manifest::{Manifest, unscoped};
-use crate::platform;
 use crate::template;
 use serde_json::json;
 use std::fs;
@@ -267,22 +266,8 @@ fn matrix_entries(manifest: &Manifest) -> Result<Vec<String>, Error> {
             .as_deref()
             .or(section.format.as_deref())
             .unwrap_or("tar.gz");
-        let exe = if platform::is_windows(target) {
-            ".exe"
-        } else {
-            ""
-        };
-        let (os, arch) = platform::go_os_arch(target);
         let render = |t: &str, name: &str, field: &str| {
-            let vars = [
-                ("version", "{version}"),
-                ("target", target.as_str()),
-                ("format", format),
-                ("exe", exe),
-                ("name", name),
-                ("os", os),
-                ("arch", arch),
-            ];
+            let vars = crate::plan::template_vars("{version}", target, format, name);
             template::render(t, &vars).map_err(|e| Error::Usage(format!("{field}: {e}")))
         };
         let url = entry
