@@ -1,16 +1,19 @@
 //! Releases as `postbin init --from` reads them: a GitHub release (REST
 //! API), a cargo-dist `dist-manifest.json`, a cargo-dist npm package,
-//! goreleaser's `dist/`, or a directory of assets. Each source becomes one
+//! goreleaser's `dist/`, a crate's cargo-binstall metadata, or a directory
+//! of assets. Each source becomes one
 //! `Release`: its assets with what is known of them (targets, executables
 //! inside, hashes and where each came from); `commands::init::from` chooses
 //! and writes the section.
 
+pub(crate) mod binstall;
 pub(crate) mod cargo_dist_npm;
 pub(crate) mod dist_manifest;
 pub(crate) mod github;
 pub(crate) mod goreleaser;
 pub(crate) mod names;
 pub(crate) mod source;
+mod toml_lite;
 
 use crate::extract::Listing;
 use crate::hash::Sha256Hash;
@@ -84,6 +87,8 @@ pub struct Asset {
     pub hashes: Vec<(Sha256Hash, String)>,
     /// The targets its metadata names (empty: read them from the name).
     pub targets: Vec<String>,
+    /// Its format, when metadata says (else read from the name).
+    pub format: Option<Format>,
     /// Command → path inside the archive, when metadata says.
     pub bins: BTreeMap<String, String>,
 }

@@ -22,6 +22,7 @@ const ARCHIVES: &[(&str, Format)] = &[
     (".txz", Format::TarXz),
     (".tar.zst", Format::TarZst),
     (".tar.zstd", Format::TarZst),
+    (".tzstd", Format::TarZst),
     (".tzst", Format::TarZst),
     (".zip", Format::Zip),
     (".exe", Format::Raw),

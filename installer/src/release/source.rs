@@ -5,14 +5,14 @@
 //! says, under the tag the metadata names (else `v<version>`).
 
 use super::Error;
-use super::{Release, dist_manifest, github, goreleaser};
+use super::{Release, binstall, dist_manifest, github, goreleaser};
 use crate::net::Client;
 use serde_json::Value;
 use std::path::Path;
 
 const WHAT: &str = "give owner/repo@tag, a release page URL, a dist-manifest.json (file or URL), \
                     goreleaser's dist/ or dist/artifacts.json, a GitHub API release saved as JSON, \
-                    or a directory of assets";
+                    a Cargo.toml with cargo-binstall metadata, or a directory of assets";
 
 /// `app`: `--app NAME`, the app of a cargo-dist workspace to publish.
 pub fn read(
@@ -115,6 +115,9 @@ fn local(
         }
         release.assets.sort_by(|a, b| a.name.cmp(&b.name));
         return Ok(release);
+    }
+    if binstall::is_cargo_toml(path) {
+        return binstall::read(client, path, package);
     }
     let text = super::read_text(client, "", Some(path))?;
     let v = json(&text, &path.display().to_string())?;

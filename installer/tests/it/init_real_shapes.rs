@@ -87,7 +87,10 @@ fn goreleaser_archives_without_a_top_directory_get_relative_bins() {
         "{v:#}"
     );
     for (target, entry) in v["postbin"]["targets"].as_object().unwrap() {
-        assert!(entry.get("url").is_none(), "{target} has a url of its own: {v:#}");
+        assert!(
+            entry.get("url").is_none(),
+            "{target} has a url of its own: {v:#}"
+        );
     }
     // Every skip says why, truly.
     assert!(
@@ -369,4 +372,29 @@ fn a_dry_run_says_nothing_was_written() {
     dry.assert_ok();
     dry.assert_stdout_has(&["dry run: nothing written"]);
     dry.assert_stdout_lacks(&["already set up"]);
+}
+
+/// A crate without cargo-binstall's `pkg-url` is refused with the way out
+/// (the release itself), not guessed; a Cargo.toml that is no TOML says
+/// its line.
+#[test]
+fn a_cargo_toml_without_binstall_urls_names_the_release_as_the_way() {
+    let world = World::new();
+    write_json(
+        &world.pkg().join("package.json"),
+        &json!({"name": "tool", "version": "1.0.0", "repository": "github:acme/tool"}),
+    );
+    let pkg = path_str(&world.pkg());
+    let toml = world.base().join("Cargo.toml");
+    std::fs::write(&toml, "[package]\nname = \"tool\"\nversion = \"1.0.0\"\n").unwrap();
+    let run = world.postbin(&["init", "--package", &pkg, "--from", &path_str(&toml)]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    run.assert_stderr_has(&[
+        "no [package.metadata.binstall] pkg-url",
+        "--from owner/repo@tag",
+    ]);
+    std::fs::write(&toml, "[package]\nname = \"tool\nversion = \"1.0.0\"\n").unwrap();
+    let run = world.postbin(&["init", "--package", &pkg, "--from", &path_str(&toml)]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    run.assert_stderr_has(&["line 2: unterminated string"]);
 }

@@ -195,7 +195,89 @@ fn cases() -> Vec<Case> {
             expect: "ok",
             restamp: true,
         },
+        // cargo-binstall's metadata: exact-target overrides, `{ archive-format }`.
+        Case {
+            dir: "binstall-cargo-binstall",
+            input: from(
+                "Cargo.toml",
+                "cargo-binstall",
+                "https://github.com/cargo-bins/cargo-binstall",
+            ),
+            expect: "ok",
+            restamp: false,
+        },
+        // A literal `.tar.gz` in pkg-url, `version.workspace` elsewhere in the file.
+        Case {
+            dir: "binstall-cargo-llvm-cov",
+            input: from(
+                "Cargo.toml",
+                "cargo-llvm-cov",
+                "https://github.com/taiki-e/cargo-llvm-cov",
+            ),
+            expect: "ok",
+            restamp: false,
+        },
     ]
+}
+
+/// The release a crate's cargo-binstall metadata points at, as the test
+/// knows it independently of postbin's reading of the metadata: where it
+/// is published and its archives (executables at the top, as `bin-dir =
+/// "{ bin }{ binary-ext }"` says). Other targets are not published.
+fn binstall_release(dir: &str) -> (&'static str, Vec<String>) {
+    let names = |tool: &str, files: &[(&str, &str)]| -> Vec<String> {
+        files
+            .iter()
+            .map(|(target, ext)| format!("{tool}-{target}{ext}"))
+            .collect()
+    };
+    match dir {
+        "binstall-cargo-binstall" => (
+            "cargo-bins/cargo-binstall/releases/download/v1.22.0",
+            names(
+                "cargo-binstall",
+                &[
+                    ("x86_64-unknown-linux-musl", ".tgz"),
+                    ("aarch64-unknown-linux-gnu", ".tgz"),
+                    ("aarch64-apple-darwin", ".tgz"),
+                    ("x86_64-apple-darwin", ".zip"),
+                    ("x86_64-pc-windows-msvc", ".zip"),
+                ],
+            ),
+        ),
+        "binstall-cargo-llvm-cov" => (
+            "taiki-e/cargo-llvm-cov/releases/download/v0.9.0",
+            names(
+                "cargo-llvm-cov",
+                &[
+                    ("x86_64-unknown-linux-gnu", ".tar.gz"),
+                    ("x86_64-unknown-linux-musl", ".tar.gz"),
+                    ("aarch64-apple-darwin", ".tar.gz"),
+                    ("x86_64-pc-windows-msvc", ".tar.gz"),
+                ],
+            ),
+        ),
+        other => panic!("no binstall release for {other}"),
+    }
+}
+
+/// Stand-ins for a crate's binstall release, served on the fixture.
+fn binstall_stand_ins(world: &World, dir: &str, tool: &str) {
+    let (base, files) = binstall_release(dir);
+    let keep = stand_in_dir(world);
+    std::fs::create_dir_all(&keep).unwrap();
+    for file in files {
+        let exe = if file.contains("-windows-") {
+            format!("{tool}.exe")
+        } else {
+            tool.to_string()
+        };
+        let bytes = archive(&file, "", &[exe]);
+        let served = world.root().join(base).join(&file);
+        std::fs::create_dir_all(served.parent().unwrap()).unwrap();
+        std::fs::write(&served, &bytes).unwrap();
+        std::fs::write(keep.join(&file), &bytes).unwrap();
+    }
 }
 
 /// One input's outcome, for the table.
@@ -306,7 +388,11 @@ pub fn set_up(case: &Case) -> (World, Run) {
                 &json!({"name": name, "version": version, "repository": repository}),
             );
             let source = input_dir.join(file);
-            stand_ins(&world, &source, name, case.restamp);
+            if file.ends_with("Cargo.toml") {
+                binstall_stand_ins(&world, case.dir, name);
+            } else {
+                stand_ins(&world, &source, name, case.restamp);
+            }
             let source = path_str(&source);
             world.postbin_env(&["init", "--package", &pkg, "--from", &source], &env)
         }

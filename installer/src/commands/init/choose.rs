@@ -19,7 +19,10 @@ pub(super) fn choose(
     for (i, asset) in release.assets.iter().enumerate() {
         let (format, targets) = match names::classify(&asset.name) {
             _ if !asset.targets.is_empty() => (
-                names::format(&asset.name).unwrap_or(Format::Raw),
+                asset
+                    .format
+                    .or_else(|| names::format(&asset.name))
+                    .unwrap_or(Format::Raw),
                 asset.targets.clone(),
             ),
             names::Kind::Archive(format, targets) => (format, targets),
