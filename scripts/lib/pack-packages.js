@@ -39,12 +39,23 @@ function integrity(file) {
   return "sha512-" + crypto.createHash("sha512").update(fs.readFileSync(file)).digest("base64");
 }
 
-/** `npm pack` of DIR into OUT; returns the tarball's path. */
+/**
+ * `npm pack` of DIR into OUT; returns the tarball's path. The tar is npm's
+ * (fixed dates, modes and order); its gzip is redone by GNU gzip -9n, which
+ * packs an installer about 17 KB (1.4%) smaller than the zlib npm uses, at
+ * the same level. -n leaves out name and time: the same input, the same bytes.
+ */
 function npmPack(dir, out) {
   const r = spawnSync("npm", ["pack", "--json", "--pack-destination", out], { cwd: dir, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`npm pack in ${dir} failed:\n${r.stderr}`);
   const [info] = JSON.parse(r.stdout);
-  return path.join(out, info.filename);
+  const tgz = path.join(out, info.filename);
+  const big = { maxBuffer: 256 << 20 };
+  const tar = spawnSync("gzip", ["-dc", tgz], big);
+  const packed = tar.status === 0 && spawnSync("gzip", ["-9n"], { ...big, input: tar.stdout });
+  if (!packed || packed.status !== 0) throw new Error(`gzip could not repack ${tgz}`);
+  fs.writeFileSync(tgz, packed.stdout);
+  return tgz;
 }
 
 function fresh(dir) {

@@ -89,7 +89,8 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             Err(plan::Error::MissingHash { .. }) => {}
             Err(plan::Error::Invalid { field, .. }) if field.ends_with(".sha256") => {}
             Err(e) => problems.push(format!(
-                "postbin.targets.{target}: an install would fail: {e}"
+                "postbin.targets.{target}: an install would fail: {}",
+                crate::error::one_line(&e)
             )),
             Ok(_) => {}
         }

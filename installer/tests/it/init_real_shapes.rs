@@ -398,3 +398,19 @@ fn a_cargo_toml_without_binstall_urls_names_the_release_as_the_way() {
     assert_eq!(run.code, Some(3), "{}", run.stderr);
     run.assert_stderr_has(&["line 2: unterminated string"]);
 }
+
+/// `check` says why a template is bad: the unknown variable and the known ones.
+#[test]
+fn check_names_the_unknown_template_variable() {
+    let world = World::new();
+    world.package(json!({
+        "url": "https://example.com/{nope}/hello-{target}.tar.gz",
+        "bin": {"hello": "hello{exe}"},
+        "targets": {TARGET: {"sha256": sha256(b"archive")}},
+    }));
+    let pkg = path_str(&world.pkg());
+    world.postbin(&["init", "--package", &pkg]).assert_ok();
+    let check = world.postbin(&["check", "--package", &pkg]);
+    assert_ne!(check.code, Some(0));
+    check.assert_stderr_has(&["unknown template variable `{nope}`", "{Os}"]);
+}

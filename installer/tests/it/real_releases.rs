@@ -293,8 +293,12 @@ struct Outcome {
 fn every_real_input_is_set_up_or_refused_with_a_reason_and_check_agrees_with_plan() {
     let mut outcomes = Vec::new();
     let mut failures = Vec::new();
-    for case in cases() {
-        let outcome = run_case(&case);
+    let export = std::env::var_os(CORPUS_EXPORT_DIR).map(PathBuf::from);
+    for (n, case) in cases().into_iter().enumerate() {
+        let out = export
+            .as_ref()
+            .map(|d| d.join(format!("{n:02}-{}", case.dir)));
+        let outcome = run_case(&case, out.as_deref());
         let got = if outcome.init == "ok" {
             "ok"
         } else {
@@ -330,7 +334,12 @@ fn every_real_input_is_set_up_or_refused_with_a_reason_and_check_agrees_with_pla
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn run_case(case: &Case) -> Outcome {
+/// Where (if set) each input's package and release tree are copied after
+/// its run, with what a consumer's install of it must do (`expect`):
+/// tests/e2e/real-releases.test.js packs each with npm and installs it.
+const CORPUS_EXPORT_DIR: &str = "CORPUS_EXPORT_DIR";
+
+fn run_case(case: &Case, export: Option<&Path>) -> Outcome {
     let (world, init) = set_up(case);
     let env = corpus_env(&world);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -356,7 +365,55 @@ fn run_case(case: &Case) -> Outcome {
     if plan.code == Some(0) {
         outcome.install = install_host_target(&world, &plan.stdout, &env);
     }
+    if let Some(dir) = export {
+        // The whole release on the server, as a consumer on any host would
+        // find it: each target's stand-in where the plan fetches it.
+        if plan.code == Some(0) {
+            serve_every_target(&world, &plan.stdout);
+        }
+        let expect = if outcome.install.ends_with("installed and ran") {
+            "runs"
+        } else if outcome.install.ends_with("(stand-in refused)") {
+            "refused"
+        } else {
+            "nothing"
+        };
+        copy_tree(&world.pkg(), &dir.join("package"));
+        copy_tree(&world.root(), &dir.join("releases"));
+        std::fs::write(dir.join("expect"), expect).unwrap();
+    }
     outcome
+}
+
+/// Puts each target's stand-in at the path its plan fetches it from.
+fn serve_every_target(world: &World, plan_json: &str) {
+    let plan: Value = serde_json::from_str(plan_json).unwrap();
+    for entry in plan["targets"].as_array().cloned().unwrap_or_default() {
+        let (Some(url), Some(asset)) = (entry["urls"][0].as_str(), entry["asset"].as_str()) else {
+            continue;
+        };
+        let Some(bytes) = stand_in_bytes(world, asset) else {
+            continue;
+        };
+        let path = url.split_once("://").unwrap().1.split_once('/').unwrap().1;
+        let served = world.root().join(path);
+        std::fs::create_dir_all(served.parent().unwrap()).unwrap();
+        std::fs::write(&served, &bytes).unwrap();
+    }
+}
+
+/// A plain recursive copy (files and directories), modes kept.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 /// The fixture as the GitHub API and, through the mirror, as github.com.
