@@ -8,10 +8,9 @@
 //! (`extra.Digest`/`extra.Checksum`, same spelling).
 
 use crate::hash::Sha256Hash;
-use crate::net::{Client, Request};
+use crate::net::Client;
 use crate::plan::Source;
 use crate::url::Url;
-use std::io::Read;
 
 /// Why no hash came from a checksums file: one detail (every source tried,
 /// each failure on its line, then the advice once). An integrity failure
@@ -38,29 +37,21 @@ pub fn fetch(
         let text = match source.url.to_file_path() {
             Some(path) => std::fs::read_to_string(&path)
                 .map_err(|e| (format!("cannot read {}: {e}", path.display()), None)),
-            None => client
-                .request(Request::get(&source.url, source.explicit))
-                .map_err(|e| {
-                    let mut fact = e.fact();
-                    if let Some(cause) = std::error::Error::source(&e) {
-                        fact.push_str(&format!(": {cause}"));
-                    }
-                    (fact, e.advice())
-                })
-                .and_then(|r| {
-                    let mut text = String::new();
-                    r.body
-                        .into_reader()
-                        .take(MAX_LEN)
-                        .read_to_string(&mut text)
-                        .map(|_| text)
-                        .map_err(|e| {
-                            (
-                                format!("the connection to {} broke off: {e}", source.url),
-                                None,
-                            )
-                        })
-                }),
+            // Retried like the archive (POSTBIN_RETRIES): an install needs it as much.
+            None => crate::fetch::small_file(
+                client,
+                std::slice::from_ref(source),
+                MAX_LEN,
+                source.url.file_name(),
+            )
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map_err(|e| {
+                let mut fact = e.fact();
+                if let Some(cause) = std::error::Error::source(&e) {
+                    fact.push_str(&format!(": {cause}"));
+                }
+                (fact, e.advice())
+            }),
         };
         match text {
             Ok(text) => {

@@ -11,7 +11,7 @@ use crate::net::Client;
 use crate::plan::{self, Format, Source};
 use crate::settings::Settings;
 use crate::url::Url;
-use std::io::{self, Read, Seek};
+use std::io::{self, Read};
 use std::path::Path;
 
 /// Why a text file could not be read; each caller says it in its own terms.
@@ -59,33 +59,17 @@ fn read_local(path: &Path, max: u64) -> Result<Vec<u8>, TextError> {
 }
 
 fn download_text(settings: &Settings, url: &Url, max: u64) -> Result<Vec<u8>, TextError> {
-    let mut capped = settings.clone();
-    capped.max_download_size = capped.max_download_size.min(max);
     let location = url.to_string_with_credentials();
     let sources =
-        plan::sources_for(&location, &capped).map_err(|e| TextError::Location(e.to_string()))?;
-    let client = Client::new(&capped);
-    let mut temp = tempfile::tempfile()
-        .map_err(|source| fetch::Error::Write { source })
-        .map_err(TextError::Fetch)?;
-    let want = fetch::Want::new(Expect::Anything);
-    if let Err(e) = fetch::download(&client, &sources, &want, &mut temp, url.file_name()) {
-        let too_large = |e: &fetch::Error| matches!(e, fetch::Error::TooLarge { .. });
-        return Err(match &e {
-            e if too_large(e) => TextError::TooLarge,
-            fetch::Error::Exhausted { attempts }
-                if attempts.last().is_some_and(|a| too_large(&a.error)) =>
-            {
-                TextError::TooLarge
-            }
-            _ => TextError::Fetch(e),
-        });
-    }
-    let mut bytes = Vec::new();
-    temp.rewind()
-        .and_then(|()| temp.read_to_end(&mut bytes))
-        .map_err(|source| TextError::Fetch(fetch::Error::Write { source }))?;
-    Ok(bytes)
+        plan::sources_for(&location, settings).map_err(|e| TextError::Location(e.to_string()))?;
+    let client = Client::new(settings);
+    fetch::small_file(&client, &sources, max, url.file_name()).map_err(|e| {
+        if fetch::is_too_large(&e) {
+            TextError::TooLarge
+        } else {
+            TextError::Fetch(e)
+        }
+    })
 }
 
 /// An asset's bytes, hashed and unpacked into `dir`.

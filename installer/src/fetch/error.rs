@@ -93,7 +93,7 @@ pub enum Error {
 
 impl Error {
     /// The failure that ended the download.
-    fn last(&self) -> &Error {
+    pub fn last(&self) -> &Error {
         match self {
             Error::Exhausted { attempts } => attempts.last().map_or(self, |a| a.error.last()),
             _ => self,

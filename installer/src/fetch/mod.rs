@@ -13,6 +13,7 @@ mod free_space;
 mod partial;
 mod resume;
 mod retry;
+mod small;
 mod wrapped;
 
 pub use error::{Attempt, Error};
@@ -21,6 +22,7 @@ pub use partial::Partial;
 use resume::{absorb_prefix, request_rest, restart};
 pub use retry::backoff;
 use retry::error_retry_after;
+pub use small::{is_too_large, small_file};
 
 use crate::hash::{HashingWriter, Sha256Hash};
 use crate::net::{self, Client};

@@ -89,7 +89,12 @@ fn asset(v: &Value) -> Option<Asset> {
 fn get_json(client: &Client<'_>, url: &str, not_found: &str) -> Result<Value, Error> {
     let parsed = Url::parse(url).map_err(|e| Error::Release(format!("{url}: {e}")))?;
     let text = match super::get(client, &parsed, false) {
-        Err(net::Error::Status { status: 404, .. }) => {
+        Err(e)
+            if matches!(
+                e.last(),
+                crate::fetch::Error::Net(net::Error::Status { status: 404, .. })
+            ) =>
+        {
             return Err(Error::Release(format!(
                 "{not_found} ({parsed} answered 404; a private repository needs GITHUB_TOKEN)"
             )));

@@ -17,12 +17,11 @@ mod toml_lite;
 
 use crate::extract::Listing;
 use crate::hash::Sha256Hash;
-use crate::net::{Client, Request};
+use crate::net::Client;
 use crate::plan::{self, Format};
 use crate::probe::{self, ProbeError, TextError};
 use crate::url::Url;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Why a release cannot be read. The top-level error keeps each kind's
@@ -180,20 +179,12 @@ fn not_found(e: crate::fetch::Error, location: &str) -> Error {
 /// The most of a checksums file or manifest that is read.
 const MAX_TEXT: u64 = 16 << 20;
 
-/// GET `url`, its body as text (at most 16 MiB).
-pub fn get(client: &Client<'_>, url: &Url, explicit: bool) -> Result<String, crate::net::Error> {
-    let response = client.request(Request::get(url, explicit))?;
-    let mut text = String::new();
-    response
-        .body
-        .into_reader()
-        .take(16 << 20)
-        .read_to_string(&mut text)
-        .map_err(|source| crate::net::Error::Transfer {
-            url: url.to_string(),
-            source,
-        })?;
-    Ok(text)
+/// GET `url` (no mirror: an API), its body as text, at most 16 MiB,
+/// retried as any download is.
+pub fn get(client: &Client<'_>, url: &Url, explicit: bool) -> Result<String, crate::fetch::Error> {
+    let source = crate::plan::Source::direct(url.clone(), explicit);
+    let bytes = crate::fetch::small_file(client, &[source], MAX_TEXT, url.file_name())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The asset's bytes (downloaded, or its local copy): their hash and size,

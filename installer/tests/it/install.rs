@@ -302,6 +302,40 @@ fn checksums_file_supplies_an_unpinned_hash_with_a_warning() {
     assert_runs(&world.placed("hello"));
 }
 
+/// The checksums file an install needs is retried as the archive is: two
+/// 503s, then the file (POSTBIN_RETRIES=2); with no retries, the install
+/// fails on the first 503.
+#[test]
+fn the_checksums_file_is_retried_like_the_archive() {
+    let world = World::new();
+    let sha = world.publish(ASSET, &flat_tar().gz());
+    world.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
+    templated_checksums_package(&world);
+    let sums = World::asset_path("SHA256SUMS");
+    world
+        .fixture
+        .set_fault(&sums, server_fixture::Fault::Status(503), Some(2));
+    world.install_env(&[("POSTBIN_RETRIES", "2")]).assert_ok();
+    assert_runs(&world.placed("hello"));
+    let asked = world
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/SHA256SUMS"))
+        .count();
+    assert_eq!(asked, 3, "two 503s, then the file");
+
+    let other = World::new();
+    let sha = other.publish(ASSET, &flat_tar().gz());
+    other.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
+    templated_checksums_package(&other);
+    other.fixture.set_fault(
+        &World::asset_path("SHA256SUMS"),
+        server_fixture::Fault::Status(503),
+        Some(1),
+    );
+    other.assert_install_fails(&[("POSTBIN_RETRIES", "0")], exit::INTEGRITY, &["503"]);
+}
+
 #[test]
 fn checksums_file_with_a_wrong_hash_exits_6() {
     let world = World::new();
