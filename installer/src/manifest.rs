@@ -441,43 +441,6 @@ impl Fields<'_> {
     }
 }
 
-/// Names Windows reserves for devices, whatever the case and extension.
-const WINDOWS_DEVICES: &[&str] = &[
-    "con",
-    "prn",
-    "aux",
-    "nul",
-    "conin$",
-    "conout$",
-    "clock$",
-    "com0",
-    "com1",
-    "com2",
-    "com3",
-    "com4",
-    "com5",
-    "com6",
-    "com7",
-    "com8",
-    "com9",
-    "com\u{b9}",
-    "com\u{b2}",
-    "com\u{b3}",
-    "lpt0",
-    "lpt1",
-    "lpt2",
-    "lpt3",
-    "lpt4",
-    "lpt5",
-    "lpt6",
-    "lpt7",
-    "lpt8",
-    "lpt9",
-    "lpt\u{b9}",
-    "lpt\u{b2}",
-    "lpt\u{b3}",
-];
-
 /// Why `name` cannot be a command (it becomes the file
 /// `.postbin/bin/<name>[.exe]` and a `node_modules/.bin` entry), or `None`.
 /// Stricter than npm, which rewrites a name to its last path segment: a
@@ -508,13 +471,8 @@ pub fn bad_command_name(name: &str) -> Option<String> {
     if name.len() > 200 {
         return Some("is longer than 200 bytes".into());
     }
-    let stem = name
-        .split('.')
-        .next()
-        .unwrap_or(name)
-        .trim_end()
-        .to_lowercase();
-    if WINDOWS_DEVICES.contains(&stem.as_str()) {
+    if crate::names::is_device_name(name) {
+        let stem = name.split('.').next().unwrap_or(name).trim_end();
         return Some(format!(
             "is a device name on Windows (`{}`, with any case or extension), so it can be no file there; rename the command",
             stem.to_uppercase()

@@ -1,9 +1,36 @@
-//! Names read from metadata (package.json, release manifests) that become
-//! parts of paths: a target (`postbin-chunks/<target>`, the wrapper
-//! package `<name>-<target>`, cache records) and the package name (the
-//! wrapper tarball's file name). Each is checked where it enters
+//! Names read from metadata (package.json, release manifests, archives)
+//! that become parts of paths: a target (`postbin-chunks/<target>`, the
+//! wrapper package `<name>-<target>`, cache records) and the package name
+//! (the wrapper tarball's file name), each checked where it enters
 //! (`Manifest::parse`, the release readers), so no path built from one can
-//! climb out of its directory.
+//! climb out of its directory; and the one rule for Windows device names,
+//! refused as command names and as archive entries alike.
+
+/// True for names Windows maps to a device in any directory: `CON`, `PRN`,
+/// `AUX`, `NUL`, `COM0`-`COM9`, `LPT0`-`LPT9` (and `COM¹`... with superscript
+/// digits), `CONIN$`, `CONOUT$`, in any case, with any extension (`aux.txt`,
+/// `nul.tar.gz`) and with spaces before it (`CON .txt`).
+pub fn is_device_name(part: &str) -> bool {
+    let stem = part.split('.').next().unwrap_or(part).trim_end_matches(' ');
+    let upper = stem.to_ascii_uppercase();
+    if matches!(
+        upper.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) {
+        return true;
+    }
+    let Some(digit) = upper
+        .strip_prefix("COM")
+        .or_else(|| upper.strip_prefix("LPT"))
+    else {
+        return false;
+    };
+    let mut chars = digit.chars();
+    matches!(
+        (chars.next(), chars.next()),
+        (Some('0'..='9' | '¹' | '²' | '³'), None)
+    )
+}
 
 /// Whether `target` is a target name: letters, digits, `-`, `_` and `.`,
 /// not empty, not `.` or `..`. Every triple Rust, Go and Zig use fits.

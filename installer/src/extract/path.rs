@@ -206,36 +206,10 @@ fn check_windows_name(part: &str) -> Result<(), Refusal> {
     if part.ends_with(['.', ' ']) {
         return Err(Refusal::TrailingDotOrSpace);
     }
-    if is_device_name(part) {
+    if crate::names::is_device_name(part) {
         return Err(Refusal::DeviceName);
     }
     Ok(())
-}
-
-/// True for names Windows maps to a device in any directory: `CON`, `PRN`,
-/// `AUX`, `NUL`, `COM0`-`COM9`, `LPT0`-`LPT9` (and `COM¹`... with superscript
-/// digits), `CONIN$`, `CONOUT$`, in any case, with any extension (`aux.txt`,
-/// `nul.tar.gz`) and with spaces before it (`CON .txt`).
-pub fn is_device_name(part: &str) -> bool {
-    let stem = part.split('.').next().unwrap_or(part).trim_end_matches(' ');
-    let upper = stem.to_ascii_uppercase();
-    if matches!(
-        upper.as_str(),
-        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
-    ) {
-        return true;
-    }
-    let Some(digit) = upper
-        .strip_prefix("COM")
-        .or_else(|| upper.strip_prefix("LPT"))
-    else {
-        return false;
-    };
-    let mut chars = digit.chars();
-    matches!(
-        (chars.next(), chars.next()),
-        (Some('0'..='9' | '¹' | '²' | '³'), None)
-    )
 }
 
 /// The key under which entry paths clash: the path itself, or, where the
