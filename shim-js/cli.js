@@ -38,12 +38,13 @@ function readManifest(dir) {
   }
 }
 
-/** The value of `--package DIR` / `--package=DIR`, if given. */
+/** The value of `--package DIR` / `--package=DIR` / `-p DIR` / `-pDIR`, if given (as the installer reads them). */
 function packageArg(args) {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--") break;
-    if (args[i] === "--package") return args[i + 1];
+    if (args[i] === "--package" || args[i] === "-p") return args[i + 1];
     if (args[i].startsWith("--package=")) return args[i].slice("--package=".length);
+    if (args[i].startsWith("-p")) return args[i].slice(2).replace(/^=/, "");
   }
   return undefined;
 }

@@ -45,7 +45,7 @@ Commands:
   doctor    show the platform, URLs, mirror/proxy/CA settings in force and the cache state
 
 Options:
-  --package DIR     the npm package directory holding package.json (default: current directory)
+  -p, --package DIR the npm package directory holding package.json (default: current directory)
   --target TRIPLE   use this Rust target triple instead of detecting the host (also POSTBIN_TARGET)
   --offline         never open a network connection (also POSTBIN_OFFLINE=1)
 

@@ -101,9 +101,11 @@ test("no tool is known: not a tool package, or a command that is not about one p
   assert.strictEqual(toolEnvPrefix([], {}, tool), undefined);
 });
 
-test("packageArg reads --package DIR and --package=DIR, not past --", () => {
+test("packageArg reads --package DIR, --package=DIR, -p DIR and -pDIR (as the installer does), not past --", () => {
   assert.strictEqual(packageArg(["install", "--package", "d"]), "d");
   assert.strictEqual(packageArg(["install", "--package=d"]), "d");
+  assert.strictEqual(packageArg(["install", "-p", "d"]), "d");
+  assert.strictEqual(packageArg(["install", "-pd"]), "d");
   assert.strictEqual(packageArg(["install", "--", "--package", "d"]), undefined);
   assert.strictEqual(packageArg(["install"]), undefined);
 });
