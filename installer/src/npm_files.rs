@@ -36,7 +36,7 @@ pub fn postbin_dir_excluded(dir: &Path, package_json: &Value) -> Result<(), Pack
     let Some(file) = ignore_file(dir) else {
         return Err(Packed {
             why: "there is no .npmignore or .gitignore".into(),
-            fix: "add `.postbin/` to .gitignore (`npx postbin init` does)".into(),
+            fix: "add `.postbin/` to .npmignore (`npx postbin init` does)".into(),
         });
     };
     let text = fs::read_to_string(&file).unwrap_or_default();

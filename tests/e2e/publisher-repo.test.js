@@ -82,7 +82,10 @@ test("a publisher's npm ci then npm pack ships launchers and no .postbin/; a con
   assertOk(init);
   const text = fs.readFileSync(path.join(repo, "package.json"), "utf8");
   assert.match(text, /^ {4}"scripts": \{\n {8}"postinstall": "postbin install",\n {8}"prepack": "postbin check"\n {4}\},?$/m, text);
-  assert.equal(fs.readFileSync(path.join(repo, ".gitignore"), "utf8"), ".postbin/\n");
+  // No ignore file before: a new .npmignore (npm 11 warns `gitignore-fallback`
+  // on every pack of a package with a .gitignore and no .npmignore).
+  assert.match(fs.readFileSync(path.join(repo, ".npmignore"), "utf8"), /\n\.postbin\/\n$/);
+  assert.ok(!fs.existsSync(path.join(repo, ".gitignore")));
 
   // The repository's own install: its postinstall runs and does nothing.
   const ci = npm(["ci", "--foreground-scripts"], { cwd: repo, env });
@@ -133,12 +136,12 @@ test("npm pack refuses, through postbin check, a .postbin/ that would be packed"
   // What an older postbin left: a placed executable, and an ignore file without it.
   fs.mkdirSync(path.join(repo, ".postbin", "bin"), { recursive: true });
   fs.writeFileSync(path.join(repo, ".postbin", "bin", "pubtool"), "x");
-  fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules/\n");
+  fs.writeFileSync(path.join(repo, ".npmignore"), "node_modules/\n");
   const pack = npm(["pack"], { cwd: repo, env });
   assert.notEqual(pack.status, 0, `npm pack must fail\n${explain(pack)}`);
   const line =
-    `postbin: check: ${fs.realpathSync(repo)}/.postbin would be packed into the npm package (.gitignore does not ignore it); ` +
-    "add `.postbin/` to .gitignore (`npx postbin init` does), or delete the directory";
+    `postbin: check: ${fs.realpathSync(repo)}/.postbin would be packed into the npm package (.npmignore does not ignore it); ` +
+    "add `.postbin/` to .npmignore (`npx postbin init` does), or delete the directory";
   assert.ok((pack.stdout + pack.stderr).split("\n").some((l) => l.replace(/^npm error /, "") === line), explain(pack));
   assert.ok(!fs.existsSync(path.join(repo, "pubtool-1.0.0.tgz")), "no tarball");
 });

@@ -232,6 +232,8 @@ fn check_fails_when_postbin_dir_would_be_packed() {
     fs::create_dir_all(repo.join(".postbin/bin")).unwrap();
     fs::write(repo.join(".postbin/bin/hello"), SCRIPT).unwrap();
     check(&world, &repo).assert_ok();
+    // The .npmignore init wrote, gone; a .gitignore without the line.
+    fs::remove_file(repo.join(".npmignore")).unwrap();
     fs::write(repo.join(".gitignore"), "node_modules/\n").unwrap();
     check(&world, &repo)
         .assert_exit(exit::FAILURE)
@@ -245,12 +247,13 @@ fn check_fails_when_postbin_dir_would_be_packed() {
         .assert_exit(exit::FAILURE)
         .assert_stderr_line(&format!(
             "postbin: check: {} would be packed into the npm package (there is no .npmignore or \
-         .gitignore); add `.postbin/` to .gitignore (`npx postbin init` does), or delete the \
+         .gitignore); add `.postbin/` to .npmignore (`npx postbin init` does), or delete the \
          directory",
             repo.join(".postbin").display()
         ));
     init(&world, &repo).assert_ok();
     check(&world, &repo).assert_ok();
+    assert!(repo.join(".npmignore").is_file());
 }
 
 fn section() -> Value {
@@ -335,17 +338,18 @@ fn init_wires_prepack_and_keeps_postbin_dir_out_of_the_package() {
     fs::write(&json_path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
     let run = init(&world, &repo);
     run.assert_ok();
+    // No ignore file at all: a new .npmignore (a new .gitignore would make
+    // npm 11 warn `gitignore-fallback` on every pack).
     assert!(run.stdout.contains(&format!(
         "added .postbin/ to {} (keeps it out of the npm package)\n",
-        repo.join(".gitignore").display()
+        repo.join(".npmignore").display()
     )));
     let v: Value = serde_json::from_str(&fs::read_to_string(&json_path).unwrap()).unwrap();
     assert_eq!(v["scripts"]["prepack"], "postbin check && tsc");
     assert_eq!(v["scripts"]["postinstall"], "postbin install");
-    assert_eq!(
-        fs::read_to_string(repo.join(".gitignore")).unwrap(),
-        ".postbin/\n"
-    );
+    let npmignore = fs::read_to_string(repo.join(".npmignore")).unwrap();
+    assert!(npmignore.ends_with("\n.postbin/\n"), "{npmignore}");
+    assert!(!repo.join(".gitignore").exists());
     let again = init(&world, &repo);
     again.assert_ok();
     assert_eq!(
@@ -363,6 +367,18 @@ fn init_wires_prepack_and_keeps_postbin_dir_out_of_the_package() {
         "tests/\r\n*.log\r\n.postbin/\r\n"
     );
     assert!(!other.join(".gitignore").exists());
+
+    // A .gitignore, which npm reads when there is no .npmignore: the line
+    // goes there (a new .npmignore would unread it and pack more).
+    let ignored = world.dir.path().join("ignored");
+    package(&ignored, section());
+    fs::write(ignored.join(".gitignore"), "target/\n").unwrap();
+    init(&world, &ignored).assert_ok();
+    assert_eq!(
+        fs::read_to_string(ignored.join(".gitignore")).unwrap(),
+        "target/\n.postbin/\n"
+    );
+    assert!(!ignored.join(".npmignore").exists());
     let v: Value =
         serde_json::from_str(&fs::read_to_string(other.join("package.json")).unwrap()).unwrap();
     assert_eq!(v["scripts"]["prepack"], "postbin check");

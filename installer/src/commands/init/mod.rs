@@ -249,11 +249,14 @@ fn add_script(obj: &mut Map<String, Value>, name: &str, command: &str) -> bool {
 }
 
 /// Keeps `.postbin/` out of the npm package where npm's rules would pack
-/// it: with no `files` list, `.postbin/` is added to `.npmignore` if there
-/// is one, else to `.gitignore` (created if need be; npm reads it when there
-/// is no `.npmignore`, and a new `.npmignore` would stop npm from reading
-/// the `.gitignore`). A `files` list that names `.postbin` is the
-/// publisher's to fix: `postbin check` says so. Returns the file changed.
+/// it: with no `files` list, `.postbin/` is added to the file npm reads its
+/// rules from, `.npmignore`, else `.gitignore` (a new `.npmignore` would
+/// stop npm from reading an existing `.gitignore`, and pack more). With
+/// neither, a new `.npmignore`: it packs what npm packed before, less
+/// `.postbin/`, and a new `.gitignore` would make npm 11 warn
+/// `gitignore-fallback` on every pack. A `files` list that names
+/// `.postbin` is the publisher's to fix: `postbin check` says so. Returns
+/// the file changed.
 fn exclude_postbin_dir(package_dir: &Path) -> Result<Option<PathBuf>, Error> {
     let json_path = package_dir.join("package.json");
     let text = fs::read_to_string(&json_path).map_err(|e| io_usage(&json_path, e))?;
@@ -264,9 +267,17 @@ fn exclude_postbin_dir(package_dir: &Path) -> Result<Option<PathBuf>, Error> {
     {
         return Ok(None);
     }
-    let file = crate::npm_files::ignore_file(package_dir)
-        .unwrap_or_else(|| package_dir.join(".gitignore"));
-    let mut text = fs::read_to_string(&file).unwrap_or_default();
+    let (file, mut text) = match crate::npm_files::ignore_file(package_dir) {
+        Some(file) => {
+            let text = fs::read_to_string(&file).unwrap_or_default();
+            (file, text)
+        }
+        None => (
+            package_dir.join(".npmignore"),
+            "# npm reads this file, not .gitignore, for what stays out of the package.\n"
+                .to_string(),
+        ),
+    };
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     if !text.is_empty() && !text.ends_with('\n') {
         text.push_str(eol);
