@@ -196,6 +196,20 @@ fn binary_override(loaded: &Loaded) -> Result<Option<PathBuf>, Error> {
     Ok(Some(path.value.clone()))
 }
 
+/// A checkout's executables as its launchers find them: in the cache,
+/// verified, with no download (offline), by command name; `None` when the
+/// cache does not hold them. What `postbin which` reports in a checkout.
+pub(crate) fn cached_executables(package_dir: &std::path::Path) -> Option<Vec<(String, PathBuf)>> {
+    let flags = Flags {
+        offline: true,
+        target: None,
+    };
+    let loaded = pipeline::load(package_dir, flags).ok()?;
+    let done = into_cache(&loaded).ok()?;
+    let names = loaded.plan.bins.iter().map(|b| b.name.clone());
+    Some(names.zip(done.placed).collect())
+}
+
 /// `--cache-only`: the executables verified in the cache (a temp one if the
 /// cache dir cannot be written), nothing placed.
 fn into_cache(loaded: &Loaded) -> Result<Done, Error> {

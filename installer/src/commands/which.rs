@@ -1,6 +1,7 @@
 //! `postbin which [NAME]`: the absolute path of an installed executable.
-//! Reads only package.json, the environment and the receipt: never installs,
-//! never touches the network. A `<PREFIX>_BINARY_PATH` override wins, but
+//! Reads only package.json, the environment and the receipt (in a checkout,
+//! where nothing is placed, the cache the launchers run the tool from):
+//! never installs, never touches the network. A `<PREFIX>_BINARY_PATH` override wins, but
 //! only an absolute path to an existing file (else exit 3); a command the
 //! package does not declare is a usage error (exit 2).
 
@@ -85,6 +86,16 @@ fn find(package_dir: &Path, name: Option<&str>) -> Result<PathBuf, Error> {
         package: manifest.name.clone(),
         command: command.clone(),
     };
+    if !link::inside_node_modules(package_dir) {
+        // A checkout: nothing is placed in it, and its launchers run the
+        // tool from the cache, where `postbin install` by hand puts it.
+        let cached = super::install::cached_executables(package_dir).ok_or_else(not_installed)?;
+        let (_, path) = cached
+            .into_iter()
+            .find(|(name, _)| *name == command)
+            .ok_or_else(not_installed)?;
+        return Ok(path);
+    }
     let receipt = link::read_receipt(package_dir).ok_or_else(not_installed)?;
     let placed = receipt
         .bins

@@ -46,12 +46,26 @@ fn assert_untouched(repo: &Path) {
 fn install_in_a_checkout_fills_the_cache_and_writes_nothing_in_the_package() {
     let world = World::new();
     let repo = checkout(&world);
+    let which = || world.postbin(&["which", "--package", &path_str(&repo)]);
+    which()
+        .assert_exit(exit::FAILURE)
+        .assert_stderr_has(&["not installed"]);
     let run = world.postbin(&["install", "--package", &path_str(&repo), "--target", TARGET]);
     run.assert_ok();
     assert_eq!(run.stdout, "", "only --cache-only prints paths");
     assert_untouched(&repo);
     assert_eq!(list(&world.cache().join("v1").join("archives")).len(), 1);
     check(&world, &repo).assert_ok();
+    // `which` finds what the launchers run: the verified file in the cache,
+    // with no request.
+    world.fixture.clear_requests();
+    let found = which();
+    found.assert_ok();
+    let path = PathBuf::from(found.stdout.trim_end());
+    assert!(path.starts_with(world.cache()), "{}", path.display());
+    assert_runs(&path);
+    assert!(world.requests().is_empty(), "which made no request");
+    assert_untouched(&repo);
 }
 
 #[test]
