@@ -27,7 +27,7 @@ const fs = require("fs");
 const path = require("path");
 const zlib = require("zlib");
 const { ROOT, run, runOk, explain, tempDir, cleanup, sample, isDownload } = require("./support");
-const { pmProject, toolOrSkip, ensureTool, runTool, assertOk, assertHelloRan, extendPackageJson } = require("./pm-tools");
+const { pmProject, toolOrSkip, ensureTool, runTool, assertOk, assertHelloRan, extendPackageJson, berryProject } = require("./pm-tools");
 const { ensureVerdaccio, startVerdaccio, plainPath, npmrcText } = require("./registry-tools");
 
 const TEST_TIMEOUT_MS = 180_000;
@@ -287,27 +287,6 @@ test("npm install --os=linux --cpu=arm64 --libc=musl places the tool's aarch64 b
 
 // ------------------------------------------------------ other managers
 
-/** .yarnrc.yml for yarn berry: Verdaccio as the registry, caches in the test's pmDir. */
-function berryConfig(ctx, linker) {
-  const y = (v) => JSON.stringify(v);
-  const lines = [
-    `nodeLinker: ${y(linker)}`,
-    "enableTelemetry: false",
-    "enableGlobalCache: false",
-    `cacheFolder: ${y(path.join(ctx.pmDir, "cache"))}`,
-    `globalFolder: ${y(path.join(ctx.pmDir, "global"))}`,
-    `npmRegistryServer: ${y(registry.url.replace(/\/$/, ""))}`,
-    `unsafeHttpWhitelist: [${y("127.0.0.1")}]`,
-    "enableImmutableInstalls: false",
-    "enableProgressBars: false",
-    // Yarn 4.18 quarantines versions published less than a day ago
-    // (npmMinimalAgeGate, default 1d); these were published a moment ago.
-    "npmMinimalAgeGate: 0",
-  ];
-  fs.writeFileSync(path.join(ctx.project, ".yarnrc.yml"), lines.join("\n") + "\n");
-  fs.writeFileSync(path.join(ctx.project, "yarn.lock"), "");
-}
-
 const envWithout = (env, re) => Object.fromEntries(Object.entries(env).filter(([k]) => !re.test(k)));
 
 /** name -> how it installs the tool and runs it afterwards (the postinstall's result, or lazily). */
@@ -330,7 +309,7 @@ const MANAGERS = {
   },
   "berry (node-modules)": {
     tool: "berry",
-    setup: (ctx) => berryConfig(ctx, "node-modules"),
+    setup: (ctx) => berryProject({ ...ctx, registry }, { linker: "node-modules" }),
     add: (tool, ctx) => runTool(tool, ["add", toolSpec()], { cwd: ctx.project, env: envWithout(ctx.env, /^YARN_/i) }),
     run: (tool, ctx) => run(binOf(ctx.project), [], { cwd: ctx.project, env: ctx.env }),
   },
@@ -339,7 +318,7 @@ const MANAGERS = {
   "berry (PnP)": {
     tool: "berry",
     setup: (ctx) => {
-      berryConfig(ctx, "pnp");
+      berryProject({ ...ctx, registry }, { linker: "pnp" });
       extendPackageJson(ctx.project, { dependenciesMeta: { "hello-tool": { built: true } } });
     },
     add: (tool, ctx) => runTool(tool, ["add", toolSpec()], { cwd: ctx.project, env: envWithout(ctx.env, /^YARN_/i) }),

@@ -277,6 +277,33 @@ async function pmProject(t, s, label, packageJson = {}) {
   return { fixture, registry, env, project, pmDir, cacheDir: env.POSTBIN_CACHE_DIR };
 }
 
+/**
+ * Makes ctx.project a yarn berry project: an empty yarn.lock (the project
+ * root) and a .yarnrc.yml with every cache in the test's pmDir and
+ * ctx.registry (the trap, or a real registry) as the registry.
+ */
+function berryProject(ctx, { linker = "node-modules", nmMode } = {}) {
+  const y = (v) => JSON.stringify(v);
+  const lines = [
+    `nodeLinker: ${y(linker)}`,
+    "enableTelemetry: false",
+    "enableGlobalCache: false",
+    `cacheFolder: ${y(path.join(ctx.pmDir, "cache"))}`,
+    `globalFolder: ${y(path.join(ctx.pmDir, "global"))}`,
+    `npmRegistryServer: ${y(ctx.registry.url.replace(/\/$/, ""))}`,
+    `unsafeHttpWhitelist: [${y("127.0.0.1")}]`,
+    "enableImmutableInstalls: false",
+    "enableProgressBars: false",
+    // Yarn 4.18 quarantines versions published less than a day ago
+    // (npmMinimalAgeGate, default 1d); a test's registry published them a
+    // moment ago.
+    "npmMinimalAgeGate: 0",
+  ];
+  if (nmMode) lines.push(`nmMode: ${y(nmMode)}`);
+  fs.writeFileSync(path.join(ctx.project, ".yarnrc.yml"), lines.join("\n") + "\n");
+  fs.writeFileSync(path.join(ctx.project, "yarn.lock"), "");
+}
+
 /** Merges `extra` into the project's package.json. */
 function extendPackageJson(project, extra) {
   const file = path.join(project, "package.json");
@@ -393,4 +420,5 @@ module.exports = {
   startRegistryTrap,
   extendPackageJson,
   findFiles,
+  berryProject,
 };

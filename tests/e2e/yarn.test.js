@@ -20,7 +20,7 @@ const fs = require("fs");
 const path = require("path");
 const { run, explain, postbinTgz, isElf, startsWithShebang } = require("./support");
 const { setUpSuite, toolOrSkip, runTool, pmProject, findFiles, assertOk, assertHelloRan, assertRanExecutable,
-  assertOneDownload, assertLazyInstallOnce, assertNoRegistryRequests } = require("./pm-tools");
+  assertOneDownload, assertLazyInstallOnce, assertNoRegistryRequests, berryProject } = require("./pm-tools");
 
 const TEST_TIMEOUT_MS = 90_000;
 
@@ -36,29 +36,6 @@ const binOf = (project) => path.join(project, "node_modules", ".bin", "hello");
 const packageDirOf = (project) => path.join(project, "node_modules", "hello-tool");
 
 // ------------------------------------------------------------- yarn berry
-
-/**
- * Makes ctx.project a berry project: an empty yarn.lock (the project root)
- * and a .yarnrc.yml with every cache in the test's pmDir and the registry
- * trap as the registry.
- */
-function berryProject(ctx, { linker = "node-modules", nmMode } = {}) {
-  const y = (v) => JSON.stringify(v);
-  const lines = [
-    `nodeLinker: ${y(linker)}`,
-    "enableTelemetry: false",
-    "enableGlobalCache: false",
-    `cacheFolder: ${y(path.join(ctx.pmDir, "cache"))}`,
-    `globalFolder: ${y(path.join(ctx.pmDir, "global"))}`,
-    `npmRegistryServer: ${y(ctx.registry.url)}`,
-    `unsafeHttpWhitelist: [${y("127.0.0.1")}]`,
-    "enableImmutableInstalls: false",
-    "enableProgressBars: false",
-  ];
-  if (nmMode) lines.push(`nmMode: ${y(nmMode)}`);
-  fs.writeFileSync(path.join(ctx.project, ".yarnrc.yml"), lines.join("\n") + "\n");
-  fs.writeFileSync(path.join(ctx.project, "yarn.lock"), "");
-}
 
 /** The environment for yarn: the test's, without YARN_* settings from outside. */
 function yarnEnv(ctx) {

@@ -27,7 +27,7 @@ pub use elf::elf_interpreter;
 pub use glibc::{GlibcVersion, find_glibc, glibc_version_of, parse_glibc_version};
 pub use host::{Host, Libc, detect_libc, host_description};
 pub use requested::{Requested, target_host};
-pub use triple::{go_os_arch, goreleaser_os_arch, is_gnu_linux, is_windows};
+pub use triple::{go_os_arch, goreleaser_os_arch, is_gnu_linux, is_windows, target_os};
 
 /// Hosts described by hand, for the tests of `host` and `choice`.
 #[cfg(test)]

@@ -13,16 +13,9 @@ pub fn is_windows(triple: &str) -> bool {
 /// Go's names for a triple's OS and arch (`linux`, `amd64`), for publishers
 /// whose assets are named the goreleaser way.
 pub fn go_os_arch(triple: &str) -> (&'static str, &'static str) {
-    let os = if triple.contains("-linux") {
-        "linux"
-    } else if triple.contains("-darwin") {
-        "darwin"
-    } else if triple.contains("-windows") {
-        "windows"
-    } else if triple.contains("-freebsd") {
-        "freebsd"
-    } else {
-        "unknown"
+    let os = match target_os(triple) {
+        "macos" => "darwin",
+        os => os,
     };
     let arch = match triple.split('-').next().unwrap_or("") {
         "x86_64" => "amd64",
@@ -37,6 +30,22 @@ pub fn go_os_arch(triple: &str) -> (&'static str, &'static str) {
         _ => "unknown",
     };
     (os, arch)
+}
+
+/// The triple's OS as rustc's `target_os` spells it: `linux`, `macos`,
+/// `windows`, `freebsd` (else `unknown`).
+pub fn target_os(triple: &str) -> &'static str {
+    if triple.contains("-linux") {
+        "linux"
+    } else if triple.contains("-darwin") {
+        "macos"
+    } else if triple.contains("-windows") {
+        "windows"
+    } else if triple.contains("-freebsd") {
+        "freebsd"
+    } else {
+        "unknown"
+    }
 }
 
 /// The OS and architecture as goreleaser's default archive name spells

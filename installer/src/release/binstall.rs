@@ -158,21 +158,10 @@ struct Parts<'a> {
 
 fn parts(target: &str) -> Parts<'_> {
     let pieces: Vec<&str> = target.split('-').collect();
-    let os = if target.contains("-linux") {
-        "linux"
-    } else if target.contains("-darwin") {
-        "macos"
-    } else if target.contains("-windows") {
-        "windows"
-    } else if target.contains("-freebsd") {
-        "freebsd"
-    } else {
-        "unknown"
-    };
     Parts {
         arch: pieces[0],
         vendor: pieces.get(1).copied().unwrap_or("unknown"),
-        os,
+        os: crate::platform::target_os(target),
         env: pieces.get(3).copied().unwrap_or(""),
     }
 }

@@ -402,20 +402,6 @@ fn serve_every_target(world: &World, plan_json: &str) {
     }
 }
 
-/// A plain recursive copy (files and directories), modes kept.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The fixture as the GitHub API and, through the mirror, as github.com.
 pub fn corpus_env(world: &World) -> [(&'static str, String); 2] {
     [
