@@ -47,7 +47,8 @@ pub(super) fn unpack(file: File, unpacker: &mut Unpacker<'_>) -> Result<(), Erro
                 });
             }
             // Zips made on Windows carry no mode: their files are not marked
-            // executable, so the declared executables get the bit at link time.
+            // executable here; the declared executables get the bit in the
+            // cache tree before it is published (pipeline::tree).
             let executable = mode.is_some_and(|m| m & 0o111 != 0);
             unpacker
                 .file(&name, executable, &mut entry)

@@ -143,6 +143,8 @@ pub fn host_description() -> String {
 
 /// musl or glibc, from the ELF interpreter of `/bin/sh` (what the system's own
 /// programs are linked against), not from `ldd` output, whose wording varies.
+/// `Host::detect` reads it once; this is for tests.
+#[cfg(test)]
 pub fn detect_libc() -> Libc {
     libc_from(elf_interpreter(Path::new("/bin/sh")).as_deref())
 }

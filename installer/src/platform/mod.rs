@@ -25,7 +25,7 @@ mod triple;
 pub use choice::{Candidates, Unrunnable, host_candidates};
 pub use elf::elf_interpreter;
 pub use glibc::{GlibcVersion, find_glibc, glibc_version_of, parse_glibc_version};
-pub use host::{Host, Libc, detect_libc, host_description};
+pub use host::{Host, Libc, host_description};
 pub use requested::{Requested, target_host};
 pub use triple::{go_os_arch, goreleaser_os_arch, is_gnu_linux, is_windows, target_os};
 
