@@ -11,18 +11,53 @@ pub enum Format {
     Raw,
 }
 
-impl Format {
-    pub const ALL: [&'static str; 6] = ["tar.gz", "tgz", "tar.xz", "tar.zst", "zip", "raw"];
+/// Every spelling of a format: what package.json's `format` accepts and,
+/// with a dot before it, the file name endings release assets use. One
+/// table, so the two never drift. The first of each format is the one
+/// postbin writes (`as_str`).
+const SPELLINGS: &[(&str, Format)] = &[
+    ("tar.gz", Format::TarGz),
+    ("tgz", Format::TarGz),
+    ("tar.xz", Format::TarXz),
+    ("txz", Format::TarXz),
+    ("tar.zst", Format::TarZst),
+    ("tar.zstd", Format::TarZst),
+    ("tzst", Format::TarZst),
+    ("tzstd", Format::TarZst),
+    ("zip", Format::Zip),
+    ("raw", Format::Raw),
+    ("binary", Format::Raw),
+];
 
+impl Format {
     pub fn parse(text: &str) -> Option<Format> {
-        Some(match text.trim().to_ascii_lowercase().as_str() {
-            "tar.gz" | "tgz" => Format::TarGz,
-            "tar.xz" | "txz" => Format::TarXz,
-            "tar.zst" | "tar.zstd" | "tzst" => Format::TarZst,
-            "zip" => Format::Zip,
-            "raw" | "binary" => Format::Raw,
-            _ => return None,
-        })
+        let text = text.trim().to_ascii_lowercase();
+        SPELLINGS.iter().find(|(s, _)| *s == text).map(|(_, f)| *f)
+    }
+
+    /// Every spelling `parse` accepts, for messages.
+    pub fn spellings() -> String {
+        let all: Vec<&str> = SPELLINGS.iter().map(|(s, _)| *s).collect();
+        all.join(", ")
+    }
+
+    /// The format a file name's ending says, with the ending's length: an
+    /// archive extension (`.tar.gz`, `.tgz`, ...), or `.exe`, a bare
+    /// executable. Any case.
+    pub fn of_file_name(name: &str) -> Option<(Format, usize)> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".exe") {
+            return Some((Format::Raw, 4));
+        }
+        SPELLINGS
+            .iter()
+            .filter(|(_, f)| *f != Format::Raw)
+            .find(|(s, _)| {
+                lower.len() > s.len() + 1
+                    && lower.ends_with(s)
+                    && lower.as_bytes()[lower.len() - s.len() - 1] == b'.'
+            })
+            .map(|(s, f)| (*f, s.len() + 1))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +67,37 @@ impl Format {
             Format::TarZst => "tar.zst",
             Format::Zip => "zip",
             Format::Raw => "raw",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_table_for_spellings_and_file_names() {
+        for (text, want) in [
+            ("TGZ", Format::TarGz),
+            (" tar.zstd ", Format::TarZst),
+            ("binary", Format::Raw),
+        ] {
+            assert_eq!(Format::parse(text), Some(want), "{text}");
+        }
+        assert_eq!(Format::parse("tar.bz2"), None);
+        assert_eq!(Format::of_file_name("a.TAR.GZ"), Some((Format::TarGz, 7)));
+        assert_eq!(Format::of_file_name("a.tzstd"), Some((Format::TarZst, 6)));
+        assert_eq!(Format::of_file_name("a.exe"), Some((Format::Raw, 4)));
+        assert_eq!(Format::of_file_name("tgz"), None);
+        assert_eq!(Format::of_file_name("hello-linux"), None);
+        for f in [
+            Format::TarGz,
+            Format::TarXz,
+            Format::TarZst,
+            Format::Zip,
+            Format::Raw,
+        ] {
+            assert_eq!(Format::parse(f.as_str()), Some(f));
         }
     }
 }

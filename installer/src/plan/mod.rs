@@ -348,7 +348,7 @@ fn format_of(manifest: &Manifest, entry: &TargetEntry, target: &str) -> Result<F
     };
     Format::parse(format_text).ok_or_else(|| Error::Invalid {
         field: format_field,
-        problem: format!("is `{format_text}`; use one of {}", Format::ALL.join(", ")),
+        problem: format!("is `{format_text}`; use one of {}", Format::spellings()),
     })
 }
 

@@ -15,19 +15,6 @@ pub enum Kind {
     Skip(&'static str),
 }
 
-const ARCHIVES: &[(&str, Format)] = &[
-    (".tar.gz", Format::TarGz),
-    (".tgz", Format::TarGz),
-    (".tar.xz", Format::TarXz),
-    (".txz", Format::TarXz),
-    (".tar.zst", Format::TarZst),
-    (".tar.zstd", Format::TarZst),
-    (".tzstd", Format::TarZst),
-    (".tzst", Format::TarZst),
-    (".zip", Format::Zip),
-    (".exe", Format::Raw),
-];
-
 const SKIPPED: &[(&str, &str)] = &[
     (
         ".sig .asc .minisig .pem .crt .cert .sigstore .bundle .intoto.jsonl",
@@ -63,10 +50,7 @@ const SKIPPED: &[(&str, &str)] = &[
 /// The format its extension names (`raw` for none or `.exe`), if any.
 pub fn format(name: &str) -> Option<Format> {
     let lower = name.to_ascii_lowercase();
-    ARCHIVES
-        .iter()
-        .find(|(ext, _)| lower.ends_with(ext))
-        .map(|(_, f)| *f)
+    Format::of_file_name(&lower).map(|(f, _)| f)
 }
 
 /// Classifies `name`.
@@ -85,8 +69,8 @@ pub fn classify(name: &str) -> Kind {
             return Kind::Skip(reason);
         }
     }
-    let (format, stem) = match ARCHIVES.iter().find(|(ext, _)| lower.ends_with(ext)) {
-        Some((ext, format)) => (*format, &lower[..lower.len() - ext.len()]),
+    let (format, stem) = match Format::of_file_name(&lower) {
+        Some((format, ext)) => (format, &lower[..lower.len() - ext]),
         None => {
             // `hello_1.2.3_linux_amd64` is a raw executable; `notes.xyz` is no archive.
             let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
