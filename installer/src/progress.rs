@@ -184,7 +184,8 @@ impl Status {
     }
 }
 
-/// `512 B`, `3.0 MiB`: sizes for people, in binary units.
+/// `512 B`, `3.0 MiB`: sizes for people, in binary units. The one way
+/// postbin prints a size in words (messages, reports, the progress line).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {

@@ -62,8 +62,8 @@ impl Report {
             Outcome::AlreadyInstalled => "already installed".to_string(),
             Outcome::FromCache => "installed from the cache".to_string(),
             Outcome::Downloaded { bytes } => format!(
-                "downloaded {:.1} MiB and installed",
-                *bytes as f64 / 1048576.0
+                "downloaded {} and installed",
+                crate::progress::human_size(*bytes)
             ),
             Outcome::Override(p) => format!("using {}", p.display()),
             Outcome::Checkout { cached } => {

@@ -177,7 +177,7 @@ impl Error {
             ),
             Error::TooLarge { url, limit, .. } => format!(
                 "{url} sent more than {limit} bytes ({}); the download was stopped",
-                human(*limit)
+                crate::progress::human_size(*limit)
             ),
             Error::NoSpace {
                 dir,
@@ -186,7 +186,7 @@ impl Error {
             } => format!(
                 "the disk is full for this download: {} has {available} bytes free, the download needs {needed} bytes ({})",
                 dir.display(),
-                human(*needed)
+                crate::progress::human_size(*needed)
             ),
             Error::ChunkMismatch { url, mismatch } => {
                 format!("{url}: {mismatch}; the download was stopped there")
@@ -293,25 +293,6 @@ impl Error {
             source = s.source();
         }
         text.replace('\n', " ")
-    }
-}
-
-/// `2147483648` → `2.0 GiB`.
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = "bytes";
-    for u in UNITS {
-        if value < 1024.0 {
-            break;
-        }
-        value /= 1024.0;
-        unit = u;
-    }
-    if unit == "bytes" {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {unit}")
     }
 }
 
