@@ -106,7 +106,14 @@ impl Targets {
 /// (npm `--os`/`--cpu`/`--libc`).
 pub fn host_target(manifest: &Manifest, settings: &Settings) -> Result<String, Error> {
     let forced = settings.target.as_ref().map(|s| s.value.as_str());
-    let host = platform::target_host(&settings.requested_platform, &platform::Host::detect());
+    // The glibc version is read only where a build declares a minimum.
+    let judged = manifest.postbin.targets.values().any(|e| e.glibc.is_some());
+    let this = if judged {
+        platform::Host::detect()
+    } else {
+        platform::Host::detect_without_glibc_version()
+    };
+    let host = platform::target_host(&settings.requested_platform, &this);
     let candidates = platform::Candidates::for_host(host);
     let target = plan::choose_target(manifest, &candidates, forced)?;
     if forced.is_none()

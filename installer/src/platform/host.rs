@@ -45,17 +45,25 @@ impl Host {
     /// This host, read once per process: `prefill` asks for every package.
     pub fn detect() -> Host {
         static HOST: OnceLock<Host> = OnceLock::new();
-        HOST.get_or_init(Host::read).clone()
+        HOST.get_or_init(|| Host::read(true)).clone()
     }
 
-    fn read() -> Host {
+    /// This host without its glibc version (`glibc: None`): for packages
+    /// that declare no glibc minimum, where nothing is judged by it, so the
+    /// libc.so.6 is not read (a few MB) on every install.
+    pub fn detect_without_glibc_version() -> Host {
+        static HOST: OnceLock<Host> = OnceLock::new();
+        HOST.get_or_init(|| Host::read(false)).clone()
+    }
+
+    fn read(glibc_version: bool) -> Host {
         let mut host = Host {
             os: std::env::consts::OS,
             arch: std::env::consts::ARCH,
             ..Host::default()
         };
         if host.os == "linux" {
-            host.read_linux();
+            host.read_linux(glibc_version);
         }
         if host.os == "macos" && host.arch == "x86_64" {
             host.translated = running_under_rosetta();
@@ -63,7 +71,7 @@ impl Host {
         host
     }
 
-    fn read_linux(&mut self) {
+    fn read_linux(&mut self, glibc_version: bool) {
         let interpreter = elf_interpreter(Path::new("/bin/sh"));
         let libc = libc_from(interpreter.as_deref());
         self.libc = Some(libc);
@@ -72,6 +80,9 @@ impl Host {
         }
         if let Some(arch) = linux_arch(self.arch) {
             self.gnu_loader_missing = !Path::new(arch.loader).exists();
+        }
+        if !glibc_version {
+            return;
         }
         if let Some((version, file)) = find_glibc(interpreter.as_deref(), self.arch) {
             self.glibc = Some(version);
@@ -254,7 +265,10 @@ mod tests {
     #[test]
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn this_hosts_glibc_is_read_from_its_files() {
-        let host = Host::read();
+        let without = Host::read(false);
+        assert_eq!((without.libc, without.glibc), (Some(Libc::Gnu), None));
+        assert!(without.glibc_file.is_none(), "{without:?}");
+        let host = Host::read(true);
         assert_eq!(host.libc, Some(Libc::Gnu));
         assert!(!host.gnu_loader_missing, "{host:?}");
         assert_eq!(host.glibc, Some(running_glibc()), "{host:?}");
