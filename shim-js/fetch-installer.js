@@ -63,20 +63,34 @@ function projectDir(env, postbinDir) {
   return at > 0 ? parts.slice(0, at).join(path.sep) || path.sep : process.cwd();
 }
 
+/**
+ * Runs `file args` with its stdout ignored and its stderr into a file, not
+ * a pipe (Windows node under wine fails writing to a pipe; a file works
+ * everywhere); returns { status, error, stderr }.
+ */
+function runQuiet(file, args, options) {
+  const log = path.join(options.logDir, `stderr-${process.pid}-${Date.now()}.log`);
+  const fd = fs.openSync(log, "w");
+  try {
+    const r = spawnSync(file, args, { ...options, stdio: ["ignore", "ignore", fd], windowsHide: true });
+    return { status: r.status, error: r.error, stderr: fs.readFileSync(log, "utf8") };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** `npm pack SPEC` into DIR; the tarball's path, or throws with npm's reason. */
-function packWithNpm(cli, spec, dir, cwd, env) {
-  const r = spawnSync(
-    process.execPath,
-    [cli, "pack", spec, "--pack-destination", dir, "--ignore-scripts", "--json", "--loglevel=error"],
-    { cwd, env, encoding: "utf8", timeout: NPM_TIMEOUT_MS, windowsHide: true }
-  );
+function packWithNpm(cli, spec, dir, cwd, env, logDir) {
+  const out = fs.mkdtempSync(path.join(dir, "npm-"));
+  const args = [cli, "pack", spec, "--pack-destination", out, "--ignore-scripts", "--loglevel=error"];
+  const r = runQuiet(process.execPath, args, { cwd, env, timeout: NPM_TIMEOUT_MS, logDir });
   if (r.error) throw new Error(`npm could not be run: ${r.error.message}`);
-  if (r.status !== 0) {
-    const lines = String(r.stderr || "").split(/\r?\n/).filter((l) => /^npm (error|ERR!)/.test(l) && !/A complete log|npm (error|ERR!)\s*$/.test(l));
+  const tgz = fs.readdirSync(out).find((f) => f.endsWith(".tgz"));
+  if (r.status !== 0 || !tgz) {
+    const lines = r.stderr.split(/\r?\n/).filter((l) => /^npm (error|ERR!)/.test(l) && !/A complete log|npm (error|ERR!)\s*$/.test(l));
     throw new Error(`\`npm pack ${spec}\` failed: ${lines.slice(0, 3).join(" ").replace(/\s+/g, " ") || `exit ${r.status}`}`);
   }
-  const [info] = JSON.parse(r.stdout);
-  return path.join(dir, info.filename);
+  return path.join(out, tgz);
 }
 
 /** The tarball URL on a registry: <registry>/<@scope/name>/-/<name>-<version>.tgz. */
@@ -87,15 +101,10 @@ function tarballUrl(registry, name, version) {
 }
 
 /** A plain GET into FILE, in a child process so this stays synchronous. */
-function downloadDirect(url, file, env) {
-  const r = spawnSync(process.execPath, [__filename, "--download", url, file], {
-    env,
-    encoding: "utf8",
-    timeout: DIRECT_TIMEOUT_MS,
-    windowsHide: true,
-  });
+function downloadDirect(url, file, env, logDir) {
+  const r = runQuiet(process.execPath, [__filename, "--download", url, file], { env, timeout: DIRECT_TIMEOUT_MS, logDir });
   if (r.error) throw new Error(`GET ${url}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(String(r.stderr || `GET ${url} failed`).trim());
+  if (r.status !== 0 || !fs.existsSync(file)) throw new Error(r.stderr.trim() || `GET ${url} failed`);
   return file;
 }
 
@@ -209,17 +218,27 @@ function fetchInstaller({ target, pin, version, postbinDir, host, env = process.
   try {
     let tgz;
     const cli = npmCli(env);
-    try {
-      if (cli) {
-        tgz = packWithNpm(cli, spec, temp, project, offline ? { ...env, npm_config_offline: "true" } : env);
-      } else if (offline) {
-        throw new Error("npm was not found, and POSTBIN_OFFLINE forbids a direct download");
-      } else {
-        const registry = env.npm_config_registry || "https://registry.npmjs.org/";
-        tgz = downloadDirect(tarballUrl(registry, pin.package, version), path.join(temp, "installer.tgz"), env);
+    const reasons = [];
+    if (cli) {
+      try {
+        tgz = packWithNpm(cli, spec, temp, project, offline ? { ...env, npm_config_offline: "true" } : env, temp);
+      } catch (e) {
+        reasons.push(e.message);
       }
-    } catch (e) {
-      throw new InstallerFetchError(`postbin: ${missing}, and fetching it failed: ${e.message}; ${fix}`, offline ? 9 : 5);
+    } else {
+      reasons.push("npm was not found beside this node");
+    }
+    if (!tgz && !offline) {
+      // Without npm, or when npm itself failed: a plain GET (no proxy, no auth).
+      const registry = env.npm_config_registry || "https://registry.npmjs.org/";
+      try {
+        tgz = downloadDirect(tarballUrl(registry, pin.package, version), path.join(temp, "installer.tgz"), env, temp);
+      } catch (e) {
+        reasons.push(e.message);
+      }
+    }
+    if (!tgz) {
+      throw new InstallerFetchError(`postbin: ${missing}, and fetching it failed: ${reasons.join("; ")}; ${fix}`, offline ? 9 : 5);
     }
     const bytes = fs.readFileSync(tgz);
     const got = integrityOf(bytes);

@@ -28,15 +28,13 @@ const path = require("path");
 const zlib = require("zlib");
 const { ROOT, run, runOk, explain, tempDir, cleanup, sample, isDownload } = require("./support");
 const { pmProject, toolOrSkip, ensureTool, runTool, assertOk, assertHelloRan, extendPackageJson, berryProject } = require("./pm-tools");
-const { ensureVerdaccio, startVerdaccio, plainPath, npmrcText } = require("./registry-tools");
+const { ensureVerdaccio, startVerdaccio, plainPath, npmrcText, publisher, publishPostbin, retargetedTool } = require("./registry-tools");
 
 const TEST_TIMEOUT_MS = 180_000;
 const PUBLISH_DIR = path.join(ROOT, "target", "pack", "publish");
 // The issue's bound on what a consumer downloads of postbin: its own
 // tarball plus the host's installer package.
 const MAX_POSTBIN_BYTES = 1_250_000;
-const USER = "postbin-release";
-const PASSWORD = "e2e-password-not-secret";
 const { packages: PACKAGES } = require(path.join(ROOT, "shim-js", "installers.json"));
 const HOST_PACKAGE = PACKAGES["x86_64-unknown-linux-musl"].name;
 const ARM_TARGET = "aarch64-unknown-linux-musl";
@@ -88,21 +86,14 @@ function tarGz(dir, name, data) {
  * its version under qemu. Returns the packed tool's path.
  */
 function registryTool(postbinVersion, releases) {
-  const dir = tempDir("registry-tool");
-  runOk("tar", ["xzf", s.tgz, "-C", dir]);
-  const pkg = path.join(dir, "package");
-  const pj = readJson(path.join(pkg, "package.json"));
-  pj.dependencies.postbin = postbinVersion;
   const asset = `hello-${ARM_TARGET}.tar.gz`;
   const exe = fs.readFileSync(path.join(ROOT, "shim-js", "native", ARM_TARGET, "postbin"));
   const archive = tarGz(`hello-${ARM_TARGET}`, "hello", exe);
   const releaseDir = path.join(releases, path.relative(s.releases, s.releaseDir));
   fs.writeFileSync(path.join(releaseDir, asset), archive);
-  pj.postbin.targets[ARM_TARGET] = { sha256: sha256(archive), size: archive.length };
-  writeJson(path.join(pkg, "package.json"), pj);
-  const out = tempDir("registry-tool-packed");
-  const r = runOk("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", out], { cwd: pkg, env: process.env });
-  return path.join(out, JSON.parse(r.stdout)[0].filename);
+  return retargetedTool(s.tgz, postbinVersion, (pj) => {
+    pj.postbin.targets[ARM_TARGET] = { sha256: sha256(archive), size: archive.length };
+  });
 }
 
 let releases; // the sample's release tree plus the aarch64 archive
@@ -113,30 +104,12 @@ before(
     for (const name of ["pnpm10", "pnpm12", "yarn1", "berry", "bun"]) ensureTool(name);
     const verdaccio = ensureVerdaccio();
     if (verdaccio.skip) return;
-    const files = fs.existsSync(PUBLISH_DIR) ? fs.readdirSync(PUBLISH_DIR).filter((f) => f.endsWith(".tgz")) : [];
-    assert.equal(files.length, 7, `scripts/pack puts the seven packages in ${PUBLISH_DIR}: ${files}`);
     registry = await startVerdaccio(verdaccio, "verdaccio-installers");
-    const token = await registry.addUser(USER, PASSWORD);
-    const base = tempDir("publisher");
-    const userconfig = path.join(base, "publisher.npmrc");
-    fs.writeFileSync(userconfig, npmrcText({ registry: registry.url, [`${registry.nerfDart}:_authToken`]: token }));
-    const env = { ...process.env, npm_config_userconfig: userconfig, npm_config_cache: path.join(base, "npm-cache") };
-    // The installer packages first, then postbin, as the release workflow does.
-    const order = files.sort((a, b) => (a.startsWith("postbin-0") ? 1 : 0) - (b.startsWith("postbin-0") ? 1 : 0));
-    const sizes = {};
-    let postbinVersion;
-    for (const f of order) {
-      const file = path.join(PUBLISH_DIR, f);
-      runOk("npm", ["publish", file, "--registry", registry.url], { cwd: base, env });
-      const manifest = JSON.parse(runOk("tar", ["xzOf", file, "package/package.json"]).stdout);
-      const unscoped = manifest.name.replace(/^@[^/]+\//, "");
-      sizes[`/${manifest.name}/-/${unscoped}-${manifest.version}.tgz`] = fs.statSync(file).size;
-      if (manifest.name === "postbin") postbinVersion = manifest.version;
-    }
+    const pub = await publisher(registry);
+    const { version: postbinVersion, sizes } = publishPostbin(pub, PUBLISH_DIR);
     releases = path.join(tempDir("releases"), "releases");
     fs.cpSync(s.releases, releases, { recursive: true });
-    const tool = registryTool(postbinVersion, releases);
-    runOk("npm", ["publish", tool, "--registry", registry.url], { cwd: base, env });
+    pub.publish(registryTool(postbinVersion, releases));
     published = { postbinVersion, sizes, tool: { name: "hello-tool", version: s.packageJson.version } };
   },
   { timeout: 900_000 }

@@ -385,7 +385,75 @@ function tgzEntries(file) {
   return entries;
 }
 
+/**
+ * A publisher of `registry` (a user is created for it): publish(tgz) puts
+ * a packed tarball on it with npm, as `npm publish <tgz>` does.
+ */
+async function publisher(registry, user = "postbin-release", password = "e2e-password-not-secret") {
+  const token = await registry.addUser(user, password);
+  const base = tempDir("publisher");
+  const userconfig = path.join(base, "publisher.npmrc");
+  fs.writeFileSync(userconfig, npmrcText({ registry: registry.url, [`${registry.nerfDart}:_authToken`]: token }));
+  const env = { ...registryEnv(), npm_config_userconfig: userconfig, npm_config_cache: path.join(base, "npm-cache") };
+  return {
+    publish(tgz) {
+      const { spawnSync } = require("child_process");
+      const r = spawnSync("npm", ["publish", tgz, "--registry", registry.url], { cwd: base, env, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`npm publish ${tgz}: exit ${r.status}\n${r.stderr}`);
+    },
+  };
+}
+
+/**
+ * Publishes postbin's seven packages from `publishDir` (scripts/pack's
+ * target/pack/publish): the six installer packages, then postbin, as the
+ * release workflow does. Returns { version, sizes } with sizes by the
+ * registry's tarball path (`/@postbin/linux-x64/-/linux-x64-0.1.0.tgz`).
+ */
+function publishPostbin(pub, publishDir) {
+  const files = fs.existsSync(publishDir) ? fs.readdirSync(publishDir).filter((f) => f.endsWith(".tgz")) : [];
+  if (files.length !== 7) throw new Error(`scripts/pack puts seven packages in ${publishDir}: ${files}`);
+  const last = (f) => (/^postbin-\d/.test(f) ? 1 : 0);
+  const sizes = {};
+  let version;
+  for (const f of files.sort((a, b) => last(a) - last(b))) {
+    const file = path.join(publishDir, f);
+    pub.publish(file);
+    const entry = tgzEntries(file).find((e) => e.name === "package/package.json");
+    const manifest = JSON.parse(entry.data.toString("utf8"));
+    sizes[tarballPath(manifest.name, manifest.version)] = fs.statSync(file).size;
+    if (manifest.name === "postbin") version = manifest.version;
+  }
+  return { version, sizes };
+}
+
+/**
+ * A tool's packed tarball with its dependency on postbin made
+ * `postbin@<version>` (from the registry) and `edit(packageJson, dir)`
+ * applied: the package as its publisher puts it on a registry. Returns the
+ * new tarball's path.
+ */
+function retargetedTool(tgz, version, edit = () => {}) {
+  const { spawnSync } = require("child_process");
+  const dir = tempDir("registry-tool");
+  const untar = spawnSync("tar", ["xzf", tgz, "-C", dir]);
+  if (untar.status !== 0) throw new Error(`tar xzf ${tgz} failed`);
+  const pkg = path.join(dir, "package");
+  const file = path.join(pkg, "package.json");
+  const pj = JSON.parse(fs.readFileSync(file, "utf8"));
+  pj.dependencies.postbin = version;
+  edit(pj, pkg);
+  fs.writeFileSync(file, JSON.stringify(pj, null, 2) + "\n");
+  const out = tempDir("registry-tool-packed");
+  const r = spawnSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", out], { cwd: pkg, env: registryEnv(), encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`npm pack in ${pkg}: ${r.stderr}`);
+  return path.join(out, JSON.parse(r.stdout)[0].filename);
+}
+
 module.exports = {
+  publisher,
+  publishPostbin,
+  retargetedTool,
   VERDACCIO_VERSION,
   VERDACCIO_SPEC,
   ensureVerdaccio,

@@ -24,12 +24,13 @@ const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("fs");
 const path = require("path");
-const { explain, tempDir, cleanup, postbinTgz, startFixture, isDownload, testEnv, newProject, lazyNotice } = require("./support");
+const { ROOT, runOk, explain, tempDir, cleanup, postbinTgz, startFixture, isDownload, testEnv, newProject, lazyNotice } = require("./support");
 const { startRegistryTrap } = require("./pm-tools");
 const { WINDOWS_TARGET, WINDOWS_HELLO_OUTPUT, windowsTools, waitForWineserver, winPath, runNodeExe,
   runLauncherExe, runNpmExe, runCmd, windowsSample } = require("./wine-tools");
 
 const SETUP_TIMEOUT_MS = 1_200_000;
+const WINDOWS_INSTALLER_TARGET = "x86_64-pc-windows-gnu";
 const TEST_TIMEOUT_MS = 600_000;
 
 let tools;
@@ -241,4 +242,65 @@ test(NO_GOTO_TEST, { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const hello = runCmd(tools, ["node_modules\\.bin\\hello.cmd", "a"], { cwd: project, env });
   assertHelloRan(hello);
   assert.deepEqual(registry.requests(), [], "no request reached the registry");
+});
+
+// ------------------------------------------------- postbin as published
+
+/**
+ * postbin as published (scripts/pack's seven packages in target/pack/
+ * publish) laid out as npm lays them out on Windows x64: postbin (the JS
+ * and its pins) and @postbin/win32-x64 beside it. npm itself cannot fetch
+ * them here: Windows node.exe under wine opens no TCP connection (`connect
+ * UNKNOWN`, docs/package-managers.md), so the packages are unpacked where
+ * npm would put them. The launcher then finds postbin.exe in
+ * @postbin/win32-x64, checks it against its pin, and installs hello.exe;
+ * without that package it tries to fetch it (npm pack, then a plain GET),
+ * and says in one line what is missing and the command that fixes it.
+ */
+const PUBLISHED_TEST = "Windows node under wine, postbin as published: the launcher runs @postbin/win32-x64's pinned postbin.exe; without it, one line and exit 5";
+test(PUBLISHED_TEST, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const publishDir = path.join(ROOT, "target", "pack", "publish");
+  const version = JSON.parse(runOk("tar", ["xzOf", path.join(publishDir, "postbin-0.1.0.tgz"), "package/package.json"]).stdout).version;
+  /** Unpacks `tgz` (npm's package/ prefix) to node_modules/<name> of `project`. */
+  const unpack = (project, tgz, name) => {
+    const dir = path.join(project, "node_modules", ...name.split("/"));
+    fs.mkdirSync(dir, { recursive: true });
+    runOk("tar", ["xzf", tgz, "-C", dir, "--strip-components=1"]);
+    return dir;
+  };
+  for (const withPackage of [true, false]) {
+    await t.test(withPackage ? "with @postbin/win32-x64: hello.exe installs and runs" : "without it: one line naming it and the fix, exit 5", async (st) => {
+      const ctx = await setup(st, withPackage ? "win-published" : "win-published-missing");
+      const { fixture, project, registry } = ctx;
+      unpack(project, s.tgz, s.name);
+      const postbinDir = unpack(project, path.join(publishDir, `postbin-${version}.tgz`), "postbin");
+      const pins = JSON.parse(fs.readFileSync(path.join(postbinDir, "package.json"), "utf8")).installers;
+      assert.ok(pins[WINDOWS_INSTALLER_TARGET], "postbin pins its Windows x64 installer");
+      if (withPackage) unpack(project, path.join(publishDir, `postbin-win32-x64-${version}.tgz`), "@postbin/win32-x64");
+      // (No retries: under wine every connection fails, and npm would wait
+      // about a minute between tries.)
+      const env = { ...ctx.env, npm_config_registry: registry.url + "/", npm_config_fetch_retries: "0" };
+      const first = runNodeExe(tools, [launcher(), "first"], { cwd: project, env });
+      if (!withPackage) {
+        assert.equal(first.status, 5, explain(first));
+        const lines = first.stderr.split("\n").filter((l) => l.startsWith("postbin: "));
+        assert.equal(lines.length, 1, `one line\n${explain(first)}`);
+        assert.match(lines[0], new RegExp(`@postbin/win32-x64@${version.replace(/\./g, "\\.")}`), explain(first));
+        assert.match(lines[0], /npm install --no-save/, explain(first));
+        assert.ok(!fs.existsSync(path.join(postbinDir, "native")), "nothing half fetched is kept");
+        assert.deepEqual(await fixture.requests(), [], "no installer ran: nothing downloaded");
+        return;
+      }
+      assertHelloRan(first);
+      assert.ok(fs.existsSync(placedExe(project)), `the launcher placed hello.exe\n${explain(first)}`);
+      await assertOneDownload(fixture, explain(first));
+      assert.ok(!fs.existsSync(path.join(postbinDir, "native")), "the installer package was used, nothing fetched");
+      // A postbin.exe other than the pinned one never runs.
+      const exe = path.join(project, "node_modules", "@postbin", "win32-x64", "postbin.exe");
+      fs.appendFileSync(exe, Buffer.from("changed"));
+      const changed = runNodeExe(tools, ["node_modules\\postbin\\cli.js", "--version"], { cwd: project, env });
+      assert.equal(changed.status, 6, explain(changed));
+      assert.match(changed.stderr, /is not the one this postbin pins/, explain(changed));
+    });
+  }
 });
