@@ -35,10 +35,17 @@ impl Format {
         SPELLINGS.iter().find(|(s, _)| *s == text).map(|(_, f)| *f)
     }
 
-    /// Every spelling `parse` accepts, for messages.
+    /// Every spelling `parse` accepts, for messages: the ones postbin
+    /// writes, then the others (`tar.gz, ..., raw (also tgz, ...)`).
     pub fn spellings() -> String {
-        let all: Vec<&str> = SPELLINGS.iter().map(|(s, _)| *s).collect();
-        all.join(", ")
+        let written = |(s, f): &&(&str, Format)| f.as_str() == *s;
+        let first: Vec<&str> = SPELLINGS.iter().filter(written).map(|(s, _)| *s).collect();
+        let also: Vec<&str> = SPELLINGS
+            .iter()
+            .filter(|e| !written(e))
+            .map(|(s, _)| *s)
+            .collect();
+        format!("{} (also {})", first.join(", "), also.join(", "))
     }
 
     /// The format a file name's ending says, with the ending's length: an
@@ -85,6 +92,10 @@ mod tests {
             assert_eq!(Format::parse(text), Some(want), "{text}");
         }
         assert_eq!(Format::parse("tar.bz2"), None);
+        assert_eq!(
+            Format::spellings(),
+            "tar.gz, tar.xz, tar.zst, zip, raw (also tgz, txz, tar.zstd, tzst, tzstd, binary)"
+        );
         assert_eq!(Format::of_file_name("a.TAR.GZ"), Some((Format::TarGz, 7)));
         assert_eq!(Format::of_file_name("a.tzstd"), Some((Format::TarZst, 6)));
         assert_eq!(Format::of_file_name("a.exe"), Some((Format::Raw, 4)));

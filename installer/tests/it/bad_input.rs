@@ -154,8 +154,8 @@ fn unknown_format_exits_3_naming_postbin_format() {
         .install()
         .assert_exit(exit::CONFIG)
         .assert_stderr_line(
-            "postbin: error: package.json: `postbin.format` is `rar`; use one of tar.gz, tgz, \
-             tar.xz, tar.zst, zip, raw",
+            "postbin: error: package.json: `postbin.format` is `rar`; use one of tar.gz, tar.xz, \
+             tar.zst, zip, raw (also tgz, txz, tar.zstd, tzst, tzstd, binary)",
         );
     world.assert_nothing_installed();
 }

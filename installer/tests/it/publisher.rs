@@ -46,7 +46,13 @@ fn assert_untouched(repo: &Path) {
 fn install_in_a_checkout_fills_the_cache_and_writes_nothing_in_the_package() {
     let world = World::new();
     let repo = checkout(&world);
-    let which = || world.postbin(&["which", "--package", &path_str(&repo)]);
+    // The target the install below is for (under qemu the host is another).
+    let which = || {
+        world.postbin_env(
+            &["which", "--package", &path_str(&repo)],
+            &[("POSTBIN_TARGET", TARGET)],
+        )
+    };
     which()
         .assert_exit(exit::FAILURE)
         .assert_stderr_has(&["not installed"]);
