@@ -16,12 +16,11 @@
 // directory (native/<target>/), where later runs find it and check it again,
 // or, when that is read-only, in a private per-user temp directory.
 
-const crypto = require("crypto");
+// Only fs and path at load: platform.js, and with it every launcher start,
+// requires this file; crypto, zlib, os and child_process load when an
+// installer is actually fetched (about 3 ms of start-up otherwise).
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const zlib = require("zlib");
-const { spawnSync } = require("child_process");
 
 const NPM_TIMEOUT_MS = 180_000;
 const DIRECT_TIMEOUT_MS = 120_000;
@@ -72,7 +71,7 @@ function runQuiet(file, args, options) {
   const log = path.join(options.logDir, `stderr-${process.pid}-${Date.now()}.log`);
   const fd = fs.openSync(log, "w");
   try {
-    const r = spawnSync(file, args, { ...options, stdio: ["ignore", "ignore", fd], windowsHide: true });
+    const r = require("child_process").spawnSync(file, args, { ...options, stdio: ["ignore", "ignore", fd], windowsHide: true });
     return { status: r.status, error: r.error, stderr: fs.readFileSync(log, "utf8") };
   } finally {
     fs.closeSync(fd);
@@ -141,12 +140,12 @@ function downloadMain(url, file, redirects = 0) {
 }
 
 function integrityOf(bytes) {
-  return "sha512-" + crypto.createHash("sha512").update(bytes).digest("base64");
+  return "sha512-" + require("crypto").createHash("sha512").update(bytes).digest("base64");
 }
 
 /** The contents of `package/<name>` in a tarball (ustar, as npm packs), or undefined. */
 function fileInTarball(tgz, name) {
-  const tar = zlib.gunzipSync(tgz, { maxOutputLength: MAX_TARBALL_BYTES * 4 });
+  const tar = require("zlib").gunzipSync(tgz, { maxOutputLength: MAX_TARBALL_BYTES * 4 });
   let longName;
   for (let at = 0; at + 512 <= tar.length; ) {
     const header = tar.subarray(at, at + 512);
@@ -172,6 +171,7 @@ function fileInTarball(tgz, name) {
 /** A directory only this user can write, for an installer that cannot live in postbin's own. */
 function privateDir(version, target) {
   const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  const os = require("os");
   const root = path.join(os.tmpdir(), `postbin-installers-${uid === undefined ? os.userInfo().username : uid}`);
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   const st = fs.lstatSync(root);
@@ -214,7 +214,7 @@ function fetchInstaller({ target, pin, version, postbinDir, host, env = process.
   const fix =
     `run \`npm install --no-save ${spec}\` in ${project} where the registry is reachable, or set POSTBIN_INSTALLER_PATH ` +
     `to a postbin installer for this host`;
-  const temp = fs.mkdtempSync(path.join(os.tmpdir(), "postbin-installer-"));
+  const temp = fs.mkdtempSync(path.join(require("os").tmpdir(), "postbin-installer-"));
   try {
     let tgz;
     const cli = npmCli(env);
@@ -251,7 +251,7 @@ function fetchInstaller({ target, pin, version, postbinDir, host, env = process.
     }
     const exe = exeName(target);
     const content = fileInTarball(bytes, exe);
-    const sha = content && crypto.createHash("sha256").update(content).digest("hex");
+    const sha = content && require("crypto").createHash("sha256").update(content).digest("hex");
     if (sha !== pin.sha256) {
       throw new InstallerFetchError(`postbin: ${spec} holds no ${exe} with the pinned sha256 ${pin.sha256}; nothing was run or kept; ${fix}`, 6);
     }

@@ -14,21 +14,26 @@
 // against the sha256 postbin's package.json pins for it (`installers`)
 // before it runs, every time: 2 MB hashed, a few milliseconds.
 
-const crypto = require("crypto");
 const path = require("path");
 const fs = require("fs");
 const { installers: INSTALLERS, hosts: HOSTS, packages: PACKAGES } = require("./installers.json");
-const { fetchInstaller, InstallerFetchError } = require("./fetch-installer");
+// fetch-installer.js loads only when an installer must be fetched: the
+// launcher requires this file on every start.
+const fetchInstallerModule = () => require("./fetch-installer");
 
 const NATIVE_DIR = path.join(__dirname, "native");
-const OWN_MANIFEST = readOwnManifest();
+let ownManifest;
 
+/** postbin's own package.json (its pins), read when an installer is wanted, not at every launcher start. */
 function readOwnManifest() {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(__dirname, "package.json"), "utf8"));
-  } catch {
-    return {};
+  if (ownManifest === undefined) {
+    try {
+      ownManifest = JSON.parse(fs.readFileSync(path.join(__dirname, "package.json"), "utf8"));
+    } catch {
+      ownManifest = {};
+    }
   }
+  return ownManifest;
 }
 
 // How to get an installer where none is shipped (there is no crates.io
@@ -111,7 +116,8 @@ function packageInstaller(target, fromDir = __dirname) {
 }
 
 function sha256File(file) {
-  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+  // crypto loads only when an installer is about to run, not on every launcher start.
+  return require("crypto").createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
 /** Throws InstallerMismatchError unless `file` has the pinned sha256 (no pin: nothing to check, a checkout). */
@@ -141,7 +147,7 @@ function installerPath(options = {}) {
   const platform = options.platform || process.platform;
   const arch = options.arch || process.arch;
   const exists = options.exists || fs.existsSync;
-  const pins = options.pins || OWN_MANIFEST.installers || {};
+  const pins = options.pins || readOwnManifest().installers || {};
   const host = hostKey(platform, arch);
   const targets = HOSTS[host] || [];
   const nativeDir = options.nativeDir || NATIVE_DIR;
@@ -160,11 +166,11 @@ function installerPath(options = {}) {
   }
   const fetchable = targets.find((t) => pins[t] && pins[t].integrity && pins[t].package);
   if (fetchable) {
-    const fetch = options.fetchInstaller || fetchInstaller;
+    const fetch = options.fetchInstaller || fetchInstallerModule().fetchInstaller;
     const file = fetch({
       target: fetchable,
       pin: pins[fetchable],
-      version: options.version || OWN_MANIFEST.version,
+      version: options.version || readOwnManifest().version,
       postbinDir: path.dirname(nativeDir),
       host,
       env,
@@ -186,7 +192,8 @@ function isInstallerError(e) {
     e instanceof UnsupportedPlatformError ||
     e instanceof InstallerMissingError ||
     e instanceof InstallerMismatchError ||
-    e instanceof InstallerFetchError
+    // Without loading fetch-installer.js just to ask: only it throws these.
+    (e instanceof Error && e.name === "InstallerFetchError")
   );
 }
 
@@ -203,6 +210,8 @@ module.exports = {
   UnsupportedPlatformError,
   InstallerMissingError,
   InstallerMismatchError,
-  InstallerFetchError,
+  get InstallerFetchError() {
+    return fetchInstallerModule().InstallerFetchError;
+  },
   PACKAGES,
 };
