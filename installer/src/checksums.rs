@@ -46,6 +46,14 @@ pub fn fetch(
             )
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .map_err(|e| {
+                if crate::fetch::is_too_large(&e) {
+                    // Not POSTBIN_MAX_DOWNLOAD_SIZE's advice: no checksums file is this large.
+                    let fact = format!(
+                        "{} is larger than 4 MiB, which no checksums file is",
+                        source.url
+                    );
+                    return (fact, Some("check the package's `checksums` URL".into()));
+                }
                 let mut fact = e.fact();
                 if let Some(cause) = std::error::Error::source(&e) {
                     fact.push_str(&format!(": {cause}"));

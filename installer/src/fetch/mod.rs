@@ -62,6 +62,9 @@ pub struct Want<'a> {
     /// The file may hold a prefix of this asset, kept from an interrupted
     /// run: re-hash it and continue after it (`Range`) rather than drop it.
     pub resume: bool,
+    /// With no pinned size: a cap below `POSTBIN_MAX_DOWNLOAD_SIZE` (a
+    /// checksums file or manifest is never hundreds of MB).
+    pub max: Option<u64>,
 }
 
 impl Want<'_> {
@@ -71,6 +74,7 @@ impl Want<'_> {
             size: None,
             dir: None,
             resume: false,
+            max: None,
         }
     }
 }
@@ -288,10 +292,10 @@ fn check_announced(
                 announced: total,
             });
         }
-        None if total > client.settings().max_download_size => {
+        None if total > download_limit(client, want) => {
             return Err(Error::TooLarge {
                 url: Box::new(url.clone()),
-                limit: client.settings().max_download_size,
+                limit: download_limit(client, want),
                 pinned: false,
             });
         }
@@ -342,9 +346,11 @@ fn fetch_remote(
 }
 
 /// The most bytes a download of `want` may take: its pinned size, else the
-/// cap on downloads of unknown size.
+/// cap on downloads of unknown size (the caller's own, if lower).
 fn download_limit(client: &Client<'_>, want: &Want<'_>) -> u64 {
-    want.size.unwrap_or(client.settings().max_download_size)
+    let cap = client.settings().max_download_size;
+    want.size
+        .unwrap_or(want.max.map_or(cap, |max| max.min(cap)))
 }
 
 /// Streams the body into `sink` under a progress bar, stopping the moment

@@ -23,7 +23,7 @@ pub(super) fn fetch(
     label: &str,
 ) -> Result<(), Error> {
     restart(sink)?;
-    let limit = want.size.unwrap_or(client.settings().max_download_size);
+    let limit = super::download_limit(client, want);
     if let Some(mut tgz) = from_npm_cache(wrapped) {
         crate::debug!("{label}: the package is in npm's cache");
         return unwrap(&mut tgz, source, wrapped, sink, limit, want);

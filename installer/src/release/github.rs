@@ -99,6 +99,11 @@ fn get_json(client: &Client<'_>, url: &str, not_found: &str) -> Result<Value, Er
                 "{not_found} ({parsed} answered 404; a private repository needs GITHUB_TOKEN)"
             )));
         }
+        Err(e) if crate::fetch::is_too_large(&e) => {
+            return Err(Error::Release(format!(
+                "{parsed} answered more than 16 MiB, which no GitHub API page is; check POSTBIN_GITHUB_API, if it is set"
+            )));
+        }
         other => other?,
     };
     serde_json::from_str(&text).map_err(|e| {

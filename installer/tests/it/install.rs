@@ -336,6 +336,23 @@ fn the_checksums_file_is_retried_like_the_archive() {
     other.assert_install_fails(&[("POSTBIN_RETRIES", "0")], exit::INTEGRITY, &["503"]);
 }
 
+/// A "checksums file" over 4 MiB is refused as what it is, without
+/// POSTBIN_MAX_DOWNLOAD_SIZE's advice (raising that would not help).
+#[test]
+fn a_checksums_file_over_4_mib_is_refused_for_what_it_is() {
+    let world = World::new();
+    world.publish(ASSET, &flat_tar().gz());
+    world.publish("SHA256SUMS", &vec![b'#'; 5 << 20]);
+    templated_checksums_package(&world);
+    let run = world.install();
+    assert_ne!(run.code, Some(0));
+    run.assert_stderr_has(&[
+        "larger than 4 MiB, which no checksums file is",
+        "`checksums` URL",
+    ]);
+    run.assert_stderr_lacks(&["POSTBIN_MAX_DOWNLOAD_SIZE"]);
+}
+
 #[test]
 fn checksums_file_with_a_wrong_hash_exits_6() {
     let world = World::new();
