@@ -67,6 +67,37 @@ impl Deref for Candidates {
     }
 }
 
+/// Every triple some host postbin knows can run, in the hosts' order of
+/// preference: what a release may offer that an install could use.
+pub fn known_triples() -> Vec<String> {
+    let others = [
+        ("macos", "aarch64"),
+        ("macos", "x86_64"),
+        ("windows", "x86_64"),
+        ("windows", "aarch64"),
+        ("windows", "x86"),
+        ("freebsd", "x86_64"),
+        ("freebsd", "aarch64"),
+    ];
+    let hosts = super::linux_arch::linux_arches()
+        .map(|arch| ("linux", arch))
+        .chain(others);
+    let mut triples: Vec<String> = Vec::new();
+    for (os, arch) in hosts {
+        let host = Host {
+            os,
+            arch,
+            ..Host::default()
+        };
+        for t in host.candidates() {
+            if !triples.contains(&t) {
+                triples.push(t);
+            }
+        }
+    }
+    triples
+}
+
 /// This host's candidates. Empty on a platform postbin does not know,
 /// which the caller reports as unsupported.
 pub fn host_candidates() -> Candidates {
@@ -134,6 +165,30 @@ impl Host {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_triples_are_every_hosts_candidates_once() {
+        let all = known_triples();
+        for t in [
+            "x86_64-unknown-linux-gnu",
+            "x86_64-unknown-linux-musl",
+            "aarch64-unknown-linux-musl",
+            "armv7-unknown-linux-gnueabihf",
+            "aarch64-apple-darwin",
+            "universal2-apple-darwin",
+            "x86_64-pc-windows-msvc",
+            "x86_64-pc-windows-gnu",
+            "aarch64-pc-windows-msvc",
+            "x86_64-unknown-freebsd",
+        ] {
+            assert!(all.iter().any(|a| a == t), "{t} missing from {all:?}");
+        }
+        let mut unique = all.clone();
+        unique.dedup();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len(), "{all:?}");
+    }
     use crate::platform::test_hosts::{glibc_host, linux, mac};
 
     #[test]

@@ -77,6 +77,11 @@ const LINUX: &[LinuxArch] = &[
     },
 ];
 
+/// Every Linux architecture postbin knows, by its `ARCH` spelling.
+pub(super) fn linux_arches() -> impl Iterator<Item = &'static str> {
+    LINUX.iter().map(|a| a.arch)
+}
+
 pub(super) fn linux_arch(arch: &str) -> Option<&'static LinuxArch> {
     LINUX.iter().find(|a| a.arch == arch)
 }

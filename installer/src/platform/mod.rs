@@ -22,7 +22,7 @@ mod linux_arch;
 mod requested;
 mod triple;
 
-pub use choice::{Candidates, Unrunnable, host_candidates};
+pub use choice::{Candidates, Unrunnable, host_candidates, known_triples};
 pub use elf::elf_interpreter;
 pub use glibc::{GlibcVersion, find_glibc, glibc_version_of, parse_glibc_version};
 pub use host::{Host, Libc, host_description};

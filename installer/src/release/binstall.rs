@@ -17,26 +17,6 @@ use crate::plan::Format;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The targets tried when rendering `pkg-url`, besides any an override
-/// names: those postbin has installers for, in the spellings release
-/// builds use.
-const TARGETS: &[&str] = &[
-    "x86_64-unknown-linux-gnu",
-    "x86_64-unknown-linux-musl",
-    "aarch64-unknown-linux-gnu",
-    "aarch64-unknown-linux-musl",
-    "armv7-unknown-linux-gnueabihf",
-    "armv7-unknown-linux-musleabihf",
-    "x86_64-apple-darwin",
-    "aarch64-apple-darwin",
-    "universal2-apple-darwin",
-    "x86_64-pc-windows-msvc",
-    "x86_64-pc-windows-gnu",
-    "aarch64-pc-windows-msvc",
-    "i686-pc-windows-msvc",
-    "x86_64-unknown-freebsd",
-];
-
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Fields {
     pkg_url: Option<String>,
@@ -336,7 +316,9 @@ pub fn read(
     } else {
         krate.bins.clone()
     };
-    let mut targets: Vec<String> = TARGETS.iter().map(|t| t.to_string()).collect();
+    // Every triple some host can run (the platform module's tables), and
+    // any an override names.
+    let mut targets = crate::platform::known_triples();
     for (key, _) in &krate.overrides {
         if !key.starts_with("cfg(") && crate::names::is_target_name(key) && !targets.contains(key) {
             targets.push(key.clone());
