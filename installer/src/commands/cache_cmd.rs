@@ -462,26 +462,6 @@ fn ago(now: SystemTime, then: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::parse_size;
-
-    #[test]
-    fn sizes_parse_in_binary_units() {
-        for (text, bytes) in [
-            ("500M", 500 << 20),
-            ("2G", 2 << 30),
-            ("2g", 2 << 30),
-            ("1.5GiB", 3 << 29),
-            ("100k", 100 << 10),
-            ("100KB", 100 << 10),
-            ("1048576", 1 << 20),
-            ("0", 0),
-        ] {
-            assert_eq!(parse_size(text), Some(bytes), "{text}");
-        }
-        for bad in ["", "M", "-1G", "12X", "lots"] {
-            assert_eq!(parse_size(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn ages_print_for_people() {

@@ -152,11 +152,7 @@ fn a_registry_cargo_dist_package_is_migrated_in_key_order() {
     let v = world.package_json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     let original: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(crate::real_releases::CORPUS)
-                .join("npm-axodotdev-oranda-0.6.5/package.json"),
-        )
-        .unwrap(),
+        &std::fs::read_to_string(world.base().join("input/package.json")).unwrap(),
     )
     .unwrap();
     // The keys that stay keep their order (`volta` stays after `version`).

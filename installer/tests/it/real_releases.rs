@@ -415,7 +415,7 @@ pub fn corpus_env(world: &World) -> [(&'static str, String); 2] {
 pub fn set_up(case: &Case) -> (World, Run) {
     let world = World::new();
     let input_dir = world.base().join("input");
-    copy_corpus_dir(&Path::new(CORPUS).join(case.dir), &input_dir);
+    copy_corpus_entry(case.dir, &input_dir);
     let env = corpus_env(&world);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let pkg = path_str(&world.pkg());
@@ -510,6 +510,27 @@ pub fn write_json(path: &Path, value: &Value) {
 
 /// Copies a corpus directory, restoring the comma cargo-dist's snapshot
 /// censoring removed after `"CENSORED"` where another member follows.
+/// A corpus entry into `to`: a directory of metadata files, or an npm
+/// package kept as the tarball the registry serves (`<entry>.tgz`), of
+/// which the `package/` folder is unpacked as npm would.
+pub fn copy_corpus_entry(entry: &str, to: &Path) {
+    let tarball = Path::new(CORPUS).join(format!("{entry}.tgz"));
+    if !tarball.exists() {
+        return copy_corpus_dir(&Path::new(CORPUS).join(entry), to);
+    }
+    let gz = flate2::read::GzDecoder::new(std::fs::File::open(&tarball).unwrap());
+    for file in tar::Archive::new(gz).entries().unwrap() {
+        let mut file = file.unwrap();
+        let name = file.path().unwrap().into_owned();
+        let inside = name
+            .strip_prefix("package")
+            .expect("npm tarballs hold package/");
+        let target = to.join(inside);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        file.unpack(&target).unwrap();
+    }
+}
+
 pub fn copy_corpus_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
