@@ -151,19 +151,14 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Hashes a whole stream (used to re-verify cached files).
-pub fn hash_reader(mut reader: impl Read) -> io::Result<(Sha256Hash, u64)> {
+/// Hashes a whole stream (used to re-verify cached files). Reads in 256 KiB
+/// blocks: `io::copy` takes them straight from the `BufReader`'s buffer.
+pub fn hash_reader(reader: impl Read) -> io::Result<(Sha256Hash, u64)> {
     let mut sink = HashingWriter::new(io::sink());
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        sink.write_all(&buf[..n])?;
-    }
+    io::copy(
+        &mut io::BufReader::with_capacity(256 * 1024, reader),
+        &mut sink,
+    )?;
     let (_, hash, len) = sink.finish();
     Ok((hash, len))
 }

@@ -212,7 +212,7 @@ fn verify_summary(c: &Counted) -> String {
         unchecked,
     } = *c;
     format!(
-        "verified {archives} {} and {trees} {} ({}): {}{}{}{}",
+        "verified {archives} {} and {trees} {} ({}): {}{}",
         plural(archives, "archive", "archives"),
         plural(trees, "tree", "trees"),
         human_size(bytes),
@@ -225,29 +225,32 @@ fn verify_summary(c: &Counted) -> String {
                 if corrupt == 1 { "it" } else { "them" }
             )
         },
-        if debris == 0 {
-            String::new()
-        } else {
-            format!(
-                "; {debris} stray {} removed",
-                plural(debris, "file", "files")
-            )
-        },
-        if busy == 0 {
-            String::new()
-        } else {
-            format!("; {busy} in use, not checked",)
-        },
-        if unchecked == 0 {
-            String::new()
-        } else {
-            format!(
-                "; {unchecked} {} of unpacked files not checked (no cache key: installs \
-                 do not use them)",
-                plural(unchecked, "tree", "trees")
-            )
-        },
+        clauses(&[
+            (
+                debris,
+                format!("{debris} stray {} removed", plural(debris, "file", "files")),
+            ),
+            (busy, format!("{busy} in use, not checked")),
+            (
+                unchecked,
+                format!(
+                    "{unchecked} {} of unpacked files not checked (no cache key: installs \
+                     do not use them)",
+                    plural(unchecked, "tree", "trees")
+                ),
+            ),
+        ]),
     )
+}
+
+/// `; <clause>` for each clause whose count is above 0, in order: what a
+/// summary says only when there is something to say.
+fn clauses(parts: &[(usize, String)]) -> String {
+    parts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(_, clause)| format!("; {clause}"))
+        .collect()
 }
 
 fn prune(dir: &Path, older_than_days: Option<u64>, max_size: Option<u64>) -> Result<Report, Error> {
@@ -291,24 +294,21 @@ fn prune(dir: &Path, older_than_days: Option<u64>, max_size: Option<u64>) -> Res
     let (swept, _) = cache.sweep_temp(TEMP_GRACE);
     let left = inventory.entries.len() - removed;
     report.line(format!(
-        "pruned {removed} {} ({}); {left} {} ({}) remain{}{}",
+        "pruned {removed} {} ({}); {left} {} ({}) remain{}",
         plural(removed, "entry", "entries"),
         human_size(freed),
         plural(left, "entry", "entries"),
         human_size(total),
-        if swept == 0 {
-            String::new()
-        } else {
-            format!(
-                "; {swept} stale temp {} removed",
-                plural(swept, "entry", "entries")
-            )
-        },
-        if busy == 0 {
-            String::new()
-        } else {
-            format!("; {busy} in use, kept")
-        },
+        clauses(&[
+            (
+                swept,
+                format!(
+                    "{swept} stale temp {} removed",
+                    plural(swept, "entry", "entries")
+                ),
+            ),
+            (busy, format!("{busy} in use, kept")),
+        ]),
     ));
     Ok(report)
 }
@@ -347,23 +347,20 @@ fn clean(dir: &Path) -> Result<Report, Error> {
     }
     cache.remove_debris(&inventory);
     report.line(format!(
-        "removed {removed} {} ({}) from {}{}{}",
+        "removed {removed} {} ({}) from {}{}",
         plural(removed, "entry", "entries"),
         human_size(freed),
         dir.display(),
-        if busy == 0 {
-            String::new()
-        } else {
-            format!("; {busy} in use, kept")
-        },
-        if kept_temp == 0 {
-            String::new()
-        } else {
-            format!(
-                "; {kept_temp} temp {} of running installs kept",
-                plural(kept_temp, "entry", "entries")
-            )
-        },
+        clauses(&[
+            (busy, format!("{busy} in use, kept")),
+            (
+                kept_temp,
+                format!(
+                    "{kept_temp} temp {} of running installs kept",
+                    plural(kept_temp, "entry", "entries")
+                ),
+            ),
+        ]),
     ));
     Ok(report)
 }

@@ -8,7 +8,7 @@
 //! archive, URLs, formats), so `check` never passes a package that an
 //! install refuses.
 
-use crate::error::{Error, exit};
+use crate::error::Error;
 use crate::launcher::launcher_source;
 use crate::link::{INSTALL_DIR, is_our_launcher};
 use crate::manifest::Manifest;
@@ -55,14 +55,6 @@ impl super::Report for Report {
             .iter()
             .map(|p| format!("postbin: check: {p}"))
             .collect()
-    }
-
-    fn exit_code(&self) -> i32 {
-        if self.problems.is_empty() {
-            exit::OK
-        } else {
-            exit::FAILURE
-        }
     }
 }
 

@@ -404,27 +404,9 @@ fn list_or(items: &[String], none: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::npmrc::{Entry, Npmrc};
 
     fn settings(env: &[(&str, &str)], rc: &[(&str, &str)]) -> Settings {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let npmrc = Npmrc::from_entries(
-            rc.iter()
-                .map(|(k, v)| Entry {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                    file: "/proj/.npmrc".into(),
-                })
-                .collect(),
-        );
-        Settings::resolve(
-            &move |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()),
-            &npmrc,
-            None,
-        )
+        crate::settings::tests::resolve(env, rc, None)
     }
 
     #[test]

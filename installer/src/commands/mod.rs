@@ -25,8 +25,14 @@ pub trait Report: std::fmt::Display {
         Vec::new()
     }
 
+    /// A command that has a problem to report has failed, unless it says
+    /// otherwise (`prefill` passes one kind of failure's code through).
     fn exit_code(&self) -> i32 {
-        exit::OK
+        if self.problems().is_empty() {
+            exit::OK
+        } else {
+            exit::FAILURE
+        }
     }
 }
 

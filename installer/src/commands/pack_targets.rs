@@ -86,14 +86,6 @@ impl super::Report for Report {
             .map(|(target, why)| format!("postbin: not packed: {target}: {why}"))
             .collect()
     }
-
-    fn exit_code(&self) -> i32 {
-        if self.skipped.is_empty() {
-            crate::error::exit::OK
-        } else {
-            crate::error::exit::FAILURE
-        }
-    }
 }
 
 pub fn run(options: &Options) -> Result<Report, Error> {

@@ -12,7 +12,7 @@
 
 use crate::checksums::{self, Entry};
 use crate::chunks::Chunks;
-use crate::error::{Error, exit, one_line};
+use crate::error::{Error, one_line};
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
 use crate::net::Client;
@@ -72,14 +72,6 @@ impl super::Report for Report {
             .iter()
             .map(|(target, why)| format!("postbin: not pinned: {target}: {why}"))
             .collect()
-    }
-
-    fn exit_code(&self) -> i32 {
-        if self.unpinned.is_empty() {
-            exit::OK
-        } else {
-            exit::FAILURE
-        }
     }
 }
 

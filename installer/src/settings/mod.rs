@@ -485,12 +485,18 @@ pub fn default_cache_dir() -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::npmrc::Entry;
     use std::collections::HashMap;
 
-    fn resolve(env: &[(&str, &str)], rc: &[(&str, &str)], prefix: Option<&str>) -> Settings {
+    /// Settings from these variables and `.npmrc` keys (as if in
+    /// `/proj/.npmrc`), for a package with this env prefix.
+    pub(crate) fn resolve(
+        env: &[(&str, &str)],
+        rc: &[(&str, &str)],
+        prefix: Option<&str>,
+    ) -> Settings {
         let map: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
