@@ -63,8 +63,7 @@ pub fn run(action: &Action) -> Result<Report, Error> {
 fn list(dir: &Path) -> Result<Report, Error> {
     let mut report = Report::default();
     let Some(cache) = Cache::open_existing(dir) else {
-        report.line(format!("the cache at {} is empty", dir.display()));
-        return Ok(report);
+        return Ok(no_cache(dir, "is empty"));
     };
     let inventory = cache.inventory()?;
     let now = SystemTime::now();
@@ -124,14 +123,17 @@ fn list(dir: &Path) -> Result<Report, Error> {
     Ok(report)
 }
 
+/// The whole report of a command run where no cache has been made yet.
+fn no_cache(dir: &Path, state: &str) -> Report {
+    let mut report = Report::default();
+    report.line(format!("the cache at {} {state}", dir.display()));
+    report
+}
+
 fn verify(dir: &Path) -> Result<Report, Error> {
     let mut report = Report::default();
     let Some(cache) = Cache::open_existing(dir) else {
-        report.line(format!(
-            "the cache at {} is empty; nothing to verify",
-            dir.display()
-        ));
-        return Ok(report);
+        return Ok(no_cache(dir, "is empty; nothing to verify"));
     };
     let inventory = cache.inventory()?;
     let mut c = Counted::default();
@@ -256,11 +258,7 @@ fn clauses(parts: &[(usize, String)]) -> String {
 fn prune(dir: &Path, older_than_days: Option<u64>, max_size: Option<u64>) -> Result<Report, Error> {
     let mut report = Report::default();
     let Some(cache) = Cache::open_existing(dir) else {
-        report.line(format!(
-            "the cache at {} is empty; nothing to prune",
-            dir.display()
-        ));
-        return Ok(report);
+        return Ok(no_cache(dir, "is empty; nothing to prune"));
     };
     let inventory = cache.inventory()?;
     let now = SystemTime::now();
@@ -316,8 +314,7 @@ fn prune(dir: &Path, older_than_days: Option<u64>, max_size: Option<u64>) -> Res
 fn clean(dir: &Path) -> Result<Report, Error> {
     let mut report = Report::default();
     let Some(cache) = Cache::open_existing(dir) else {
-        report.line(format!("the cache at {} is already empty", dir.display()));
-        return Ok(report);
+        return Ok(no_cache(dir, "is already empty"));
     };
     let inventory = cache.inventory()?;
     let (mut removed, mut freed, mut busy) = (0usize, 0u64, 0usize);

@@ -279,6 +279,16 @@ fn binary_path_override_to_a_missing_file_exits_3() {
 
 /// The default package, unpinned, its hash to come from a SHA256SUMS whose
 /// URL is a template (`v{version}`).
+/// The archive published with a SHA256SUMS that states its hash, and a
+/// package that pins none and names that file.
+fn with_a_checksums_file() -> World {
+    let world = World::new();
+    let sha = world.publish(ASSET, &flat_tar().gz());
+    world.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
+    templated_checksums_package(&world);
+    world
+}
+
 fn templated_checksums_package(world: &World) {
     let mut section = world.unpinned_section(true);
     section["checksums"] = format!(
@@ -291,10 +301,7 @@ fn templated_checksums_package(world: &World) {
 
 #[test]
 fn checksums_file_supplies_an_unpinned_hash_with_a_warning() {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
-    templated_checksums_package(&world);
+    let world = with_a_checksums_file();
 
     let run = world.install();
     run.assert_ok()
@@ -307,10 +314,7 @@ fn checksums_file_supplies_an_unpinned_hash_with_a_warning() {
 /// fails on the first 503.
 #[test]
 fn the_checksums_file_is_retried_like_the_archive() {
-    let world = World::new();
-    let sha = world.publish(ASSET, &flat_tar().gz());
-    world.publish("SHA256SUMS", format!("{sha}  {ASSET}\n").as_bytes());
-    templated_checksums_package(&world);
+    let world = with_a_checksums_file();
     let sums = World::asset_path("SHA256SUMS");
     world
         .fixture

@@ -98,13 +98,19 @@ fn assert_one_request_with_the_token(world: &World, packed: &Packed) {
     );
 }
 
-/// The default package published, packed and served by the registry (with
-/// the user's token in `.npmrc`), and its release host unreachable.
-fn registry_only() -> (World, Packed) {
+/// The default package published, packed and served by the registry, with
+/// the user's token in `.npmrc`.
+fn on_the_registry() -> (World, Packed) {
     let (world, _) = published();
     let packed = pack_and_serve(&world);
-    origin_unreachable(&world);
     npmrc(&world, TOKEN);
+    (world, packed)
+}
+
+/// The same, with its release host unreachable.
+fn registry_only() -> (World, Packed) {
+    let (world, packed) = on_the_registry();
+    origin_unreachable(&world);
     (world, packed)
 }
 
@@ -139,9 +145,7 @@ fn with_the_release_host_unreachable_the_registry_serves_the_archive() {
 
 #[test]
 fn the_token_never_reaches_the_release_host() {
-    let (world, _) = published();
-    let packed = pack_and_serve(&world);
-    npmrc(&world, TOKEN);
+    let (world, packed) = on_the_registry();
     // The release host answers, but not with the asset.
     world.fault_asset(Fault::Status(404), None);
     world.install().assert_ok();
@@ -155,9 +159,7 @@ fn the_token_never_reaches_the_release_host() {
 
 #[test]
 fn postbin_source_npm_asks_the_registry_first() {
-    let (world, _) = published();
-    let packed = pack_and_serve(&world);
-    npmrc(&world, TOKEN);
+    let (world, packed) = on_the_registry();
     world.install_env(&[("POSTBIN_SOURCE", "npm")]).assert_ok();
     assert_eq!(
         authorizations(&world, &World::asset_path(ASSET)),
