@@ -123,6 +123,25 @@ fn list(dir: &Path) -> Result<Report, Error> {
     Ok(report)
 }
 
+/// The entry's lock, or `None` after saying that a running install uses
+/// the entry (and counting it in `busy`): removal waits for no one.
+fn lock_unless_in_use(
+    cache: &Cache,
+    entry: &Entry,
+    report: &mut Report,
+    busy: &mut usize,
+) -> Result<Option<cache::Lock>, Error> {
+    let lock = cache.try_lock(&entry.sha)?;
+    if lock.is_none() {
+        report.problem(format!(
+            "postbin: kept {}: an install is using it",
+            describe(entry)
+        ));
+        *busy += 1;
+    }
+    Ok(lock)
+}
+
 /// The whole report of a command run where no cache has been made yet.
 fn no_cache(dir: &Path, state: &str) -> Report {
     let mut report = Report::default();
@@ -272,12 +291,7 @@ fn prune(dir: &Path, older_than_days: Option<u64>, max_size: Option<u64>) -> Res
         if !too_old && !too_big {
             continue;
         }
-        let Some(lock) = cache.try_lock(&entry.sha)? else {
-            report.problem(format!(
-                "postbin: kept {}: an install is using it",
-                describe(entry)
-            ));
-            busy += 1;
+        let Some(lock) = lock_unless_in_use(&cache, entry, &mut report, &mut busy)? else {
             continue;
         };
         let gone = cache.remove_entry(entry, true, true, &lock);
@@ -319,12 +333,7 @@ fn clean(dir: &Path) -> Result<Report, Error> {
     let inventory = cache.inventory()?;
     let (mut removed, mut freed, mut busy) = (0usize, 0u64, 0usize);
     for entry in &inventory.entries {
-        let Some(lock) = cache.try_lock(&entry.sha)? else {
-            report.problem(format!(
-                "postbin: kept {}: an install is using it",
-                describe(entry)
-            ));
-            busy += 1;
+        let Some(lock) = lock_unless_in_use(&cache, entry, &mut report, &mut busy)? else {
             continue;
         };
         freed += cache.remove_entry(entry, true, true, &lock);

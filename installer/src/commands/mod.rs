@@ -71,6 +71,33 @@ impl Report for Lines {
     }
 }
 
+/// The package directory (`--package`), its manifest, and the consumer
+/// settings for it: where a command that plans or fetches starts.
+pub fn load_package(
+    flag: Option<&Path>,
+) -> Result<
+    (
+        PathBuf,
+        crate::manifest::Manifest,
+        crate::settings::Settings,
+    ),
+    crate::error::Error,
+> {
+    let dir = package_dir(flag);
+    let manifest = crate::manifest::Manifest::load(&dir)?;
+    let settings = crate::pipeline::settings_for(&manifest, crate::pipeline::Flags::default())?;
+    Ok((dir, manifest, settings))
+}
+
+/// One stderr line per target a publisher command left out, with why:
+/// `postbin: not <done>: <target>: <why>`.
+pub fn left_out(done: &str, targets: &[(String, String)]) -> Vec<String> {
+    targets
+        .iter()
+        .map(|(target, why)| format!("postbin: not {done}: {target}: {why}"))
+        .collect()
+}
+
 /// The package directory: `--package`, else the current directory (npm runs
 /// install scripts in the package's own directory).
 pub fn package_dir(flag: Option<&Path>) -> PathBuf {

@@ -15,7 +15,7 @@ use crate::manifest::Manifest;
 use crate::net::Client;
 use crate::npm::integrity::Sha512Integrity;
 use crate::npm::wrapper;
-use crate::pipeline::{self, Flags, Targets};
+use crate::pipeline::{self, Targets};
 use crate::plan::{self, Integrity, Plan};
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -81,17 +81,12 @@ impl fmt::Display for Report {
 
 impl super::Report for Report {
     fn problems(&self) -> Vec<String> {
-        self.skipped
-            .iter()
-            .map(|(target, why)| format!("postbin: not packed: {target}: {why}"))
-            .collect()
+        super::left_out("packed", &self.skipped)
     }
 }
 
 pub fn run(options: &Options) -> Result<Report, Error> {
-    let package_dir = super::package_dir(options.package.as_deref());
-    let manifest = Manifest::load(&package_dir)?;
-    let settings = pipeline::settings_for(&manifest, Flags::default())?;
+    let (package_dir, manifest, settings) = super::load_package(options.package.as_deref())?;
     let client = Client::new(&settings);
     let out = match &options.out {
         Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.clone()),

@@ -16,7 +16,6 @@ use crate::error::{Error, one_line};
 use crate::hash::Sha256Hash;
 use crate::manifest::Manifest;
 use crate::net::Client;
-use crate::pipeline::{self, Flags};
 use crate::plan::{self, Plan};
 use crate::probe::{self, ProbeError, TextError};
 use crate::settings::{Invalid, Origin, Settings};
@@ -68,17 +67,12 @@ impl fmt::Display for Report {
 
 impl super::Report for Report {
     fn problems(&self) -> Vec<String> {
-        self.unpinned
-            .iter()
-            .map(|(target, why)| format!("postbin: not pinned: {target}: {why}"))
-            .collect()
+        super::left_out("pinned", &self.unpinned)
     }
 }
 
 pub fn run(options: &Options) -> Result<Report, Error> {
-    let package_dir = super::package_dir(options.package.as_deref());
-    let manifest = Manifest::load(&package_dir)?;
-    let settings = pipeline::settings_for(&manifest, Flags::default())?;
+    let (package_dir, manifest, settings) = super::load_package(options.package.as_deref())?;
     let client = Client::new(&settings);
     let plans = plans(&manifest, &settings)?;
     // Every source first: a source that cannot be read, or sources that

@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::manifest::Manifest;
-use crate::pipeline::{self, Flags, Targets};
+use crate::pipeline::{self, Targets};
 use crate::plan::{self, Integrity, Plan};
 use serde_json::{Value, json};
 use std::fmt;
@@ -34,9 +34,7 @@ pub struct Report {
 }
 
 pub fn run(options: &Options) -> Result<Report, Error> {
-    let dir = super::package_dir(options.package.as_deref());
-    let manifest = Manifest::load(&dir)?;
-    let settings = pipeline::settings_for(&manifest, Flags::default())?;
+    let (_, manifest, settings) = super::load_package(options.package.as_deref())?;
     let targets = match Targets::parse(options.targets.as_deref()) {
         Targets::Host => vec![pipeline::host_target(&manifest, &settings)?],
         Targets::All => manifest.postbin.targets.keys().cloned().collect(),
