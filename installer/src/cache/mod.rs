@@ -303,26 +303,31 @@ impl Cache {
 
     /// A new temp directory for unpacking archive `sha`, inside the cache
     /// (same file system as the published entries, so `rename` is atomic).
-    /// Made only under `sha`'s lock: its name says whose it is, so
-    /// `sweep_temp` removes it at once if its maker dies.
     pub fn temp_dir_for(&self, sha: &Sha256Hash) -> Result<tempfile::TempDir, Error> {
-        self.writing();
-        let tmp = self.tmp_dir();
-        tempfile::Builder::new()
-            .prefix(&format!("tree-{}-", sha.hex()))
-            .tempdir_in(&tmp)
-            .map_err(io_err("create a temp dir in", &tmp))
+        self.temp_for("tree", sha, |b, tmp| b.tempdir_in(tmp))
+            .map_err(io_err("create a temp dir in", &self.tmp_dir()))
     }
 
-    /// A new temp file for archive `sha` (a download, an import), made
-    /// only under `sha`'s lock, like `temp_dir_for`.
+    /// A new temp file for archive `sha` (a download, an import).
     pub fn temp_file_for(&self, sha: &Sha256Hash) -> Result<tempfile::NamedTempFile, Error> {
+        self.temp_for("download", sha, |b, tmp| b.tempfile_in(tmp))
+            .map_err(io_err("create a temp file in", &self.tmp_dir()))
+    }
+
+    /// A temp entry in `tmp/` named `<kind>-<sha>-…`, made only under `sha`'s
+    /// lock: its name says whose it is, so `sweep_temp` removes it at once
+    /// if its maker dies.
+    fn temp_for<T>(
+        &self,
+        kind: &str,
+        sha: &Sha256Hash,
+        make: impl FnOnce(&tempfile::Builder, &Path) -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
         self.writing();
-        let tmp = self.tmp_dir();
-        tempfile::Builder::new()
-            .prefix(&format!("download-{}-", sha.hex()))
-            .tempfile_in(&tmp)
-            .map_err(io_err("create a temp file in", &tmp))
+        make(
+            tempfile::Builder::new().prefix(&format!("{kind}-{}-", sha.hex())),
+            &self.tmp_dir(),
+        )
     }
 
     /// A temp file owned by no archive (swept by age only).

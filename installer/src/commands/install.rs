@@ -3,11 +3,13 @@
 
 use crate::cache::Cache;
 use crate::error::Error;
+use crate::hash::Sha256Hash;
 use crate::link;
 use crate::manifest::Manifest;
 use crate::net::Client;
 use crate::pipeline::{self, Ensured, Flags, HitCheck, Loaded, TEMP_MAX_AGE, ensure_tree};
 use crate::plan::{Integrity, Plan};
+use crate::settings::Settings;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -214,13 +216,8 @@ pub(crate) fn cached_executables(package_dir: &std::path::Path) -> Option<Vec<(S
 /// cache dir cannot be written), nothing placed.
 fn into_cache(loaded: &Loaded) -> Result<Done, Error> {
     let Loaded { settings, plan, .. } = loaded;
-    let client = Client::new(settings);
-    let cache = Cache::open_or_temp(&settings.cache_dir.value, true)?;
-    cache.sweep_temp(TEMP_MAX_AGE);
-    let sha = trusted_hash(&client, plan)?;
     // Paths handed out of the cache are verified first.
-    let ensured = ensure_tree(&cache, &client, plan, &sha, HitCheck::Hash)?;
-    cache.touch(&sha);
+    let (_, _, _, ensured) = in_cache(settings, plan, true, HitCheck::Hash)?;
     Ok(Done {
         outcome: outcome_of(&ensured),
         placed: plan
@@ -283,22 +280,34 @@ fn into_package(loaded: &Loaded) -> Result<Done, Error> {
         });
     }
 
-    let client = Client::new(settings);
-    let cache = Cache::open_or_temp(&settings.cache_dir.value, false)?;
-    // Temp files of installs that were killed: one directory read when
-    // there are none.
-    cache.sweep_temp(TEMP_MAX_AGE);
-    let sha = trusted_hash(&client, plan)?;
     // A placement verifies a cache hit while copying it, reading the file
     // once instead of twice.
-    let ensured = ensure_tree(&cache, &client, plan, &sha, HitCheck::WhileCopying)?;
-    cache.touch(&sha);
+    let (client, cache, sha, ensured) = in_cache(settings, plan, false, HitCheck::WhileCopying)?;
     let receipt = place(&cache, &client, plan, &sha, &ensured)?;
     Ok(Done {
         outcome: outcome_of(&ensured),
         placed: receipt.bins.into_iter().map(|b| b.path).collect(),
         exposed: expose(manifest, plan, &exposed_before)?,
     })
+}
+
+/// The plan's tree in the cache (a temp cache if the cache dir cannot be
+/// written, kept after this run if `keep`), fetched unless a hit passes
+/// `hits`, and its use recorded. Temp files of installs that were killed
+/// are swept first: one directory read when there are none.
+fn in_cache<'s>(
+    settings: &'s Settings,
+    plan: &Plan,
+    keep: bool,
+    hits: HitCheck,
+) -> Result<(Client<'s>, Cache, Sha256Hash, Ensured), Error> {
+    let client = Client::new(settings);
+    let cache = Cache::open_or_temp(&settings.cache_dir.value, keep)?;
+    cache.sweep_temp(TEMP_MAX_AGE);
+    let sha = trusted_hash(&client, plan)?;
+    let ensured = ensure_tree(&cache, &client, plan, &sha, hits)?;
+    cache.touch(&sha);
+    Ok((client, cache, sha, ensured))
 }
 
 fn outcome_of(ensured: &Ensured) -> Outcome {
@@ -310,7 +319,7 @@ fn outcome_of(ensured: &Ensured) -> Outcome {
 
 /// The archive's hash; for a target with no pinned hash, the one from the
 /// publisher's declared checksums file, which is weaker, and said so.
-fn trusted_hash(client: &Client<'_>, plan: &Plan) -> Result<crate::hash::Sha256Hash, Error> {
+fn trusted_hash(client: &Client<'_>, plan: &Plan) -> Result<Sha256Hash, Error> {
     let (sha, from_file) = pipeline::archive_hash(client, plan)?;
     if let Some((_, url)) = from_file {
         crate::warn!(

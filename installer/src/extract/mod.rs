@@ -601,29 +601,28 @@ mod tests {
     /// links to it wrote far more than the limit.
     #[test]
     fn copies_made_for_hard_links_count_against_the_size_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        let limits = Limits {
-            max_unpacked: 1000,
-            max_entries: 100,
+        // 600 bytes and a hard link to them, under a cap of `max_unpacked`.
+        let unpack = |max_unpacked| {
+            let dir = tempfile::tempdir().unwrap();
+            let limits = Limits {
+                max_unpacked,
+                max_entries: 100,
+            };
+            let mut unpacker = Unpacker::new(dir.path(), limits, HostRules::current()).unwrap();
+            unpacker.file("big", false, &mut &[0u8; 600][..]).unwrap();
+            unpacker.link("copy", "big", true).unwrap();
+            let listing = unpacker.finish();
+            (dir, listing)
         };
-        let mut unpacker = Unpacker::new(dir.path(), limits, HostRules::current()).unwrap();
-        unpacker.file("big", false, &mut &[0u8; 600][..]).unwrap();
-        unpacker.link("copy", "big", true).unwrap();
-        match unpacker.finish() {
+        let (dir, listing) = unpack(1000);
+        match listing {
             Err(Error::TooLarge { limit: 1000 }) => {}
             other => panic!("expected TooLarge, got {other:?}"),
         }
         assert!(!dir.path().join("copy").exists(), "the copy was made");
         // Within the limit, the copy is made and listed.
-        let dir = tempfile::tempdir().unwrap();
-        let limits = Limits {
-            max_unpacked: 1200,
-            max_entries: 100,
-        };
-        let mut unpacker = Unpacker::new(dir.path(), limits, HostRules::current()).unwrap();
-        unpacker.file("big", false, &mut &[0u8; 600][..]).unwrap();
-        unpacker.link("copy", "big", true).unwrap();
-        let listing = unpacker.finish().unwrap();
+        let (_dir, listing) = unpack(1200);
+        let listing = listing.unwrap();
         assert_eq!(listing["copy"].size, 600);
     }
 
