@@ -24,13 +24,19 @@ pub(crate) struct Request {
     pub headers: Vec<(String, String)>,
 }
 
+/// The value of the first header with this name in a request's or a
+/// response's headers (names compare case-insensitively).
+pub fn header_in<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 impl Request {
-    /// The first header with this name (names compare case-insensitively).
+    /// The first header with this name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header_in(&self.headers, name)
     }
 
     pub fn is_head(&self) -> bool {

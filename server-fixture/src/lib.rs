@@ -44,6 +44,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use faults::Fault;
+pub use http::header_in;
 pub use log::{Host, RequestRecord};
 
 use state::Shared;

@@ -514,6 +514,11 @@ pub(crate) mod tests {
         Settings::resolve(&lookup, &npmrc, prefix)
     }
 
+    /// Settings from these variables alone.
+    fn from_env(env: &[(&str, &str)]) -> Settings {
+        resolve(env, &[], None)
+    }
+
     #[test]
     fn npm_os_cpu_libc_count_only_while_an_install_script_runs() {
         let asked = [
@@ -561,11 +566,7 @@ pub(crate) mod tests {
 
     #[test]
     fn mirror_lists_split_on_commas_and_spaces() {
-        let s = resolve(
-            &[("POSTBIN_MIRROR", "https://a, https://b\nfile:///c")],
-            &[],
-            None,
-        );
+        let s = from_env(&[("POSTBIN_MIRROR", "https://a, https://b\nfile:///c")]);
         assert_eq!(
             s.mirrors.unwrap().value,
             ["https://a", "https://b", "file:///c"]
@@ -585,12 +586,12 @@ pub(crate) mod tests {
             s.http_proxy.unwrap().origin,
             Origin::Npmrc("/proj/.npmrc".into())
         );
-        let s = resolve(&[("npm_config_https_proxy", "http://npm:3")], &[], None);
+        let s = from_env(&[("npm_config_https_proxy", "http://npm:3")]);
         assert_eq!(
             s.https_proxy.unwrap().origin,
             Origin::Env("npm_config_https_proxy".into())
         );
-        let s = resolve(&[("npm_config_noproxy", "corp")], &[], None);
+        let s = from_env(&[("npm_config_noproxy", "corp")]);
         assert_eq!(s.no_proxy.unwrap().value, "corp");
     }
 
@@ -614,7 +615,7 @@ pub(crate) mod tests {
         assert_eq!(s.ca_files.len(), 2);
         assert_eq!(s.ca_inline.unwrap().value, "-----BEGIN\nX");
         assert!(!format!("{:?}", s.github_token).contains("t0k"));
-        let d = resolve(&[], &[], None);
+        let d = from_env(&[]);
         assert!(d.strict_ssl.value && !d.offline.value && d.github_token.is_none());
     }
 
@@ -638,7 +639,7 @@ pub(crate) mod tests {
             ("POSTBIN_MAX_UNPACKED_SIZE", "1X"),
             ("POSTBIN_MAX_UNPACKED_SIZE", "1e3"),
         ] {
-            let s = resolve(&[(name, value)], &[], None);
+            let s = from_env(&[(name, value)]);
             assert_eq!(s.invalid.len(), 1, "{name}={value}");
             let bad = &s.invalid[0];
             assert_eq!(bad.name, name);
@@ -650,7 +651,7 @@ pub(crate) mod tests {
                 "{text}"
             );
         }
-        let d = resolve(&[], &[], None);
+        let d = from_env(&[]);
         assert!(d.invalid.is_empty() && d.check().is_ok());
         assert_eq!((d.retries, d.max_unpacked_size), (3, 4 << 30));
         assert_eq!(d.stall_timeout, Duration::from_secs(30));
@@ -659,16 +660,12 @@ pub(crate) mod tests {
 
     #[test]
     fn good_numbers_and_sizes_are_taken() {
-        let s = resolve(
-            &[
-                ("POSTBIN_RETRIES", " 0 "),
-                ("POSTBIN_STALL_TIMEOUT", "2.5"),
-                ("POSTBIN_CONNECT_TIMEOUT", "1"),
-                ("POSTBIN_MAX_UNPACKED_SIZE", "1G"),
-            ],
-            &[],
-            None,
-        );
+        let s = from_env(&[
+            ("POSTBIN_RETRIES", " 0 "),
+            ("POSTBIN_STALL_TIMEOUT", "2.5"),
+            ("POSTBIN_CONNECT_TIMEOUT", "1"),
+            ("POSTBIN_MAX_UNPACKED_SIZE", "1G"),
+        ]);
         assert!(s.invalid.is_empty(), "{:?}", s.invalid);
         assert_eq!(s.retries, 0);
         assert_eq!(s.stall_timeout, Duration::from_millis(2500));
@@ -678,11 +675,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_mirror_that_is_no_url_names_its_setting_and_file() {
-        let s = resolve(
-            &[("POSTBIN_MIRROR", "https://ok.corp,not-a-url")],
-            &[],
-            None,
-        );
+        let s = from_env(&[("POSTBIN_MIRROR", "https://ok.corp,not-a-url")]);
         assert!(s.mirrors.is_none());
         assert_eq!(s.invalid[0].name, "POSTBIN_MIRROR");
         assert!(s.invalid[0].to_string().contains("`not-a-url`"));
@@ -699,7 +692,7 @@ pub(crate) mod tests {
         );
         assert_eq!(s.invalid[0].name, "HELLO_MIRROR");
         for good in ["https://m.corp/gh", "http://m.corp", "file:///srv/mirror"] {
-            let s = resolve(&[("POSTBIN_MIRROR", good)], &[], None);
+            let s = from_env(&[("POSTBIN_MIRROR", good)]);
             assert!(s.invalid.is_empty(), "{good}: {:?}", s.invalid);
         }
     }
@@ -735,7 +728,7 @@ pub(crate) mod tests {
             PathBuf::from("/usr/bin/hello")
         );
         assert!(
-            resolve(&[("HELLO_BINARY_PATH", "/x")], &[], None)
+            from_env(&[("HELLO_BINARY_PATH", "/x")])
                 .binary_path
                 .is_none()
         );

@@ -55,10 +55,7 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        server_fixture::header_in(&self.headers, name)
     }
 
     pub fn content_length(&self) -> usize {
