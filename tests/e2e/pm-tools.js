@@ -402,8 +402,16 @@ function assertNoRegistryRequests({ registry }) {
   assert.deepEqual(registry.requests(), [], "no request reached the registry");
 }
 
+// After the install's requests (`afterInstall`), running the tool made none,
+// to the release host or to the registry.
+async function assertRunsMadeNoRequest(ctx, afterInstall) {
+  assert.equal((await ctx.fixture.requests()).length, afterInstall.length, "running makes no request");
+  assertNoRegistryRequests(ctx);
+}
+
 module.exports = {
   NOTICE_LAZY,
+  assertRunsMadeNoRequest,
   setUpSuite,
   pmProject,
   assertOk,

@@ -49,12 +49,23 @@ fn a_redirect_loop_exits_5_after_a_bounded_number_of_hops() {
 
 #[test]
 fn offline_with_an_empty_cache_exits_9_without_a_request() {
-    let (world, _) = published();
-    world
-        .install_with(&["--offline"])
-        .assert_exit(exit::OFFLINE_MISS)
-        .assert_stderr_has(&["offline", "postbin prefill", "POSTBIN_MIRROR"]);
-    world.assert_untouched();
+    // `--offline`, then npm's own `offline=true` in the user's .npmrc.
+    for npmrc in [false, true] {
+        let (world, _) = published();
+        let run = if npmrc {
+            std::fs::write(world.home().join(".npmrc"), "offline=true\n").unwrap();
+            world.install()
+        } else {
+            world.install_with(&["--offline"])
+        };
+        run.assert_exit(exit::OFFLINE_MISS).assert_stderr_has(&[
+            "offline",
+            "postbin prefill",
+            "POSTBIN_MIRROR",
+            "cache import",
+        ]);
+        world.assert_untouched();
+    }
 }
 
 #[test]

@@ -75,26 +75,6 @@ fn prefill_fills_the_cache_for_the_host_target_and_offline_installs_need_no_netw
 }
 
 #[test]
-fn npmrc_offline_true_is_honoured_with_no_request() {
-    let (world, _) = published();
-    std::fs::write(world.home().join(".npmrc"), "offline=true\n").unwrap();
-    world
-        .install()
-        .assert_exit(exit::OFFLINE_MISS)
-        .assert_stderr_has(&["postbin prefill", "POSTBIN_MIRROR", "cache import"]);
-    world.assert_untouched();
-}
-
-#[test]
-fn offline_flag_miss_exits_9_with_zero_requests_on_either_host() {
-    let (world, _) = published();
-    world
-        .install_with(&["--offline"])
-        .assert_exit(exit::OFFLINE_MISS);
-    world.assert_untouched();
-}
-
-#[test]
 fn prefill_reads_package_json_from_a_packed_tarball() {
     let (world, sha) = published();
     let text = std::fs::read(world.pkg().join("package.json")).unwrap();

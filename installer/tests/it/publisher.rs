@@ -377,28 +377,28 @@ fn init_wires_prepack_and_keeps_postbin_dir_out_of_the_package() {
         format!("{} is already set up\n", repo.display())
     );
 
+    // `init` in a new package holding only `file` with `before` in it: what
+    // that file holds after, and that the other ignore file was not made.
+    let ignore_after_init = |dir: &str, file: &str, before: &str, other_file: &str| {
+        let dir = world.dir.path().join(dir);
+        package(&dir, section());
+        fs::write(dir.join(file), before).unwrap();
+        init(&world, &dir).assert_ok();
+        assert!(!dir.join(other_file).exists(), "{other_file} made");
+        fs::read_to_string(dir.join(file)).unwrap()
+    };
     // An .npmignore is what npm reads: the line goes there, after what it holds.
-    let other = world.dir.path().join("other");
-    package(&other, section());
-    fs::write(other.join(".npmignore"), "tests/\r\n*.log").unwrap();
-    init(&world, &other).assert_ok();
     assert_eq!(
-        fs::read_to_string(other.join(".npmignore")).unwrap(),
+        ignore_after_init("other", ".npmignore", "tests/\r\n*.log", ".gitignore"),
         "tests/\r\n*.log\r\n.postbin/\r\n"
     );
-    assert!(!other.join(".gitignore").exists());
-
+    let other = world.dir.path().join("other");
     // A .gitignore, which npm reads when there is no .npmignore: the line
     // goes there (a new .npmignore would unread it and pack more).
-    let ignored = world.dir.path().join("ignored");
-    package(&ignored, section());
-    fs::write(ignored.join(".gitignore"), "target/\n").unwrap();
-    init(&world, &ignored).assert_ok();
     assert_eq!(
-        fs::read_to_string(ignored.join(".gitignore")).unwrap(),
+        ignore_after_init("ignored", ".gitignore", "target/\n", ".npmignore"),
         "target/\n.postbin/\n"
     );
-    assert!(!ignored.join(".npmignore").exists());
     let v: Value =
         serde_json::from_str(&fs::read_to_string(other.join("package.json")).unwrap()).unwrap();
     assert_eq!(v["scripts"]["prepack"], "postbin check");
