@@ -130,8 +130,7 @@ fn an_unsupported_platform_is_reported_with_its_exit_code() {
 #[test]
 fn check_heads_every_source_and_exits_0_when_all_answer() {
     let (world, _) = published();
-    let mirror = world.base().join("mirror");
-    copy_tree(&world.root(), &mirror);
+    let mirror = world.mirror_copy("mirror");
     let mirrors = format!("{},file://{}", world.fixture.base_url(), path_str(&mirror));
 
     let run = doctor(&world, &["--check"], &[("POSTBIN_MIRROR", &mirrors)]);

@@ -47,8 +47,7 @@ fn mirrors_are_tried_in_order_past_a_404_and_a_dead_one() {
 #[test]
 fn a_file_mirror_needs_no_server() {
     let (world, _) = published();
-    let mirror = world.base().join("mirror");
-    copy_tree(&world.root(), &mirror);
+    let mirror = world.mirror_copy("mirror");
 
     world.assert_installs(&[("POSTBIN_MIRROR", &file_url(&mirror))]);
     world.assert_no_requests();
@@ -156,8 +155,7 @@ fn the_most_specific_mirror_setting_wins() {
 #[test]
 fn npmrc_values_expand_environment_variables() {
     let (world, _) = published();
-    let mirror = world.base().join("expanded-mirror");
-    copy_tree(&world.root(), &mirror);
+    let mirror = world.mirror_copy("expanded-mirror");
     let project = world.project_with_npmrc(
         "; the mirror lives wherever the CI put it\npostbin-mirror=file://${PB_TEST_MIRROR_DIR}\n",
     );

@@ -149,8 +149,7 @@ fn a_proxy_that_is_down_exits_5_and_names_it_redacted() {
 #[test]
 fn a_real_nginx_serves_a_mirror_tree() {
     let (world, _) = published();
-    let tree = world.base().join("nginx-mirror");
-    copy_tree(&world.root(), &tree);
+    let tree = world.mirror_copy("nginx-mirror");
     let Some(nginx) = Nginx::static_mirror(&tree) else {
         return;
     };

@@ -300,8 +300,7 @@ fn a_checksums_url_goes_through_the_mirror() {
         "SHA256SUMS",
         &format!("{linux}  {LINUX_ASSET}\n{windows}  {WINDOWS_ASSET}\n"),
     );
-    let mirror_root = world.base().join("mirror");
-    copy_tree(&world.root(), &mirror_root);
+    let mirror_root = world.mirror_copy("mirror");
     let mirror = Fixture::start(&mirror_root).unwrap();
     let mirrored = format!("{}/{RELEASE_DIR}/SHA256SUMS", mirror.base_url());
 

@@ -57,6 +57,14 @@ impl World {
         self.base().join("releases")
     }
 
+    /// A copy of what the release host serves, in the directory `name`: a
+    /// mirror tree as `postbin prefill --out` lays one out.
+    pub fn mirror_copy(&self, name: &str) -> PathBuf {
+        let mirror = self.base().join(name);
+        copy_tree(&self.root(), &mirror);
+        mirror
+    }
+
     pub fn cache(&self) -> PathBuf {
         self.base().join("cache")
     }
