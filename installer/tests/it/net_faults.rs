@@ -16,6 +16,14 @@ fn install_through_once(world: &World, fault: Fault, env: &[(&str, &str)]) {
     world.assert_installs(&all);
 }
 
+/// The default package with a big archive whose every download meets
+/// `fault`.
+fn always(fault: Fault) -> World {
+    let (world, _) = published_with(&big_archive());
+    world.fault_asset(fault, None);
+    world
+}
+
 #[test]
 fn a_429_with_retry_after_is_waited_out_and_the_install_succeeds() {
     let (world, _) = published();
@@ -70,8 +78,7 @@ fn a_reset_mid_body_is_resumed_with_range() {
 
 #[test]
 fn a_reset_on_a_server_without_ranges_restarts_from_zero() {
-    let (world, _) = published_with(&big_archive());
-    world.fault_asset(Fault::NoRange, None);
+    let world = always(Fault::NoRange);
     let objects = install_through_one_reset(&world);
     // It asked to resume, got the whole body with 200, and started over.
     assert!(objects[1].range.is_some(), "{objects:#?}");
@@ -94,14 +101,10 @@ fn a_stalled_body_is_retried() {
 
 #[test]
 fn a_body_that_keeps_stalling_exits_5_saying_so() {
-    let (world, _) = published_with(&big_archive());
-    world.fault_asset(
-        Fault::Stall {
-            after_bytes: 1000,
-            secs: 5,
-        },
-        None,
-    );
+    let world = always(Fault::Stall {
+        after_bytes: 1000,
+        secs: 5,
+    });
 
     world
         .install_env(&[("POSTBIN_RETRIES", "1"), ("POSTBIN_STALL_TIMEOUT", "1")])
@@ -126,13 +129,9 @@ fn a_truncated_body_is_retried() {
 
 #[test]
 fn a_truncated_body_without_retries_is_a_network_error_not_a_hash_mismatch() {
-    let (world, _) = published_with(&big_archive());
-    world.fault_asset(
-        Fault::Truncate {
-            after_bytes: 200_000,
-        },
-        None,
-    );
+    let world = always(Fault::Truncate {
+        after_bytes: 200_000,
+    });
 
     world.assert_install_fails(&[], exit::NETWORK, &["broke off"]);
 }

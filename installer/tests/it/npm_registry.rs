@@ -231,11 +231,7 @@ fn npms_own_cache_serves_an_offline_install() {
         ("npm_config_cache", &path_str(&npm_cache)),
         ("POSTBIN_OFFLINE", "1"),
     ]);
-    assert_eq!(
-        world.requests().len(),
-        before,
-        "nothing was asked of any server"
-    );
+    world.assert_no_requests_since(before);
 }
 
 #[test]

@@ -196,8 +196,18 @@ impl World {
     /// Asserts the fixture has logged no request (since the last clear).
     #[track_caller]
     pub fn assert_no_requests(&self) {
+        self.assert_no_requests_since(0);
+    }
+
+    /// Asserts no request reached a server after the first `before`.
+    #[track_caller]
+    pub fn assert_no_requests_since(&self, before: usize) {
         let requests = self.requests();
-        assert!(requests.is_empty(), "{requests:#?}");
+        assert!(
+            requests.len() <= before,
+            "asked after the first {before}: {:#?}",
+            &requests[before..]
+        );
     }
 
     /// A project directory `<base>/project` whose `.npmrc` is `npmrc`.
