@@ -24,6 +24,13 @@ fn tool(world: &World, bin: Value, postbin_bin: Option<Value>) {
     std::fs::write(world.pkg().join("package.json"), manifest.to_string()).unwrap();
 }
 
+/// A new world with that tool published.
+fn published_tool(bin: Value, postbin_bin: Option<Value>) -> World {
+    let world = World::new();
+    tool(&world, bin, postbin_bin);
+    world
+}
+
 #[track_caller]
 fn refused(world: &World, field: &str) -> Run {
     let run = world.install();
@@ -52,8 +59,7 @@ fn a_command_name_leading_out_of_the_package_is_refused_before_any_download() {
 
 #[test]
 fn a_command_name_with_a_directory_is_a_configuration_error_not_a_file_system_one() {
-    let world = World::new();
-    tool(&world, json!({ "sub/evil": "bin/hello" }), None);
+    let world = published_tool(json!({ "sub/evil": "bin/hello" }), None);
     refused(&world, "bin.sub/evil");
     assert!(
         !world
@@ -95,9 +101,7 @@ fn names_no_platform_can_hold_or_run_are_refused() {
 
 #[test]
 fn two_commands_differing_only_by_case_are_refused() {
-    let world = World::new();
-    tool(
-        &world,
+    let world = published_tool(
         json!({ "Hello": "bin/a", "hello": "bin/b" }),
         Some(json!({ "Hello": "hello", "hello": "hello" })),
     );
@@ -106,9 +110,7 @@ fn two_commands_differing_only_by_case_are_refused() {
 
 #[test]
 fn a_bad_name_in_the_postbin_bin_map_names_that_field() {
-    let world = World::new();
-    tool(
-        &world,
+    let world = published_tool(
         json!({ "hello": "bin/hello" }),
         Some(json!({ "hello": "hello", "../evil": "hello" })),
     );
@@ -140,9 +142,7 @@ fn a_launcher_path_outside_the_package_is_never_written() {
 
 #[test]
 fn ordinary_names_still_install() {
-    let world = World::new();
-    tool(
-        &world,
+    let world = published_tool(
         json!({ "hello": "bin/hello", "hello-2.x": "./bin/hello2" }),
         Some(json!({ "hello": "hello", "hello-2.x": "hello" })),
     );

@@ -265,14 +265,20 @@ fn no_poisoned_layout_touches_anything_outside_the_cache() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// The package with an 8 KiB archive made from `seed`, unless the installer
+/// under test is a Windows one: these layouts are Unix's.
+#[cfg(unix)]
+fn published_on_unix(seed: u64) -> Option<World> {
+    (!foreign_windows()).then(|| published_with(&big_tar(8 << 10, seed)).0)
+}
+
 /// `v1` itself as a link into the user's files.
 #[cfg(unix)]
 #[test]
 fn a_symlinked_layout_directory_is_replaced_not_followed() {
-    if foreign_windows() {
+    let Some(world) = published_on_unix(7) else {
         return;
-    }
-    let (world, _) = published_with(&big_tar(8 << 10, 7));
+    };
     let decoy = world.base().join("home-decoy");
     make_decoy(&decoy);
     std::fs::create_dir_all(decoy.join("tmp")).unwrap();
@@ -294,10 +300,9 @@ fn a_symlinked_layout_directory_is_replaced_not_followed() {
 #[test]
 fn a_world_writable_cache_dir_is_not_used() {
     use std::os::unix::fs::PermissionsExt;
-    if foreign_windows() {
+    let Some(world) = published_on_unix(8) else {
         return;
-    }
-    let (world, _) = published_with(&big_tar(8 << 10, 8));
+    };
     let shared = world.base().join("shared-cache");
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
