@@ -95,6 +95,14 @@ fn install_detected(world: &World) -> Run {
 }
 
 /// The target the receipt records.
+/// A package offering a gnu build that needs glibc 99.0 (no host has it)
+/// and a musl build.
+fn gnu_needing_glibc_99_and_musl() -> World {
+    let world = World::new();
+    offer(&world, &[(&gnu(), Some("99.0")), (&musl(), None)]);
+    world
+}
+
 fn installed_target(world: &World) -> String {
     postbin::link::read_receipt(&world.pkg())
         .expect("a receipt")
@@ -106,8 +114,7 @@ fn a_gnu_build_needing_a_newer_glibc_gives_way_to_the_musl_build() {
     if !detects_this_host("a_gnu_build_needing_a_newer_glibc_gives_way_to_the_musl_build") {
         return;
     }
-    let world = World::new();
-    offer(&world, &[(&gnu(), Some("99.0")), (&musl(), None)]);
+    let world = gnu_needing_glibc_99_and_musl();
 
     install_detected(&world).assert_ok();
     assert_eq!(installed_target(&world), musl());
@@ -183,8 +190,7 @@ fn a_forced_gnu_target_is_installed_whatever_its_declared_minimum() {
     if !detects_this_host("a_forced_gnu_target_is_installed_whatever_its_declared_minimum") {
         return;
     }
-    let world = World::new();
-    offer(&world, &[(&gnu(), Some("99.0")), (&musl(), None)]);
+    let world = gnu_needing_glibc_99_and_musl();
 
     world
         .postbin_env(
