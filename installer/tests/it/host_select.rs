@@ -34,19 +34,26 @@ fn asset(target: &str) -> String {
 /// run on; an installer run through an emulator (POSTBIN_TEST_RUNNER: the
 /// aarch64 build under qemu) sees another host, so they do not apply there
 /// (native_tool.rs covers detection under emulation).
-fn detects_this_host(test: &str) -> bool {
+fn detects_this_host() -> bool {
     let native = std::env::var_os("POSTBIN_TEST_RUNNER").is_none();
     if !native {
-        eprintln!("{test}: skipped, the installer under test runs under an emulator");
+        skipped("the installer under test runs under an emulator");
     }
     native
+}
+
+/// Says on stderr that the running test is skipped, and why (the test
+/// harness names each test's thread after the test).
+fn skipped(why: &str) {
+    let test = std::thread::current().name().unwrap_or("").to_string();
+    eprintln!("{test}: skipped, {why}");
 }
 
 /// The host's glibc version, if the installer under test runs natively on
 /// a glibc host whose `-gnu` builds can run (the library reads it as the
 /// binary does); else `None`, and the caller skips.
-fn glibc_host(test: &str) -> Option<GlibcVersion> {
-    if !detects_this_host(test) {
+fn glibc_host() -> Option<GlibcVersion> {
+    if !detects_this_host() {
         return None;
     }
     let host = Host::detect();
@@ -54,7 +61,9 @@ fn glibc_host(test: &str) -> Option<GlibcVersion> {
     match host.glibc {
         Some(version) if usable => Some(version),
         _ => {
-            eprintln!("{test}: skipped, this host is not glibc with the standard loader: {host:?}");
+            skipped(&format!(
+                "this host is not glibc with the standard loader: {host:?}"
+            ));
             None
         }
     }
@@ -62,8 +71,8 @@ fn glibc_host(test: &str) -> Option<GlibcVersion> {
 
 /// On a glibc host (else `None`, skipped): its glibc version, and a world
 /// offering only a `-gnu` build that needs glibc 99.0.
-fn only_a_gnu_build_needing_glibc_99(test: &str) -> Option<(GlibcVersion, World)> {
-    let has = glibc_host(test)?;
+fn only_a_gnu_build_needing_glibc_99() -> Option<(GlibcVersion, World)> {
+    let has = glibc_host()?;
     let world = World::new();
     offer(&world, &[(&gnu(), Some("99.0"))]);
     Some((has, world))
@@ -111,7 +120,7 @@ fn installed_target(world: &World) -> String {
 
 #[test]
 fn a_gnu_build_needing_a_newer_glibc_gives_way_to_the_musl_build() {
-    if !detects_this_host("a_gnu_build_needing_a_newer_glibc_gives_way_to_the_musl_build") {
+    if !detects_this_host() {
         return;
     }
     let world = gnu_needing_glibc_99_and_musl();
@@ -129,7 +138,7 @@ fn a_gnu_build_needing_a_newer_glibc_gives_way_to_the_musl_build() {
 
 #[test]
 fn a_gnu_build_whose_minimum_this_host_meets_is_taken() {
-    let Some(_) = glibc_host("a_gnu_build_whose_minimum_this_host_meets_is_taken") else {
+    let Some(_) = glibc_host() else {
         return;
     };
     let world = World::new();
@@ -143,9 +152,7 @@ fn a_gnu_build_whose_minimum_this_host_meets_is_taken() {
 
 #[test]
 fn only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions() {
-    let Some((has, world)) = only_a_gnu_build_needing_glibc_99(
-        "only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions",
-    ) else {
+    let Some((has, world)) = only_a_gnu_build_needing_glibc_99() else {
         return;
     };
 
@@ -162,7 +169,7 @@ fn only_a_gnu_build_needing_a_newer_glibc_exits_4_naming_both_versions() {
 
 #[test]
 fn a_bad_glibc_value_exits_3_naming_the_field() {
-    if !detects_this_host("a_bad_glibc_value_exits_3_naming_the_field") {
+    if !detects_this_host() {
         return;
     }
     let cases = [
@@ -187,7 +194,7 @@ fn a_bad_glibc_value_exits_3_naming_the_field() {
 
 #[test]
 fn a_forced_gnu_target_is_installed_whatever_its_declared_minimum() {
-    if !detects_this_host("a_forced_gnu_target_is_installed_whatever_its_declared_minimum") {
+    if !detects_this_host() {
         return;
     }
     let world = gnu_needing_glibc_99_and_musl();
@@ -204,9 +211,7 @@ fn a_forced_gnu_target_is_installed_whatever_its_declared_minimum() {
 
 #[test]
 fn doctor_prints_the_glibc_version_and_why_the_gnu_build_was_passed_over() {
-    let Some((has, world)) = only_a_gnu_build_needing_glibc_99(
-        "doctor_prints_the_glibc_version_and_why_the_gnu_build_was_passed_over",
-    ) else {
+    let Some((has, world)) = only_a_gnu_build_needing_glibc_99() else {
         return;
     };
 
