@@ -378,7 +378,7 @@ fn emit(report: &dyn Report) -> i32 {
 }
 
 /// One short paragraph: the message, then each cause on its own line.
-pub fn print_error(e: &Error) {
+fn print_error(e: &Error) {
     let mut text = format!("postbin: error: {e}");
     let mut source = std::error::Error::source(e);
     let mut disk_full = false;

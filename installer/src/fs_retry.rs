@@ -39,7 +39,7 @@ pub const WINDOWS: Policy = Policy {
 
 impl Policy {
     /// The pauses between attempts, in order (one fewer than the attempts).
-    pub fn delays(&self) -> impl Iterator<Item = Duration> + '_ {
+    fn delays(&self) -> impl Iterator<Item = Duration> + '_ {
         (0..self.attempts.saturating_sub(1)).map(|i| {
             self.first_delay
                 .saturating_mul(1u32 << i.min(16))
@@ -64,7 +64,7 @@ pub fn is_busy(error: &io::Error) -> bool {
 /// Runs `op` until it succeeds, fails with an error `busy` does not accept,
 /// or the policy's attempts are used up (the last error is returned).
 /// `sleep` is injected so that tests run without waiting.
-pub fn retry_with<T>(
+fn retry_with<T>(
     policy: &Policy,
     busy: &dyn Fn(&io::Error) -> bool,
     sleep: &mut dyn FnMut(Duration),

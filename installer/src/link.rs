@@ -179,7 +179,7 @@ fn sweep_stale_temps(dir: &Path) {
 /// Atomically replaces `dest` with an executable copy of `src`: copy to a
 /// temp file beside it, chmod 755, rename. Never writes `dest` in place
 /// (bun and pnpm hard-link package files from their stores).
-pub fn replace_with_copy(src: &Path, dest: &Path) -> Result<(), Error> {
+fn replace_with_copy(src: &Path, dest: &Path) -> Result<(), Error> {
     let source = fs::File::open(src).map_err(|e| open_error(src, e))?;
     replace_with_checked_copy(source, src, dest, None)
 }

@@ -28,7 +28,7 @@ pub fn init() {
     set_level(level);
 }
 
-pub fn set_level(level: Level) {
+fn set_level(level: Level) {
     LEVEL.store(level as u8, Ordering::Relaxed);
 }
 

@@ -447,7 +447,7 @@ impl Fields<'_> {
 /// name must already be a plain file name, valid on every platform, not
 /// hidden (postbin's own temp files start with `.postbin-`) and not read
 /// as an option.
-pub fn bad_command_name(name: &str) -> Option<String> {
+fn bad_command_name(name: &str) -> Option<String> {
     if name.trim().is_empty() {
         return Some("is empty: a command needs a name".into());
     }
@@ -484,7 +484,7 @@ pub fn bad_command_name(name: &str) -> Option<String> {
 /// Why `path` (a package.json `bin` value: the launcher, which the speed
 /// path replaces) could lead outside the package, or `None`. Both `/` and
 /// `\` separate, as for npm.
-pub fn bad_launcher_path(path: &str) -> Option<String> {
+fn bad_launcher_path(path: &str) -> Option<String> {
     let p = path.trim();
     let inside = "must be a relative path inside the package, such as `bin/tool`";
     if p.starts_with(['/', '\\']) || p.as_bytes().get(1) == Some(&b':') {

@@ -61,7 +61,7 @@ pub fn ignore_file(dir: &Path) -> Option<PathBuf> {
 
 /// Whether gitignore-style `text` ignores the top-level `.postbin`
 /// directory (the last matching line decides; `!` re-includes).
-pub fn ignores_postbin_dir(text: &str) -> bool {
+fn ignores_postbin_dir(text: &str) -> bool {
     let mut ignored = false;
     for line in text.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {

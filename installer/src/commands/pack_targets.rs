@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 /// Where the tarballs go by default, under the package: `.postbin/` is kept
 /// out of the published package (`init`, `check`).
-pub const DEFAULT_OUT: &str = ".postbin/npm-targets";
+const DEFAULT_OUT: &str = ".postbin/npm-targets";
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Options {

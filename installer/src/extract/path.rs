@@ -69,7 +69,7 @@ impl Refusal {
 /// Splits an entry name into normal components. Both `/` and `\` separate
 /// (zips made on Windows use `\`); `.` and empty components are dropped.
 /// `..` anywhere is refused outright: no legitimate release archive needs it.
-pub fn enclosed_components(name: &str) -> Result<Vec<&str>, Refusal> {
+fn enclosed_components(name: &str) -> Result<Vec<&str>, Refusal> {
     if name.contains('\0') {
         return Err(Refusal::NulByte);
     }
@@ -167,7 +167,7 @@ impl HostRules {
 
 /// The longest name (one path component) accepted on any host: ext4, APFS
 /// and NTFS all stop at 255.
-pub const MAX_COMPONENT_BYTES: usize = 255;
+const MAX_COMPONENT_BYTES: usize = 255;
 
 /// The longest entry path accepted on Windows, in UTF-16 units, not counting
 /// the cache directory. Not MAX_PATH (260): Rust's std turns long paths
@@ -175,7 +175,7 @@ pub const MAX_COMPONENT_BYTES: usize = 255;
 /// files beyond it, and counting the cache directory in would refuse real
 /// archives. The cap keeps every path far below the 32,767 units of a
 /// `\\?\` path whatever the cache directory; no release archive comes near it.
-pub const MAX_WINDOWS_PATH_UNITS: usize = 1024;
+const MAX_WINDOWS_PATH_UNITS: usize = 1024;
 
 /// Checks a normalized entry path (`normalize`) against the host's rules:
 /// on every host no name over 255 bytes; on Windows (`windows_names`) no

@@ -36,7 +36,7 @@ pub fn choose(url: &Url, settings: &Settings) -> Option<ProxyChoice> {
 }
 
 /// `proxy.corp:3128` → `http://proxy.corp:3128`.
-pub fn normalize_proxy_url(value: &str) -> String {
+fn normalize_proxy_url(value: &str) -> String {
     if value.contains("://") {
         value.to_string()
     } else {
@@ -47,7 +47,7 @@ pub fn normalize_proxy_url(value: &str) -> String {
 /// True if `NO_PROXY` lists the URL's host. Entries: `*` (everything),
 /// a domain (matching itself and its subdomains, with or without a leading
 /// `.` or `*.`), `host:port`, an IP literal, or an IPv4 CIDR block.
-pub fn bypasses(no_proxy: &str, url: &Url) -> bool {
+fn bypasses(no_proxy: &str, url: &Url) -> bool {
     let host = url.host.trim_start_matches('[').trim_end_matches(']');
     let port = url.port_or_default();
     no_proxy

@@ -160,7 +160,7 @@ impl Settings {
         Self::resolve_for(env, npmrc, prefix, None)
     }
 
-    pub fn resolve_for(
+    fn resolve_for(
         env: EnvLookup<'_>,
         npmrc: &Npmrc,
         prefix: Option<&str>,
@@ -478,7 +478,7 @@ fn is_false(value: &str) -> bool {
 /// not copied around with a roaming profile). With no home directory, a
 /// private directory of this user's in the temp dir (`safe_fs`): a shared
 /// `/tmp/postbin-cache` could be made first by another user.
-pub fn default_cache_dir() -> PathBuf {
+fn default_cache_dir() -> PathBuf {
     directories::BaseDirs::new()
         .map(|d| d.cache_dir().join("postbin"))
         .unwrap_or_else(|| crate::safe_fs::private_fallback_dir(&std::env::temp_dir()))

@@ -20,7 +20,7 @@ use crate::npm::integrity::{decode_base64, encode_base64};
 use crate::url::Url;
 use std::path::PathBuf;
 
-pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
+const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
 
 /// The registry that serves one scope, and what to send it.
 #[derive(Clone, Debug, PartialEq)]

@@ -105,8 +105,8 @@ impl fmt::Display for Report {
 
 impl super::Report for Report {}
 
-pub const POSTINSTALL: &str = "postbin install";
-pub const PREPACK: &str = "postbin check";
+const POSTINSTALL: &str = "postbin install";
+const PREPACK: &str = "postbin check";
 
 pub fn run(options: &Options) -> Result<Report, Error> {
     let package_dir = super::package_dir(options.package.as_deref());
