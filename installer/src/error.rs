@@ -88,7 +88,7 @@ impl Error {
             // A CA file or `ca` setting that cannot be used is configuration.
             Error::Fetch(e) if e.is_tls_setup() => exit::CONFIG,
             Error::Fetch(_) => exit::NETWORK,
-            Error::Extract(extract::Error::Io { .. }) => exit::FILESYSTEM,
+            Error::Extract(extract::Error::Io(_)) => exit::FILESYSTEM,
             Error::Extract(_) | Error::MissingBin { .. } => exit::ARCHIVE,
             Error::Cache(_) | Error::Link(_) => exit::FILESYSTEM,
             Error::MirrorTree(_) => exit::FILESYSTEM,

@@ -56,6 +56,9 @@ pub fn is_busy_on_windows(error: &io::Error) -> bool {
     matches!(error.raw_os_error(), Some(5 | 32 | 33))
 }
 
+/// What a message says of a file that is busy (`is_busy`).
+pub const HELD_OPEN: &str = "another program keeps it open (a virus scanner?)";
+
 /// Whether `error` is a transient "file in use" failure on this host.
 pub fn is_busy(error: &io::Error) -> bool {
     cfg!(windows) && is_busy_on_windows(error)

@@ -5,8 +5,17 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// A layer's error with an `Io { op, path, source }` variant: what was
-/// being done, to which path, and the OS error.
+/// An operation on a path that failed: what was being done, to which path,
+/// and the OS error. Each layer's error carries one as its `Io` variant and
+/// words it for that layer (the cache, the package, an archive).
+#[derive(Debug)]
+pub struct PathIo {
+    pub op: &'static str,
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+/// A layer's error with an `Io(PathIo)` variant.
 pub trait FromIo {
     fn from_io(op: &'static str, path: PathBuf, source: io::Error) -> Self;
 }
@@ -16,12 +25,12 @@ pub fn io_err<'p, E: FromIo>(op: &'static str, path: &'p Path) -> impl Fn(io::Er
     move |source| E::from_io(op, path.to_path_buf(), source)
 }
 
-/// `FromIo` for an error enum whose variant is `Io { op, path, source }`.
+/// `FromIo` for an error enum whose variant is `Io(PathIo)`.
 macro_rules! from_io_variant {
     ($ty:ty) => {
         impl $crate::io_error::FromIo for $ty {
             fn from_io(op: &'static str, path: std::path::PathBuf, source: std::io::Error) -> Self {
-                Self::Io { op, path, source }
+                Self::Io($crate::io_error::PathIo { op, path, source })
             }
         }
     };

@@ -10,8 +10,9 @@
 //! later runs delete what was set aside once it no longer runs.
 
 use crate::cache::Tree;
+use crate::fs_retry;
 use crate::hash::{self, Sha256Hash};
-use crate::io_error::{from_io_variant, io_err};
+use crate::io_error::{PathIo, from_io_variant, io_err};
 use crate::plan::Plan;
 use crate::safe_fs;
 use serde_json::{Value, json};
@@ -24,16 +25,16 @@ pub const INSTALL_DIR: &str = ".postbin";
 
 #[derive(Debug)]
 pub enum Error {
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    Io(PathIo),
     /// A cached file did not match its recorded hash while being copied.
-    CorruptCache { path: PathBuf },
+    CorruptCache {
+        path: PathBuf,
+    },
     /// A cached file was removed (`postbin cache clean` from another shell)
     /// before it could be copied.
-    GoneFromCache { path: PathBuf },
+    GoneFromCache {
+        path: PathBuf,
+    },
 }
 
 from_io_variant!(Error);
@@ -41,13 +42,14 @@ from_io_variant!(Error);
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Io { op, path, source } if crate::fs_retry::is_busy(source) => write!(
+            Error::Io(PathIo { op, path, source }) if fs_retry::is_busy(source) => write!(
                 f,
-                "cannot {op} {} inside the package: another program keeps it open (a virus \
-                 scanner?); close that program, or wait a moment, and run the install again",
-                path.display()
+                "cannot {op} {} inside the package: {}; close that program, or wait a moment, \
+                 and run the install again",
+                path.display(),
+                fs_retry::HELD_OPEN
             ),
-            Error::Io { op, path, .. } => write!(
+            Error::Io(PathIo { op, path, .. }) => write!(
                 f,
                 "cannot {op} {} inside the package (a read-only node_modules? the launcher runs the tool from the cache then)",
                 path.display()
@@ -69,7 +71,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io(PathIo { source, .. }) => Some(source),
             Error::CorruptCache { .. } | Error::GoneFromCache { .. } => None,
         }
     }
@@ -278,16 +280,10 @@ fn put_in_place(temp: tempfile::TempPath, dest: &Path) -> io::Result<()> {
         }
     };
     let rename = |from: &Path, to: &Path| fs::rename(from, to);
-    let aside = crate::fs_retry::retry(|| {
+    let aside = fs_retry::retry(|| {
         let aside = set_aside_path(dir);
-        replace_once(
-            &mut replace,
-            &rename,
-            &crate::fs_retry::is_busy,
-            dest,
-            &aside,
-        )
-        .map(|moved| moved.then_some(aside))
+        replace_once(&mut replace, &rename, &fs_retry::is_busy, dest, &aside)
+            .map(|moved| moved.then_some(aside))
     })?;
     if let Some(aside) = aside {
         let _ = fs::remove_file(aside);
@@ -352,7 +348,7 @@ fn write_receipt(package_dir: &Path, receipt: &Receipt) -> Result<(), Error> {
         .to_string();
     let path = receipt_path(package_dir);
     let dir = path.parent().expect("receipt has a parent");
-    crate::fs_retry::write_atomically(&path, dir, text.as_bytes()).map_err(io_err("write", &path))
+    fs_retry::write_atomically(&path, dir, text.as_bytes()).map_err(io_err("write", &path))
 }
 
 /// The receipt, if a complete placement exists. Paths are made absolute
@@ -746,7 +742,7 @@ mod tests {
             replace_once(
                 &mut self.replace(can_replace_new),
                 &rename,
-                &crate::fs_retry::is_busy_on_windows,
+                &fs_retry::is_busy_on_windows,
                 &self.dest,
                 &self.aside,
             )
@@ -789,7 +785,7 @@ mod tests {
         let result = replace_once(
             &mut fail,
             &rename,
-            &crate::fs_retry::is_busy_on_windows,
+            &fs_retry::is_busy_on_windows,
             &r.dest,
             &r.aside,
         );

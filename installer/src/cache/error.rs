@@ -3,7 +3,7 @@
 //! directory postbin refuses to use).
 
 use crate::fs_retry;
-use crate::io_error::from_io_variant;
+use crate::io_error::{PathIo, from_io_variant};
 use crate::safe_fs;
 use std::fmt;
 use std::io;
@@ -11,46 +11,47 @@ use std::path::PathBuf;
 
 #[derive(Debug)]
 pub enum Error {
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    Io(PathIo),
     /// A file changed while `import` was copying it.
-    Changed { path: PathBuf },
+    Changed {
+        path: PathBuf,
+    },
 }
 
 from_io_variant!(Error);
 
 impl Error {
     pub(super) fn is_storage_full(&self) -> bool {
-        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::StorageFull)
+        matches!(self, Error::Io(PathIo { source, .. }) if source.kind() == io::ErrorKind::StorageFull)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Io { op, path, source } if source.kind() == io::ErrorKind::StorageFull => {
+            Error::Io(PathIo { op, path, source })
+                if source.kind() == io::ErrorKind::StorageFull =>
+            {
                 write!(
                     f,
                     "cannot {op} {}: the disk is full; free space or set POSTBIN_CACHE_DIR to a larger disk",
                     path.display()
                 )
             }
-            Error::Io { op, path, source } if safe_fs::is_unsafe(source) => write!(
+            Error::Io(PathIo { op, path, source }) if safe_fs::is_unsafe(source) => write!(
                 f,
                 "refusing to {op} the postbin cache at {}: {source}; remove it, or set \
                  POSTBIN_CACHE_DIR to a directory of your own",
                 path.display()
             ),
-            Error::Io { op, path, source } if fs_retry::is_busy(source) => write!(
+            Error::Io(PathIo { op, path, source }) if fs_retry::is_busy(source) => write!(
                 f,
-                "cannot {op} {} in the postbin cache: another program keeps it open (a virus \
-                 scanner?); run the install again, or exclude the cache directory from scanning",
-                path.display()
+                "cannot {op} {} in the postbin cache: {}; run the install again, or exclude \
+                 the cache directory from scanning",
+                path.display(),
+                fs_retry::HELD_OPEN
             ),
-            Error::Io { op, path, .. } => write!(
+            Error::Io(PathIo { op, path, .. }) => write!(
                 f,
                 "cannot {op} {} in the postbin cache; set POSTBIN_CACHE_DIR to a writable directory",
                 path.display()
@@ -67,7 +68,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io(PathIo { source, .. }) => Some(source),
             Error::Changed { .. } => None,
         }
     }

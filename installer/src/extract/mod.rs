@@ -19,12 +19,12 @@ pub use path::{HostRules, Refusal};
 
 use crate::format::Format;
 use crate::hash::Sha256Hash;
-use crate::io_error::{from_io_variant, io_err};
+use crate::io_error::{PathIo, from_io_variant, io_err};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -56,11 +56,7 @@ pub type Listing = BTreeMap<String, FileRecord>;
 
 #[derive(Debug)]
 pub enum Error {
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    Io(PathIo),
     /// The archive itself is malformed.
     Corrupt {
         format: Format,
@@ -83,7 +79,7 @@ from_io_variant!(Error);
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Io { op, path, .. } => write!(f, "cannot {op} {}", path.display()),
+            Error::Io(PathIo { op, path, .. }) => write!(f, "cannot {op} {}", path.display()),
             Error::Corrupt { format, detail } => write!(
                 f,
                 "the {} archive is malformed ({detail}); the publisher's `format` may be wrong",
@@ -109,7 +105,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io(PathIo { source, .. }) => Some(source),
             _ => None,
         }
     }
@@ -124,11 +120,7 @@ pub fn unpack(
     limits: Limits,
     raw_name: &str,
 ) -> Result<Listing, Error> {
-    let file = File::open(archive).map_err(|source| Error::Io {
-        op: "open",
-        path: archive.to_path_buf(),
-        source,
-    })?;
+    let file = File::open(archive).map_err(io_err("open", archive))?;
     unpack_file(format, file, dest, limits, raw_name)
 }
 
@@ -208,11 +200,7 @@ pub(crate) struct Unpacker<'a> {
 
 impl<'a> Unpacker<'a> {
     fn new(dest: &'a Path, limits: Limits, rules: HostRules) -> Result<Self, Error> {
-        let writer = writer::Writer::start().map_err(|source| Error::Io {
-            op: "start a writer thread for",
-            path: dest.to_path_buf(),
-            source,
-        })?;
+        let writer = writer::Writer::start().map_err(io_err("start a writer thread for", dest))?;
         Ok(Self {
             dest,
             limits,
@@ -452,8 +440,8 @@ fn create_link(
     #[cfg(unix)]
     if !hard {
         let depth = link_rel.matches('/').count();
-        let relative: PathBuf = std::iter::repeat_n("..", depth)
-            .map(PathBuf::from)
+        let relative: std::path::PathBuf = std::iter::repeat_n("..", depth)
+            .map(std::path::PathBuf::from)
             .chain(std::iter::once(path::to_path(target_rel)))
             .collect();
         return std::os::unix::fs::symlink(relative, to);

@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::extract::{self, Limits};
 use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
+use crate::io_error::FromIo;
 use crate::link;
 use crate::net::Client;
 use crate::plan::{self, Plan};
@@ -242,14 +243,8 @@ fn download_and_unpack(
 }
 
 fn create_dir(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir(dir).map_err(|source| {
-        extract::Error::Io {
-            op: "create",
-            path: dir.to_path_buf(),
-            source,
-        }
-        .into()
-    })
+    std::fs::create_dir(dir)
+        .map_err(|source| extract::Error::from_io("create", dir.into(), source).into())
 }
 
 /// The published tree if every declared executable in it verifies. A tree
@@ -326,13 +321,8 @@ fn mark_executable(plan: &Plan, files: &std::path::Path) -> Result<(), Error> {
             .archive_path
             .split('/')
             .fold(files.to_path_buf(), |p, c| p.join(c));
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(
-            |source| extract::Error::Io {
-                op: "chmod",
-                path,
-                source,
-            },
-        )?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .map_err(crate::io_error::io_err::<extract::Error>("chmod", &path))?;
     }
     #[cfg(not(unix))]
     let _ = (plan, files);

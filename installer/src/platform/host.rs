@@ -218,6 +218,7 @@ fn running_under_rosetta() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     use crate::platform::glibc::{glibc_version_of, leading_version};
     use crate::platform::test_hosts::{glibc_host, linux, mac};
 

@@ -310,6 +310,7 @@ fn matrix_entries(manifest: &Manifest) -> Result<Vec<String>, Error> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
     use super::VERSION_OF_TAG;
 
     // The workflow's shell runs on the release runners; `sh` is the test's.
