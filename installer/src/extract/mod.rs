@@ -14,6 +14,7 @@ mod path;
 mod tar_format;
 mod writer;
 mod zip_format;
+mod zst;
 
 pub use path::{HostRules, Refusal};
 
@@ -164,11 +165,10 @@ pub fn unpack_stream(
             &mut unpacker,
         )?,
         Format::TarZst => {
-            let decoder =
-                ruzstd::decoding::StreamingDecoder::new(reader).map_err(|e| Error::Corrupt {
-                    format,
-                    detail: e.to_string(),
-                })?;
+            let decoder = zst::Decoder::new(reader).map_err(|e| Error::Corrupt {
+                format,
+                detail: e.to_string(),
+            })?;
             tar_format::unpack(decoder, format, &mut unpacker)?
         }
         Format::Raw => unpacker.file(raw_name, true, &mut { reader })?,
