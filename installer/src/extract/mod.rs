@@ -519,6 +519,21 @@ mod tests {
         }
     }
 
+    /// A corrupt zstd stream is a malformed archive, in libzstd's words.
+    #[test]
+    fn a_corrupt_tar_zst_is_malformed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes: &[u8] = b"\x28\xb5\x2f\xfd garbage after the magic number";
+        let limits = Limits::default();
+        let e = unpack_stream(Format::TarZst, &mut bytes, dir.path(), limits, "x").unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Corrupt { .. }), "{e:?}");
+        assert!(
+            msg.starts_with("the tar.zst archive is malformed ("),
+            "{msg}"
+        );
+    }
+
     #[test]
     fn names_differing_only_by_case_clash_where_the_host_ignores_case() {
         let files = [("tool.exe", "a"), ("TOOL.EXE", "b")];

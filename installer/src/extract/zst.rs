@@ -91,3 +91,46 @@ impl<R> Drop for Decoder<R> {
         unsafe { z::ZSTD_freeDCtx(self.ctx.as_ptr()) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compress(data: &[u8]) -> Vec<u8> {
+        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+    }
+
+    fn decode(stream: &[u8]) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        // A small buffer, so frames end and restart across reads.
+        Decoder::new(io::BufReader::with_capacity(7, stream))?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn decodes_every_frame_of_a_stream() {
+        let (a, b) = (vec![b'a'; 100_000], b"second frame".to_vec());
+        let mut stream = compress(&a);
+        stream.extend(compress(&b));
+        assert_eq!(decode(&stream).unwrap(), [a, b].concat());
+    }
+
+    #[test]
+    fn garbage_empty_and_truncated_streams_are_errors() {
+        let e = decode(b"not zstd at all").unwrap_err();
+        assert_eq!(
+            (e.kind(), e.to_string()),
+            (
+                io::ErrorKind::InvalidData,
+                "Unknown frame descriptor".into()
+            )
+        );
+        assert_eq!(
+            decode(b"").unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        let whole = compress(&vec![b'x'; 50_000]);
+        let e = decode(&whole[..whole.len() - 3]).unwrap_err();
+        assert_eq!(e.to_string(), "the zstd stream ends inside a frame");
+    }
+}
