@@ -1,7 +1,9 @@
 //! `memcpy` and `memmove` for the static x86_64 musl installer.
 //!
-//! The LZ decoders (lzma-rust2, ruzstd) copy every match and literal run
-//! with `copy_from_slice`/`copy_within`: millions of short copies per 100 MiB.
+//! The LZ decoders (lzma-rust2; ruzstd before libzstd replaced it) copy every
+//! match and literal run with `copy_from_slice`/`copy_within`: millions of
+//! short copies per 100 MiB. libzstd copies with its own wide loads and
+//! calls `memcpy` only for long runs, which go through these too.
 //! musl's x86_64 `memcpy` starts each one with byte loops and `rep movsq`,
 //! and was a quarter of the time of a tar.xz or tar.zst install (perf);
 //! glibc copies short blocks with a few overlapping loads and stores, which
