@@ -21,7 +21,8 @@ pub enum Error {
 from_io_variant!(Error);
 
 impl Error {
-    pub(super) fn is_storage_full(&self) -> bool {
+    /// The disk is full: no other entry will fit either.
+    pub fn is_storage_full(&self) -> bool {
         matches!(self, Error::Io(PathIo { source, .. }) if source.kind() == io::ErrorKind::StorageFull)
     }
 }

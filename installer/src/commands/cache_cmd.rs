@@ -5,7 +5,6 @@
 
 use crate::cache::{self, Cache, Entry, Imported, Inventory};
 use crate::error::{Error, exit, one_line};
-use crate::io_error::PathIo;
 use crate::mirror_tree;
 use crate::progress::{Status, human_size};
 use crate::settings::Settings;
@@ -407,8 +406,7 @@ fn import(dir: &Path, from: &Path) -> Result<Report, Error> {
             }
             Err(e) => {
                 // A full disk stops everything; other failures are per file.
-                if matches!(&e, cache::Error::Io(PathIo { source, .. }) if source.kind() == std::io::ErrorKind::StorageFull)
-                {
+                if e.is_storage_full() {
                     status.finish();
                     return Err(e.into());
                 }
