@@ -14,7 +14,10 @@ pub mod plan_cmd;
 pub mod prefill;
 pub mod which;
 
-use crate::error::exit;
+use crate::error::{Error, exit};
+use crate::manifest::Manifest;
+use crate::pipeline::{self, Flags};
+use crate::settings::Settings;
 use std::path::{Path, PathBuf};
 
 /// What a command hands back to `cli`: the text for stdout (`Display`), the
@@ -73,19 +76,10 @@ impl Report for Lines {
 
 /// The package directory (`--package`), its manifest, and the consumer
 /// settings for it: where a command that plans or fetches starts.
-pub fn load_package(
-    flag: Option<&Path>,
-) -> Result<
-    (
-        PathBuf,
-        crate::manifest::Manifest,
-        crate::settings::Settings,
-    ),
-    crate::error::Error,
-> {
+pub fn load_package(flag: Option<&Path>) -> Result<(PathBuf, Manifest, Settings), Error> {
     let dir = package_dir(flag);
-    let manifest = crate::manifest::Manifest::load(&dir)?;
-    let settings = crate::pipeline::settings_for(&manifest, crate::pipeline::Flags::default())?;
+    let manifest = Manifest::load(&dir)?;
+    let settings = pipeline::settings_for(&manifest, Flags::default())?;
     Ok((dir, manifest, settings))
 }
 

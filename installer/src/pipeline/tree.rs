@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::extract::{self, Limits};
 use crate::fetch::{self, Expect};
 use crate::hash::Sha256Hash;
-use crate::io_error::FromIo;
+use crate::io_error::io_err;
 use crate::link;
 use crate::net::Client;
 use crate::plan::{self, Plan};
@@ -244,7 +244,8 @@ fn download_and_unpack(
 
 fn create_dir(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir(dir)
-        .map_err(|source| extract::Error::from_io("create", dir.into(), source).into())
+        .map_err(io_err::<extract::Error>("create", dir))
+        .map_err(Error::from)
 }
 
 /// The published tree if every declared executable in it verifies. A tree
@@ -322,7 +323,7 @@ fn mark_executable(plan: &Plan, files: &std::path::Path) -> Result<(), Error> {
             .split('/')
             .fold(files.to_path_buf(), |p, c| p.join(c));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-            .map_err(crate::io_error::io_err::<extract::Error>("chmod", &path))?;
+            .map_err(io_err::<extract::Error>("chmod", &path))?;
     }
     #[cfg(not(unix))]
     let _ = (plan, files);
