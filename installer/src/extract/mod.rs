@@ -164,13 +164,7 @@ pub fn unpack_stream(
             format,
             &mut unpacker,
         )?,
-        Format::TarZst => {
-            let decoder = zst::Decoder::new(reader).map_err(|e| Error::Corrupt {
-                format,
-                detail: e.to_string(),
-            })?;
-            tar_format::unpack(decoder, format, &mut unpacker)?
-        }
+        Format::TarZst => tar_format::unpack(zst::Decoder::new(reader), format, &mut unpacker)?,
         Format::Raw => unpacker.file(raw_name, true, &mut { reader })?,
         Format::Zip => unreachable!("zip needs seeking; `unpack` handles it"),
     }
