@@ -217,7 +217,7 @@ pub(crate) fn cached_executables(package_dir: &std::path::Path) -> Option<Vec<(S
 fn into_cache(loaded: &Loaded) -> Result<Done, Error> {
     let Loaded { settings, plan, .. } = loaded;
     // Paths handed out of the cache are verified first.
-    let (_, _, _, ensured) = in_cache(settings, plan, true, HitCheck::Hash)?;
+    let (_, _, _, ensured) = in_cache(settings, plan, true, HitCheck::Hash, None)?;
     Ok(Done {
         outcome: outcome_of(&ensured),
         placed: plan
@@ -281,9 +281,17 @@ fn into_package(loaded: &Loaded) -> Result<Done, Error> {
     }
 
     // A placement verifies a cache hit while copying it, reading the file
-    // once instead of twice.
-    let (client, cache, sha, ensured) = in_cache(settings, plan, false, HitCheck::WhileCopying)?;
-    let receipt = place(&cache, &client, plan, &sha, &ensured)?;
+    // once instead of twice; a tree made now writes the package's copies as
+    // it unpacks.
+    let mut precopies = link::Precopies::default();
+    let (client, cache, sha, ensured) = in_cache(
+        settings,
+        plan,
+        false,
+        HitCheck::WhileCopying,
+        Some(&mut precopies),
+    )?;
+    let receipt = place(&cache, &client, plan, &sha, &ensured, precopies)?;
     Ok(Done {
         outcome: outcome_of(&ensured),
         placed: receipt.bins.into_iter().map(|b| b.path).collect(),
@@ -294,18 +302,20 @@ fn into_package(loaded: &Loaded) -> Result<Done, Error> {
 /// The plan's tree in the cache (a temp cache if the cache dir cannot be
 /// written, kept after this run if `keep`), fetched unless a hit passes
 /// `hits`, and its use recorded. Temp files of installs that were killed
-/// are swept first: one directory read when there are none.
+/// are swept first: one directory read when there are none. `precopies`
+/// as in `ensure_tree`.
 fn in_cache<'s>(
     settings: &'s Settings,
     plan: &Plan,
     keep: bool,
     hits: HitCheck,
+    precopies: Option<&mut link::Precopies>,
 ) -> Result<(Client<'s>, Cache, Sha256Hash, Ensured), Error> {
     let client = Client::new(settings);
     let cache = Cache::open_or_temp(&settings.cache_dir.value, keep)?;
     cache.sweep_temp(TEMP_MAX_AGE);
     let sha = trusted_hash(&client, plan)?;
-    let ensured = ensure_tree(&cache, &client, plan, &sha, hits)?;
+    let ensured = ensure_tree(&cache, &client, plan, &sha, hits, precopies)?;
     cache.touch(&sha);
     Ok((client, cache, sha, ensured))
 }
@@ -340,12 +350,13 @@ fn place(
     plan: &Plan,
     sha: &crate::hash::Sha256Hash,
     ensured: &Ensured,
+    precopies: link::Precopies,
 ) -> Result<link::Receipt, Error> {
     let placed = {
         // Held while copying out of the tree, so a concurrent `cache prune`
         // or `clean` skips this entry instead of deleting it mid-copy.
         let _reading = cache.read_hold(sha);
-        link::place(plan, &ensured.tree, ensured.source())
+        link::place(plan, &ensured.tree, ensured.source(), precopies)
     };
     match placed {
         Err(e @ (link::Error::CorruptCache { .. } | link::Error::GoneFromCache { .. })) => {
@@ -354,9 +365,10 @@ fn place(
                 let _lock = cache.lock(sha)?;
                 cache.discard_tree(sha);
             }
-            let again = ensure_tree(cache, client, plan, sha, HitCheck::Hash)?;
+            let again = ensure_tree(cache, client, plan, sha, HitCheck::Hash, None)?;
             let _reading = cache.read_hold(sha);
-            Ok(link::place(plan, &again.tree, link::Source::Fresh)?)
+            let none = link::Precopies::default();
+            Ok(link::place(plan, &again.tree, link::Source::Fresh, none)?)
         }
         placed => Ok(placed?),
     }

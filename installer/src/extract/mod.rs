@@ -17,6 +17,7 @@ mod zip_format;
 mod zst;
 
 pub use path::{HostRules, Refusal};
+pub use writer::Tee;
 
 use crate::format::Format;
 use crate::hash::Sha256Hash;
@@ -122,24 +123,26 @@ pub fn unpack(
     raw_name: &str,
 ) -> Result<Listing, Error> {
     let file = File::open(archive).map_err(io_err("open", archive))?;
-    unpack_file(format, file, dest, limits, raw_name)
+    unpack_file(format, file, dest, limits, raw_name, Vec::new())
 }
 
-/// `unpack` from a file already open: the one whose bytes were just
-/// verified, so nothing swapped in at its path meanwhile is read.
+/// `unpack` from a file already open, read from where it stands: the one whose
+/// bytes were just verified, so nothing swapped in at its path meanwhile is
+/// read. Each of `tees` gets a copy of its entry (see `Tee`).
 pub fn unpack_file(
     format: Format,
     file: File,
     dest: &Path,
     limits: Limits,
     raw_name: &str,
+    tees: Vec<Tee>,
 ) -> Result<Listing, Error> {
     if format == Format::Zip {
-        let mut unpacker = Unpacker::new(dest, limits, HostRules::current())?;
+        let mut unpacker = Unpacker::new(dest, limits, HostRules::current(), tees)?;
         zip_format::unpack(file, &mut unpacker)?;
         return unpacker.finish();
     }
-    unpack_stream(format, &mut { file }, dest, limits, raw_name)
+    unpack_stream(format, &mut { file }, dest, limits, raw_name, tees)
 }
 
 /// Unpacks a stream of a format that needs no seeking (every format but zip).
@@ -152,8 +155,9 @@ pub fn unpack_stream(
     dest: &Path,
     limits: Limits,
     raw_name: &str,
+    tees: Vec<Tee>,
 ) -> Result<Listing, Error> {
-    let mut unpacker = Unpacker::new(dest, limits, HostRules::current())?;
+    let mut unpacker = Unpacker::new(dest, limits, HostRules::current(), tees)?;
     let reader = io::BufReader::with_capacity(256 * 1024, source);
     match format {
         Format::TarGz => {
@@ -190,10 +194,17 @@ pub(crate) struct Unpacker<'a> {
     dirs: HashMap<String, String>,
     /// (link path, resolved target, is hard link), created after all files.
     links: Vec<(String, String, bool)>,
+    /// Second copies still to write, each handed to its entry's writer job.
+    tees: Vec<Tee>,
 }
 
 impl<'a> Unpacker<'a> {
-    fn new(dest: &'a Path, limits: Limits, rules: HostRules) -> Result<Self, Error> {
+    fn new(
+        dest: &'a Path,
+        limits: Limits,
+        rules: HostRules,
+        tees: Vec<Tee>,
+    ) -> Result<Self, Error> {
         let writer = writer::Writer::start().map_err(io_err("start a writer thread for", dest))?;
         Ok(Self {
             dest,
@@ -207,6 +218,7 @@ impl<'a> Unpacker<'a> {
             writer,
             dirs: HashMap::new(),
             links: Vec::new(),
+            tees,
         })
     }
 
@@ -305,7 +317,12 @@ impl<'a> Unpacker<'a> {
         }
         let file = create_file(&full, executable).map_err(io_err("create", &full))?;
         let stopped = io_err::<Error>("write", &full);
-        self.writer.open(file, full.clone()).map_err(&stopped)?;
+        let tee = (self.tees.iter())
+            .position(|t| t.archive_path == rel)
+            .map(|i| self.tees.swap_remove(i));
+        self.writer
+            .open(file, full.clone(), tee)
+            .map_err(&stopped)?;
         loop {
             let mut buf = self.writer.buffer().map_err(&stopped)?;
             let n = crate::read_full::fill(content, &mut buf).map_err(|e| Error::Corrupt {
@@ -492,7 +509,7 @@ mod tests {
     ) -> (Result<Listing, Error>, Vec<String>) {
         let dir = tempfile::tempdir().unwrap();
         let result = (|| {
-            let mut unpacker = Unpacker::new(dir.path(), Limits::default(), rules)?;
+            let mut unpacker = Unpacker::new(dir.path(), Limits::default(), rules, Vec::new())?;
             for (name, content) in files {
                 unpacker.file(name, true, &mut content.as_bytes())?;
             }
@@ -513,13 +530,103 @@ mod tests {
         }
     }
 
+    /// A tee for `archive_path` writing to `file`, and its completion flag.
+    fn tee(archive_path: &str, file: File) -> (Tee, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        let complete = std::sync::Arc::default();
+        let tee = Tee {
+            archive_path: archive_path.to_string(),
+            file,
+            complete: std::sync::Arc::clone(&complete),
+        };
+        (tee, complete)
+    }
+
+    fn is_set(flag: &std::sync::atomic::AtomicBool) -> bool {
+        flag.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// A tee gets exactly its entry's bytes, every chunk of a file larger
+    /// than the writer's buffers, and is complete; other entries pass by.
+    #[test]
+    fn a_tee_gets_its_entry_and_only_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tree, copy) = (dir.path().join("tree"), dir.path().join("copy"));
+        fs::create_dir(&tree).unwrap();
+        let (tee, complete) = tee("bin/tool", File::create(&copy).unwrap());
+        let big: Vec<u8> = (0..writer::CHUNK * 3 + 17)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut unpacker =
+            Unpacker::new(&tree, Limits::default(), HostRules::current(), vec![tee]).unwrap();
+        unpacker
+            .file("README", false, &mut &b"read me"[..])
+            .unwrap();
+        unpacker.file("bin/tool", true, &mut &big[..]).unwrap();
+        unpacker
+            .file("bin/other", true, &mut &b"other"[..])
+            .unwrap();
+        let listing = unpacker.finish().unwrap();
+        assert!(is_set(&complete));
+        assert_eq!(fs::read(&copy).unwrap(), big);
+        assert_eq!(listing["bin/tool"].sha256, crate::hash::hash_bytes(&big));
+    }
+
+    /// A tee whose entry comes as a link, or never, stays incomplete, and
+    /// the unpack is unaffected.
+    #[test]
+    fn a_tee_for_a_link_or_a_missing_entry_stays_incomplete() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("tree");
+        fs::create_dir(&tree).unwrap();
+        let (linked, linked_done) = tee("tool", File::create(dir.path().join("a")).unwrap());
+        let (missing, missing_done) = tee("gone", File::create(dir.path().join("b")).unwrap());
+        let mut unpacker = Unpacker::new(
+            &tree,
+            Limits::default(),
+            HostRules::current(),
+            vec![linked, missing],
+        )
+        .unwrap();
+        unpacker.file("real/tool", true, &mut &b"tool"[..]).unwrap();
+        unpacker.link("tool", "real/tool", true).unwrap();
+        let listing = unpacker.finish().unwrap();
+        assert_eq!(listing["tool"].size, 4);
+        assert!(!is_set(&linked_done) && !is_set(&missing_done));
+    }
+
+    /// A tee that cannot be written (here: opened read-only) is dropped, not
+    /// an error: the unpack succeeds and the caller copies instead.
+    #[test]
+    fn a_tee_that_cannot_be_written_is_given_up_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tree, copy) = (dir.path().join("tree"), dir.path().join("copy"));
+        fs::create_dir(&tree).unwrap();
+        fs::write(&copy, b"").unwrap();
+        let (tee, complete) = tee("tool", File::open(&copy).unwrap());
+        let mut unpacker =
+            Unpacker::new(&tree, Limits::default(), HostRules::current(), vec![tee]).unwrap();
+        unpacker.file("tool", true, &mut &b"tool"[..]).unwrap();
+        let listing = unpacker.finish().unwrap();
+        assert_eq!(listing["tool"].size, 4);
+        assert_eq!(fs::read(tree.join("tool")).unwrap(), b"tool");
+        assert!(!is_set(&complete));
+    }
+
     /// A corrupt zstd stream is a malformed archive, in libzstd's words.
     #[test]
     fn a_corrupt_tar_zst_is_malformed() {
         let dir = tempfile::tempdir().unwrap();
         let mut bytes: &[u8] = b"\x28\xb5\x2f\xfd garbage after the magic number";
         let limits = Limits::default();
-        let e = unpack_stream(Format::TarZst, &mut bytes, dir.path(), limits, "x").unwrap_err();
+        let e = unpack_stream(
+            Format::TarZst,
+            &mut bytes,
+            dir.path(),
+            limits,
+            "x",
+            Vec::new(),
+        )
+        .unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, Error::Corrupt { .. }), "{e:?}");
         assert!(
@@ -605,7 +712,8 @@ mod tests {
                 max_unpacked,
                 max_entries: 100,
             };
-            let mut unpacker = Unpacker::new(dir.path(), limits, HostRules::current()).unwrap();
+            let mut unpacker =
+                Unpacker::new(dir.path(), limits, HostRules::current(), Vec::new()).unwrap();
             unpacker.file("big", false, &mut &[0u8; 600][..]).unwrap();
             unpacker.link("copy", "big", true).unwrap();
             let listing = unpacker.finish();
@@ -626,8 +734,13 @@ mod tests {
     #[test]
     fn windows_only_directory_names_are_refused_too() {
         let dir = tempfile::tempdir().unwrap();
-        let mut unpacker =
-            Unpacker::new(dir.path(), Limits::default(), HostRules::WINDOWS).unwrap();
+        let mut unpacker = Unpacker::new(
+            dir.path(),
+            Limits::default(),
+            HostRules::WINDOWS,
+            Vec::new(),
+        )
+        .unwrap();
         let (entry, reason) = match unpacker.dir("nul/") {
             Err(Error::UnsafeEntry { entry, reason }) => (entry, reason),
             other => panic!("{other:?}"),

@@ -6,11 +6,18 @@
 //! Files are handled strictly in order: `open`, any number of `data`, `close`.
 //! A fixed set of buffers circulates between the threads, so memory stays
 //! bounded (and musl's allocator is not asked for 256 KiB per chunk).
+//!
+//! A file may have a `Tee`: a second file that gets the same bytes, so the
+//! package's copy of an executable is written while the archive unpacks (on
+//! a network install, while the download goes on) instead of copied out of
+//! the cache after it.
 
 use crate::hash::{HashingWriter, Sha256Hash};
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
@@ -20,8 +27,21 @@ pub(super) const CHUNK: usize = 256 * 1024;
 /// the decompressor works ahead.
 const BUFFERS: usize = 4;
 
+/// A second file for one entry's bytes (`link::Precopies` makes them).
+/// A tee is best effort: if writing it fails, or the entry never comes (the
+/// archive has a link at that path), `complete` stays false and the caller
+/// copies the file as it would have without one. The unpack itself never
+/// fails because of a tee.
+pub struct Tee {
+    /// The entry it copies, as a listing key (`bin.archive_path`).
+    pub archive_path: String,
+    pub file: File,
+    /// Set once every byte of the entry is in `file` and `file` is closed.
+    pub complete: Arc<AtomicBool>,
+}
+
 enum Job {
-    Open(File, PathBuf),
+    Open(File, PathBuf, Option<Tee>),
     Data(Vec<u8>),
     Close,
 }
@@ -65,8 +85,8 @@ impl Writer {
         Ok(buf)
     }
 
-    pub fn open(&self, file: File, path: PathBuf) -> io::Result<()> {
-        self.send(Job::Open(file, path))
+    pub fn open(&self, file: File, path: PathBuf, tee: Option<Tee>) -> io::Result<()> {
+        self.send(Job::Open(file, path, tee))
     }
 
     /// Hands over a filled buffer (truncated to the bytes read).
@@ -116,17 +136,30 @@ fn stopped() -> io::Error {
 }
 
 fn run(jobs: Receiver<Job>, free: Sender<Vec<u8>>, done: Sender<Written>) {
-    // The open file, its path, and the first write error (later data for a
-    // failed file is dropped; the error is reported at close).
+    // The open file, its path, the first write error (later data for a
+    // failed file is dropped; the error is reported at close), and its tee.
     let mut current: Option<(HashingWriter<File>, PathBuf, Option<io::Error>)> = None;
+    let mut tee: Option<Tee> = None;
     for job in jobs {
         match job {
-            Job::Open(file, path) => current = Some((HashingWriter::new(file), path, None)),
+            Job::Open(file, path, its_tee) => {
+                current = Some((HashingWriter::new(file), path, None));
+                tee = its_tee;
+            }
             Job::Data(buf) => {
                 if let Some((out, _, error @ None)) = current.as_mut()
                     && let Err(e) = out.write_all(&buf)
                 {
                     *error = Some(e);
+                }
+                if let Some(t) = &mut tee
+                    && let Err(e) = t.file.write_all(&buf)
+                {
+                    crate::debug!(
+                        "cannot write the copy of {}: {e}; copying it later",
+                        t.archive_path
+                    );
+                    tee = None;
                 }
                 let _ = free.send(buf);
             }
@@ -141,6 +174,12 @@ fn run(jobs: Receiver<Job>, free: Sender<Vec<u8>>, done: Sender<Written>) {
                         Ok((sha, size))
                     }
                 };
+                if let Some(Tee { file, complete, .. }) = tee.take() {
+                    // Closed before it is called complete: the caller renames
+                    // it into place, and it must not be open for writing then.
+                    drop(file);
+                    complete.store(result.is_ok(), Ordering::Release);
+                }
                 if done.send(Written { path, result }).is_err() {
                     return;
                 }

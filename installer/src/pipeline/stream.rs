@@ -88,6 +88,7 @@ pub fn download_and_unpack(
     mut partial: fetch::Partial,
     to: Staging<'_>,
     chunks: Chunks,
+    tees: Vec<extract::Tee>,
 ) -> Result<(fetch::Downloaded, extract::Listing, tempfile::NamedTempFile), Error> {
     let Staging {
         cache_dir,
@@ -114,6 +115,7 @@ pub fn download_and_unpack(
                 files,
                 limits,
                 raw_name,
+                tees,
             )
         });
         // The tap (and with it the channel's sender) goes when the download

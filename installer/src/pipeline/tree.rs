@@ -2,6 +2,7 @@
 //! re-check, fetch (or take the cached archive), verify, unpack, check the
 //! declared executables, publish. Every command that installs comes here.
 
+use super::stream::Staging;
 use crate::cache::{Cache, Tree};
 use crate::error::Error;
 use crate::extract::{self, Limits};
@@ -11,6 +12,7 @@ use crate::io_error::io_err;
 use crate::link;
 use crate::net::Client;
 use crate::plan::{self, Plan};
+use std::io;
 use std::path::Path;
 use std::time::Duration;
 
@@ -58,13 +60,16 @@ pub const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 /// The unpacked tree for `sha`, from the cache or made now. A published
 /// tree is used only if sealed by this user's key (`cache::seal`); any other
 /// (tampered, carried, copied from another cache, older than seals) is
-/// rebuilt from the archive, itself re-hashed first, or is a miss.
+/// rebuilt from the archive, itself re-hashed first, or is a miss. With
+/// `precopies`, a tree made now also writes the package's copies of the
+/// executables as it unpacks (`link::Precopies`).
 pub fn ensure_tree(
     cache: &Cache,
     client: &Client<'_>,
     plan: &Plan,
     sha: &Sha256Hash,
     hits: HitCheck,
+    precopies: Option<&mut link::Precopies>,
 ) -> Result<Ensured, Error> {
     if let Some(tree) = usable_tree(cache, plan, sha, false, hits)? {
         return Ok(Ensured::found(tree));
@@ -74,7 +79,8 @@ pub fn ensure_tree(
     if let Some(tree) = usable_tree(cache, plan, sha, true, hits)? {
         return Ok(Ensured::found(tree));
     }
-    make_tree(cache, client, plan, sha)
+    let tees = precopies.map(|p| p.start(plan, sha)).unwrap_or_default();
+    make_tree(cache, client, plan, sha, tees)
 }
 
 /// Under the entry's lock: unpacks the cached archive, or downloads it,
@@ -84,6 +90,7 @@ fn make_tree(
     client: &Client<'_>,
     plan: &Plan,
     sha: &Sha256Hash,
+    tees: Vec<extract::Tee>,
 ) -> Result<Ensured, Error> {
     let staging = cache.temp_dir_for(sha)?;
     let files = staging.path().join("files");
@@ -92,11 +99,21 @@ fn make_tree(
         max_unpacked: client.settings().max_unpacked_size,
         ..Limits::default()
     };
-    let (listing, download) = match unpack_cached_archive(cache, plan, sha, &files, limits)? {
-        Some(listing) => (listing, None),
+    let to = Staging {
+        cache_dir: cache.root(),
+        files: &files,
+        limits,
+    };
+    let (listing, download) = match cache.checked_archive(sha) {
+        Some(archive) => {
+            crate::debug!("unpacking cached archive {}", sha.short());
+            let raw_name = &plan.bins[0].archive_path;
+            let listing =
+                extract::unpack_file(plan.format, archive, &files, limits, raw_name, tees)?;
+            (listing, None)
+        }
         None => {
-            let (listing, temp, bytes) =
-                download_into_staging(cache, client, plan, sha, &files, limits)?;
+            let (listing, temp, bytes) = download_into_staging(cache, client, plan, sha, to, tees)?;
             (listing, Some((temp, bytes)))
         }
     };
@@ -128,28 +145,6 @@ fn make_tree(
     })
 }
 
-/// The cached archive unpacked into `files`, if the cache holds it intact.
-fn unpack_cached_archive(
-    cache: &Cache,
-    plan: &Plan,
-    sha: &Sha256Hash,
-    files: &Path,
-    limits: Limits,
-) -> Result<Option<extract::Listing>, Error> {
-    let Some(archive) = cache.checked_archive(sha) else {
-        return Ok(None);
-    };
-    crate::debug!("unpacking cached archive {}", sha.short());
-    let raw_name = &plan.bins[0].archive_path;
-    Ok(Some(extract::unpack_file(
-        plan.format,
-        archive,
-        files,
-        limits,
-        raw_name,
-    )?))
-}
-
 /// Downloads the archive (continuing an interrupted download) and unpacks
 /// it into `files`: the listing, the verified archive, its size. Offline,
 /// only `file://` sources are tried, and a miss says how to prefill.
@@ -158,8 +153,8 @@ fn download_into_staging(
     client: &Client<'_>,
     plan: &Plan,
     sha: &Sha256Hash,
-    files: &Path,
-    limits: Limits,
+    to: Staging<'_>,
+    tees: Vec<extract::Tee>,
 ) -> Result<(extract::Listing, tempfile::NamedTempFile, u64), Error> {
     let offline = client.settings().offline.value;
     // Offline, a source on disk can still serve: a `file://` mirror, or
@@ -177,13 +172,12 @@ fn download_into_staging(
     // Hash-named, under the entry lock: an interrupted download is
     // continued by the next install, and never by two at once.
     let partial = fetch::Partial::open(&cache.tmp_dir(), sha)?;
-    let (done, listing, temp) =
-        match download_and_unpack(client, plan, sha, partial, cache.root(), files, limits) {
-            Err(Error::Fetch(e)) if offline && e.is_missing_local_file() => {
-                return Err(offline_miss(plan));
-            }
-            result => result?,
-        };
+    let (done, listing, temp) = match download_and_unpack(client, plan, sha, partial, to, tees) {
+        Err(Error::Fetch(e)) if offline && e.is_missing_local_file() => {
+            return Err(offline_miss(plan));
+        }
+        result => result?,
+    };
     crate::debug!("downloaded {} bytes from {}", done.size, done.url);
     Ok((listing, temp, done.size))
 }
@@ -211,21 +205,15 @@ fn download_and_unpack(
     plan: &Plan,
     sha: &Sha256Hash,
     mut partial: fetch::Partial,
-    cache_dir: &Path,
-    files: &Path,
-    limits: Limits,
+    to: Staging<'_>,
+    tees: Vec<extract::Tee>,
 ) -> Result<(fetch::Downloaded, extract::Listing, tempfile::NamedTempFile), Error> {
     if let Some(chunks) = super::stream::chunks_for(plan)? {
-        let to = super::stream::Staging {
-            cache_dir,
-            files,
-            limits,
-        };
-        return super::stream::download_and_unpack(client, plan, sha, partial, to, chunks);
+        return super::stream::download_and_unpack(client, plan, sha, partial, to, chunks, tees);
     }
     let want = fetch::Want {
         size: plan.size,
-        dir: Some(cache_dir),
+        dir: Some(to.cache_dir),
         resume: true,
         ..fetch::Want::new(Expect::Sha256(*sha))
     };
@@ -237,8 +225,12 @@ fn download_and_unpack(
         &plan.asset_name,
     );
     let (done, temp) = super::partial::verified_download(result, partial)?;
+    // The very file just verified, through a handle of its own, from byte 0.
+    let archive = (temp.as_file().try_clone())
+        .and_then(|mut f| io::Seek::rewind(&mut f).map(|()| f))
+        .map_err(io_err::<extract::Error>("read", temp.path()))?;
     let raw_name = &plan.bins[0].archive_path;
-    let listing = extract::unpack(plan.format, temp.path(), files, limits, raw_name)?;
+    let listing = extract::unpack_file(plan.format, archive, to.files, to.limits, raw_name, tees)?;
     Ok((done, listing, temp))
 }
 

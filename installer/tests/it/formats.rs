@@ -3,12 +3,33 @@
 use crate::archives::{Zip, flat_tar, xz, zstd};
 use crate::support::*;
 
+const WRITTEN_WHILE_UNPACKING: &str = "the copy written while unpacking";
+
 /// Publishes `bytes` as `hello-<target>.<format>`, installs, runs the result.
+/// The install that unpacks writes the package's copy as it goes; one that
+/// finds the tree in the cache copies it out (and re-hashes it).
 fn install_format(format: &str, bytes: &[u8]) {
     let world = World::new();
     let sha = world.publish(&format!("hello-{TARGET}.{format}"), bytes);
     world.package(world.section(format, &sha));
-    world.assert_installs(&[]);
+    let debug = [("POSTBIN_LOG", "debug")];
+    let placed = world.placed("hello");
+    world
+        .install_env(&debug)
+        .assert_ok()
+        .assert_stderr_has(&[WRITTEN_WHILE_UNPACKING]);
+    assert_runs(&placed);
+    assert_no_temp_files(&world.pkg());
+
+    std::fs::remove_dir_all(world.pkg().join(".postbin")).unwrap();
+    let before = world.requests().len();
+    world
+        .install_env(&debug)
+        .assert_ok()
+        .assert_stderr_lacks(&[WRITTEN_WHILE_UNPACKING]);
+    world.assert_no_requests_since(before);
+    assert_runs(&placed);
+    assert_no_temp_files(&world.pkg());
 }
 
 #[test]

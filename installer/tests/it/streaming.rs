@@ -129,6 +129,13 @@ fn a_corrupt_chunk_from_the_only_source_installs_nothing() {
     if instrumented() {
         assert_eq!(handed(&world).len(), 1, "only chunk 0 was handed on");
     }
+    // The package's copy of `hello` was being written as the archive
+    // unpacked: its temp file and the directories made for it are gone.
+    assert!(
+        !world.pkg().join(".postbin").exists(),
+        "{:?}",
+        list(&world.pkg())
+    );
 }
 
 #[test]

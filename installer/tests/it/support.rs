@@ -254,6 +254,7 @@ impl World {
     pub fn assert_installs(&self, env: &[(&str, &str)]) {
         self.install_env(env).assert_ok();
         assert_runs(&self.placed("hello"));
+        assert_no_temp_files(&self.pkg());
     }
 
     /// Asserts the install left no archive, no tree, no executable and no
@@ -566,7 +567,10 @@ pub fn assert_nothing_cached(cache: &Path) {
 #[track_caller]
 pub fn assert_nothing_linked(pkg: &Path) {
     let bins = list(&pkg.join(".postbin").join("bin"));
-    assert!(bins.is_empty(), "executables were placed: {bins:?}");
+    assert!(
+        bins.is_empty(),
+        "executables or temp files were placed: {bins:?}"
+    );
     let receipt = pkg.join(".postbin").join("receipt.json");
     assert!(!receipt.exists(), "a receipt was written");
 }
@@ -582,6 +586,22 @@ pub fn strings_at<'a>(array: &'a Value, key: &str) -> Vec<&'a str> {
 }
 
 /// Entries of a directory (empty if it does not exist).
+/// No temp file of a placement (`.postbin-*`) is left in the package.
+#[track_caller]
+pub fn assert_no_temp_files(pkg: &Path) {
+    let dir = pkg.join(".postbin");
+    let temps: Vec<PathBuf> = (list(&dir).into_iter())
+        .chain(list(&dir.join("bin")))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".postbin-")
+        })
+        .collect();
+    assert!(temps.is_empty(), "temp files were left: {temps:?}");
+}
+
 pub fn list(dir: &Path) -> Vec<PathBuf> {
     match std::fs::read_dir(dir) {
         Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),

@@ -241,7 +241,7 @@ impl Run {
                 plan.name
             );
         }
-        let downloaded = ensure_tree(&cache, client, plan, sha, HitCheck::Hash)?.downloaded;
+        let downloaded = ensure_tree(&cache, client, plan, sha, HitCheck::Hash, None)?.downloaded;
         cache.touch(sha);
         Ok(match downloaded {
             Some(bytes) => Done::Written(bytes, None),

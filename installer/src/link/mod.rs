@@ -9,6 +9,10 @@
 //! (`.postbin-old-*` beside it) so that the new one can take its place, and
 //! later runs delete what was set aside once it no longer runs.
 
+mod precopy;
+
+pub use precopy::Precopies;
+
 use crate::cache::Tree;
 use crate::fs_retry;
 use crate::hash::{self, Sha256Hash};
@@ -78,8 +82,37 @@ impl std::error::Error for Error {
 }
 
 /// Where command `file_name` lives once installed.
+fn bin_dir(package_dir: &Path) -> PathBuf {
+    package_dir.join(INSTALL_DIR).join("bin")
+}
+
+/// A temp file in `dir`, named so that `sweep_stale_temps` knows it.
+fn temp_beside(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    temp_named(dir, ".postbin-")
+}
+
+/// `prefix` must start with `.postbin-`.
+fn temp_named(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new().prefix(prefix).tempfile_in(dir)
+}
+
+/// Mode 755 (the umask does not apply: a tool must run for every user who
+/// can read node_modules).
+fn make_executable(file: &fs::File) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o755))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(())
+    }
+}
+
 pub fn installed_path(package_dir: &Path, file_name: &str) -> PathBuf {
-    package_dir.join(INSTALL_DIR).join("bin").join(file_name)
+    bin_dir(package_dir).join(file_name)
 }
 
 fn receipt_path(package_dir: &Path) -> PathBuf {
@@ -111,21 +144,45 @@ pub enum Source {
     Cached,
 }
 
-/// Copies each declared executable from the tree into the package.
-pub fn place(plan: &Plan, tree: &Tree, source: Source) -> Result<Receipt, Error> {
-    let bin_dir = plan.package_dir.join(INSTALL_DIR).join("bin");
+/// Copies each declared executable from the tree into the package, or,
+/// for a tree this run made, puts in place the copy written while it
+/// unpacked (`Precopies`).
+pub fn place(
+    plan: &Plan,
+    tree: &Tree,
+    source: Source,
+    mut precopies: Precopies,
+) -> Result<Receipt, Error> {
+    let bin_dir = bin_dir(&plan.package_dir);
     fs::create_dir_all(&bin_dir).map_err(io_err("create", &bin_dir))?;
     sweep_stale_temps(&bin_dir);
     let mut bins = Vec::new();
     for bin in &plan.bins {
         let record = &tree.listing[&bin.archive_path];
         let dest = installed_path(&plan.package_dir, &bin.file_name);
-        let check = (source == Source::Cached).then_some((record.size, record.sha256));
-        let src = tree.path_of(&bin.archive_path);
-        let source = tree
-            .open_file(&bin.archive_path)
-            .map_err(|e| open_error(&src, e))?;
-        replace_with_checked_copy(source, &src, &dest, check)?;
+        let precopy = (source == Source::Fresh)
+            .then(|| precopies.take(&bin.archive_path))
+            .flatten()
+            // One stat, in case anything but the unpacker wrote it.
+            .filter(|temp| fs::metadata(temp).is_ok_and(|m| m.len() == record.size));
+        let placed = match precopy.map(|temp| put_in_place(temp, &dest)) {
+            Some(Ok(())) => {
+                crate::debug!("{}: the copy written while unpacking", dest.display());
+                true
+            }
+            // Removed by another install (see `Precopies`): copy instead.
+            Some(Err(e)) if e.kind() == io::ErrorKind::NotFound => false,
+            Some(Err(e)) => return Err(io_err("replace", &dest)(e)),
+            None => false,
+        };
+        if !placed {
+            let check = (source == Source::Cached).then_some((record.size, record.sha256));
+            let src = tree.path_of(&bin.archive_path);
+            let source = tree
+                .open_file(&bin.archive_path)
+                .map_err(|e| open_error(&src, e))?;
+            replace_with_checked_copy(source, &src, &dest, check)?;
+        }
         bins.push(PlacedBin {
             name: bin.name.clone(),
             path: dest,
@@ -145,7 +202,7 @@ pub fn place(plan: &Plan, tree: &Tree, source: Source) -> Result<Receipt, Error>
 /// Sweeps the package's executable directory (see `sweep_stale_temps`)
 /// without placing anything: for an install that finds the package current.
 pub fn sweep_set_aside(package_dir: &Path) {
-    sweep_stale_temps(&package_dir.join(INSTALL_DIR).join("bin"));
+    sweep_stale_temps(&bin_dir(package_dir));
 }
 
 /// Prefix of an executable set aside because it was running (Windows).
@@ -215,10 +272,7 @@ fn replace_with_checked_copy(
     check: Option<(u64, Sha256Hash)>,
 ) -> Result<(), Error> {
     let dir = dest.parent().expect("dest has a parent");
-    let mut temp = tempfile::Builder::new()
-        .prefix(".postbin-")
-        .tempfile_in(dir)
-        .map_err(io_err("create a temp file in", dir))?;
+    let mut temp = temp_beside(dir).map_err(io_err("create a temp file in", dir))?;
     // Into the open temp file, not `fs::copy(src, temp path)`: that
     // reopens it with O_TRUNC, and ext4 then flushes the whole file to
     // disk on close (its replace-via-truncate heuristic): 100 ms for
@@ -236,13 +290,7 @@ fn replace_with_checked_copy(
             });
         }
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o755))
-            .map_err(io_err("chmod", temp.path()))?;
-    }
+    make_executable(temp.as_file()).map_err(io_err("chmod", temp.path()))?;
     // The write handle is closed here, before the rename: on Linux, exec of
     // a file that any process holds open for writing fails with ETXTBSY, and
     // a launcher may exec `dest` the moment it appears (eight first runs at
