@@ -500,6 +500,8 @@ fn unsafe_entry(name: &str, reason: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     /// Unpacks `files` (name, content) with `rules`; returns the result
     /// and the names created in the destination.
@@ -531,18 +533,18 @@ mod tests {
     }
 
     /// A tee for `archive_path` writing to `file`, and its completion flag.
-    fn tee(archive_path: &str, file: File) -> (Tee, std::sync::Arc<std::sync::atomic::AtomicBool>) {
-        let complete = std::sync::Arc::default();
+    fn tee(archive_path: &str, file: File) -> (Tee, Arc<AtomicBool>) {
+        let complete = Arc::default();
         let tee = Tee {
             archive_path: archive_path.to_string(),
             file,
-            complete: std::sync::Arc::clone(&complete),
+            complete: Arc::clone(&complete),
         };
         (tee, complete)
     }
 
-    fn is_set(flag: &std::sync::atomic::AtomicBool) -> bool {
-        flag.load(std::sync::atomic::Ordering::Acquire)
+    fn is_set(flag: &AtomicBool) -> bool {
+        flag.load(Ordering::Acquire)
     }
 
     /// A tee gets exactly its entry's bytes, every chunk of a file larger
