@@ -168,7 +168,7 @@ function spawnRetrying(file, args, options, retry = {}) {
 /**
  * Whether `dir` is an installed package: a node_modules directory is among
  * its ancestors once symlinks are resolved, or yarn PnP unplugged it
- * (.yarn/unplugged). The installer judges the same way (link.rs).
+ * (.yarn/unplugged). The installer judges the same way (installer/src/link/mod.rs).
  */
 function insideNodeModules(dir) {
   let real = dir;

@@ -121,3 +121,137 @@ impl Drop for Precopies {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::Tree;
+    use crate::extract::FileRecord;
+    use crate::hash::hash_bytes;
+    use crate::link::{INSTALL_DIR, Source, bin_dir, installed_path, place};
+    use crate::manifest::Manifest;
+    use std::fs;
+    use std::io::Write;
+
+    const TOOL: &[u8] = b"#!/bin/sh\necho hello\n";
+    const TARGET: &str = "x86_64-unknown-linux-musl";
+
+    /// A package in a temp dir whose one executable is `hello/hello` of the
+    /// archive `TOOL` is the only file of, and that archive's unpacked tree.
+    fn package_and_tree() -> (tempfile::TempDir, Plan, Tree) {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("pkg");
+        fs::create_dir(&pkg).unwrap();
+        let json = format!(
+            r#"{{"name":"hello-tool","version":"1.0.0","bin":{{"hello":"bin/hello"}},
+                "postbin":{{"url":"https://example.invalid/hello.tar.gz","bin":{{"hello":"hello/hello"}},
+                "targets":{{"{TARGET}":{{"sha256":"{}"}}}}}}}}"#,
+            hash_bytes(b"archive")
+        );
+        let mut manifest = Manifest::parse(&json, &pkg.join("package.json")).unwrap();
+        manifest.dir = pkg;
+        let settings = crate::settings::tests::resolve(&[], &[], None);
+        let plan = crate::plan::resolve(&manifest, &settings, TARGET).unwrap();
+        let files = dir.path().join("tree");
+        fs::create_dir_all(files.join("hello")).unwrap();
+        fs::write(files.join("hello/hello"), TOOL).unwrap();
+        let record = FileRecord {
+            size: TOOL.len() as u64,
+            sha256: hash_bytes(TOOL),
+            executable: true,
+        };
+        let tree = Tree {
+            archive: hash_bytes(b"archive"),
+            files,
+            listing: [("hello/hello".to_string(), record)].into(),
+        };
+        (dir, plan, tree)
+    }
+
+    /// What the unpacker does with a tee: writes the entry, closes the file,
+    /// says it is complete. Returns the temp file's inode.
+    #[cfg(unix)]
+    fn fill(mut tee: Tee) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        tee.file.write_all(TOOL).unwrap();
+        let inode = tee.file.metadata().unwrap().ino();
+        drop(tee.file);
+        tee.complete.store(true, Ordering::Release);
+        inode
+    }
+
+    fn temp_files(plan: &Plan) -> Vec<String> {
+        let dir = bin_dir(&plan.package_dir);
+        (fs::read_dir(dir).into_iter().flatten().flatten())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(".postbin-"))
+            .collect()
+    }
+
+    /// A completed precopy is the very file placed: no second copy is made.
+    #[cfg(unix)]
+    #[test]
+    fn a_complete_precopy_is_put_in_place() {
+        use std::os::unix::fs::MetadataExt;
+        let (_dir, plan, tree) = package_and_tree();
+        let mut precopies = Precopies::default();
+        let mut tees = precopies.start(&plan, &tree.archive);
+        assert_eq!(tees.len(), 1);
+        let inode = fill(tees.remove(0));
+        place(&plan, &tree, Source::Fresh, precopies).unwrap();
+        let placed = installed_path(&plan.package_dir, "hello");
+        assert_eq!(fs::read(&placed).unwrap(), TOOL);
+        assert_eq!(fs::metadata(&placed).unwrap().ino(), inode);
+        assert_eq!(fs::metadata(&placed).unwrap().mode() & 0o777, 0o755);
+        assert!(temp_files(&plan).is_empty());
+    }
+
+    /// One that never completed, or whose temp file another install removed,
+    /// is not used: the executable is copied out of the tree instead. (The
+    /// tee gets other bytes of the same length, so a placement that used it
+    /// would show.)
+    #[test]
+    fn an_unfinished_or_vanished_precopy_means_a_copy() {
+        for vanished in [false, true] {
+            let (_dir, plan, tree) = package_and_tree();
+            let mut precopies = Precopies::default();
+            let mut tee = precopies.start(&plan, &tree.archive).remove(0);
+            tee.file.write_all(&vec![b'x'; TOOL.len()]).unwrap();
+            drop(tee.file);
+            if vanished {
+                tee.complete.store(true, Ordering::Release);
+                for name in temp_files(&plan) {
+                    fs::remove_file(bin_dir(&plan.package_dir).join(name)).unwrap();
+                }
+            }
+            place(&plan, &tree, Source::Fresh, precopies).unwrap();
+            let placed = installed_path(&plan.package_dir, "hello");
+            assert_eq!(fs::read(&placed).unwrap(), TOOL, "vanished: {vanished}");
+            assert!(temp_files(&plan).is_empty(), "vanished: {vanished}");
+        }
+    }
+
+    /// An install that fails after `start` leaves the package as it found
+    /// it, and a later one removes what a killed one left.
+    #[test]
+    fn a_failed_install_leaves_no_trace_and_a_killed_ones_temp_goes_next_time() {
+        let (_dir, plan, tree) = package_and_tree();
+        let mut precopies = Precopies::default();
+        let tees = precopies.start(&plan, &tree.archive);
+        drop(tees);
+        drop(precopies);
+        assert!(!plan.package_dir.join(INSTALL_DIR).exists());
+
+        // Killed: its temp file stays (nothing runs its destructors).
+        let mut killed = Precopies::default();
+        let _tees = killed.start(&plan, &tree.archive);
+        std::mem::forget(killed);
+        let left = temp_files(&plan);
+        assert_eq!(left.len(), 1);
+        let mut next = Precopies::default();
+        let _tees = next.start(&plan, &tree.archive);
+        let names = temp_files(&plan);
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert_ne!(names, left, "the killed install's temp file is still there");
+    }
+}
