@@ -160,22 +160,8 @@ pub fn place(
     for bin in &plan.bins {
         let record = &tree.listing[&bin.archive_path];
         let dest = installed_path(&plan.package_dir, &bin.file_name);
-        let precopy = (source == Source::Fresh)
-            .then(|| precopies.take(&bin.archive_path))
-            .flatten()
-            // One stat, in case anything but the unpacker wrote it.
-            .filter(|temp| fs::metadata(temp).is_ok_and(|m| m.len() == record.size));
-        let placed = match precopy.map(|temp| put_in_place(temp, &dest)) {
-            Some(Ok(())) => {
-                crate::debug!("{}: the copy written while unpacking", dest.display());
-                true
-            }
-            // Removed by another install (see `Precopies`): copy instead.
-            Some(Err(e)) if e.kind() == io::ErrorKind::NotFound => false,
-            Some(Err(e)) => return Err(io_err("replace", &dest)(e)),
-            None => false,
-        };
-        if !placed {
+        let precopied = source == Source::Fresh && precopies.put(&bin.archive_path, &dest)?;
+        if !precopied {
             let check = (source == Source::Cached).then_some((record.size, record.sha256));
             let src = tree.path_of(&bin.archive_path);
             let source = tree
